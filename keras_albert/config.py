@@ -1,0 +1,107 @@
+"""AlbertConfig: the one source of truth for every hyperparameter, with HF field names."""
+import dataclasses
+import json
+
+ACTIVATIONS = ("gelu", "gelu_new", "gelu_pytorch_tanh", "relu")
+
+
+@dataclasses.dataclass
+class AlbertConfig:
+    hidden_size: int = 768
+    num_hidden_layers: int = 12
+    num_attention_heads: int = 12
+    intermediate_size: int = 3072
+    vocab_size: int = 30000
+    embedding_size: int = 128
+    num_hidden_groups: int = 1
+    inner_group_num: int = 1
+    hidden_act: str = "gelu_new"
+    hidden_dropout_prob: float = 0.0
+    attention_probs_dropout_prob: float = 0.0
+    max_position_embeddings: int = 512
+    type_vocab_size: int = 2
+    layer_norm_eps: float = 1e-12
+    initializer_range: float = 0.02
+    classifier_dropout_prob: float = 0.1
+
+    def __post_init__(self):
+        for name in ("hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size",
+                     "vocab_size", "embedding_size", "num_hidden_groups", "inner_group_num",
+                     "max_position_embeddings", "type_vocab_size"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"AlbertConfig.{name} must be a positive integer, got {value!r}")
+        if self.hidden_size % self.num_attention_heads:
+            raise ValueError(f"hidden_size ({self.hidden_size}) is not divisible by "
+                             f"num_attention_heads ({self.num_attention_heads})")
+        if self.num_hidden_layers % self.num_hidden_groups:
+            raise ValueError(f"num_hidden_layers ({self.num_hidden_layers}) is not divisible by "
+                             f"num_hidden_groups ({self.num_hidden_groups})")
+        if self.hidden_act not in ACTIVATIONS:
+            raise ValueError(f"hidden_act {self.hidden_act!r} is not one of {ACTIVATIONS}")
+        for name in ("hidden_dropout_prob", "attention_probs_dropout_prob", "classifier_dropout_prob"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                raise ValueError(f"AlbertConfig.{name} must be in [0, 1), got {getattr(self, name)!r}")
+
+    @property
+    def head_size(self):
+        return self.hidden_size // self.num_attention_heads
+
+    def group_of_layer(self, i):
+        """The group that layer i uses: the rule of the original ALBERT."""
+        return int(i / (self.num_hidden_layers / self.num_hidden_groups))
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d, ignore_unknown=False):
+        """Build from a dict; unknown fields are an error unless `ignore_unknown` (HF configs carry extras)."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown and not ignore_unknown:
+            raise ValueError(f"unknown AlbertConfig field(s): {', '.join(unknown)}")
+        return cls(**{k: v for k, v in d.items() if k in known})
+
+    def to_json(self, path=None):
+        text = json.dumps(self.to_dict(), indent=2, sort_keys=True)
+        if path is not None:
+            with open(path, "w") as f:
+                f.write(text + "\n")
+        return text
+
+    @classmethod
+    def from_json(cls, path_or_text, ignore_unknown=False):
+        text = path_or_text
+        if not path_or_text.lstrip().startswith("{"):
+            with open(path_or_text) as f:
+                text = f.read()
+        try:
+            d = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise ValueError(f"config is not valid JSON: {e}") from None
+        if not isinstance(d, dict):
+            raise ValueError("config JSON must be an object")
+        return cls.from_dict(d, ignore_unknown=ignore_unknown)
+
+
+def _preset(hidden, layers, heads, ffn, v2):
+    dropout = 0.0 if v2 else 0.1
+    return AlbertConfig(hidden_size=hidden, num_hidden_layers=layers, num_attention_heads=heads,
+                        intermediate_size=ffn, hidden_act="gelu_new" if v2 else "gelu",
+                        hidden_dropout_prob=dropout, attention_probs_dropout_prob=dropout)
+
+
+_SHAPES = {"base": (768, 12, 12, 3072), "large": (1024, 24, 16, 4096),
+           "xlarge": (2048, 24, 16, 8192), "xxlarge": (4096, 12, 64, 16384)}
+
+# The published shapes of the HF / google-research checkpoints (v1 uses exact GELU and dropout 0.1).
+PRESETS = {f"albert-{size}-v{v}": _preset(*shape, v2=(v == 2))
+           for size, shape in _SHAPES.items() for v in (1, 2)}
+
+
+def get_preset(name):
+    key = name.split("/")[-1]
+    if key not in PRESETS:
+        raise ValueError(f"unknown preset {name!r}; known: {', '.join(sorted(PRESETS))}")
+    return dataclasses.replace(PRESETS[key])

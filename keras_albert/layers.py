@@ -1,0 +1,115 @@
+"""The two layers of ALBERT: the factorized embedding and the transformer block that all layers share."""
+import keras
+from keras import ops
+
+from keras_albert.config import AlbertConfig
+
+
+def activation(name):
+    """HF names: `gelu` is exact, `gelu_new` / `gelu_pytorch_tanh` the tanh approximation."""
+    if name == "relu":
+        return keras.activations.relu
+    approximate = name != "gelu"
+    return lambda x: keras.activations.gelu(x, approximate=approximate)
+
+
+def _init(config):
+    return keras.initializers.TruncatedNormal(stddev=config.initializer_range)
+
+
+@keras.saving.register_keras_serializable(package="keras_albert")
+class ConfigLayer(keras.layers.Layer):
+    """A layer whose only hyperparameter is the AlbertConfig."""
+
+    def __init__(self, config, **kwargs):
+        super().__init__(**kwargs)
+        self.config = config if isinstance(config, AlbertConfig) else AlbertConfig.from_dict(config)
+
+    def get_config(self):
+        return {**super().get_config(), "config": self.config.to_dict()}
+
+
+@keras.saving.register_keras_serializable(package="keras_albert")
+class AlbertEmbedding(ConfigLayer):
+    """word (V x E) + position + segment embeddings, LayerNorm, dropout, then the E -> H projection."""
+
+    def __init__(self, config, **kwargs):
+        super().__init__(config, **kwargs)
+        c, init = self.config, _init(self.config)
+        self.word_embeddings = keras.layers.Embedding(c.vocab_size, c.embedding_size, embeddings_initializer=init,
+                                                      name="word_embeddings")
+        self.position_embeddings = keras.layers.Embedding(c.max_position_embeddings, c.embedding_size,
+                                                          embeddings_initializer=init, name="position_embeddings")
+        self.segment_embeddings = keras.layers.Embedding(c.type_vocab_size, c.embedding_size,
+                                                         embeddings_initializer=init, name="segment_embeddings")
+        self.layer_norm = keras.layers.LayerNormalization(epsilon=c.layer_norm_eps, dtype="float32", name="layer_norm")
+        self.dropout = keras.layers.Dropout(c.hidden_dropout_prob)
+        self.projection = keras.layers.Dense(c.hidden_size, kernel_initializer=init, name="projection")
+
+    def build(self, token_ids_shape, segment_ids_shape=None):
+        c = self.config
+        self.word_embeddings.build(token_ids_shape)
+        self.position_embeddings.build((None,))
+        self.segment_embeddings.build(token_ids_shape)
+        self.layer_norm.build((None, None, c.embedding_size))
+        self.projection.build((None, None, c.embedding_size))
+
+    def call(self, token_ids, segment_ids, training=False):
+        positions = ops.arange(ops.shape(token_ids)[1])
+        x = (self.word_embeddings(token_ids) + self.segment_embeddings(segment_ids)
+             + ops.expand_dims(self.position_embeddings(positions), 0))
+        x = self.dropout(ops.cast(self.layer_norm(x), self.compute_dtype), training=training)
+        return self.projection(x)
+
+
+@keras.saving.register_keras_serializable(package="keras_albert")
+class TransformerBlock(ConfigLayer):
+    """One post-LayerNorm encoder block: h = LN(x + attention(x)); y = LN(h + FFN(h)).
+
+    ALBERT creates one of these per group and calls it for many layers.
+    """
+
+    def __init__(self, config, **kwargs):
+        super().__init__(config, **kwargs)
+        c, init = self.config, _init(self.config)
+        heads, size = c.num_attention_heads, c.head_size
+
+        def project(name):  # [b, s, H] -> [b, s, heads, head_size] with no reshape in the graph
+            return keras.layers.EinsumDense("bsh,hnd->bsnd", (None, heads, size), bias_axes="nd",
+                                            kernel_initializer=init, name=name)
+        self.query, self.key, self.value = project("query"), project("key"), project("value")
+        self.attention_output = keras.layers.EinsumDense("bsnd,ndh->bsh", (None, c.hidden_size), bias_axes="h",
+                                                         kernel_initializer=init, name="attention_output")
+        self.attention_norm = keras.layers.LayerNormalization(epsilon=c.layer_norm_eps, dtype="float32",
+                                                              name="attention_norm")
+        self.ffn = keras.layers.Dense(c.intermediate_size, kernel_initializer=init, name="ffn")
+        self.ffn_output = keras.layers.Dense(c.hidden_size, kernel_initializer=init, name="ffn_output")
+        self.output_norm = keras.layers.LayerNormalization(epsilon=c.layer_norm_eps, dtype="float32",
+                                                           name="output_norm")
+        self.act = activation(c.hidden_act)
+        self.attention_dropout = keras.layers.Dropout(c.attention_probs_dropout_prob)
+        self.dropout = keras.layers.Dropout(c.hidden_dropout_prob)
+        self.scale = 1.0 / float(size) ** 0.5
+
+    def build(self, x_shape, attention_bias_shape=None):
+        c = self.config
+        seq = (None, None, c.hidden_size)
+        for layer in (self.query, self.key, self.value):
+            layer.build(seq)
+        self.attention_output.build((None, None, c.num_attention_heads, c.head_size))
+        self.attention_norm.build(seq)
+        self.ffn.build(seq)
+        self.ffn_output.build((None, None, c.intermediate_size))
+        self.output_norm.build(seq)
+
+    def call(self, x, attention_bias, training=False):
+        """`attention_bias` is [b, 1, 1, s] float32: 0 for real tokens, a large negative value for padding."""
+        q, k, v = self.query(x), self.key(x), self.value(x)
+        scores = ops.einsum("bqnd,bknd->bnqk", q, k)
+        scores = ops.cast(scores, "float32") * self.scale + attention_bias
+        probs = self.attention_dropout(ops.softmax(scores, axis=-1), training=training)
+        context = ops.einsum("bnqk,bknd->bqnd", ops.cast(probs, self.compute_dtype), v)
+        attended = self.dropout(self.attention_output(context), training=training)
+        h = ops.cast(self.attention_norm(x + attended), self.compute_dtype)
+        ffn = self.dropout(self.ffn_output(self.act(self.ffn(h))), training=training)
+        return ops.cast(self.output_norm(h + ffn), self.compute_dtype)

@@ -1,0 +1,50 @@
+"""AlbertPreprocessor: raw text -> the three backbone inputs, `[CLS] A [SEP] B [SEP]`, in TensorFlow ops."""
+from keras_albert.tokenizer import CLS_ID, SEP_ID
+
+
+class AlbertPreprocessor:
+    """Tokenize one or two segments, trim the longer segment first, pack and pad.
+
+    Runs eagerly on Python strings and inside `tf.data` / `tf.function` on string tensors.
+    `sequence_length=None` pads each batch only to its longest row (for length bucketing).
+    """
+
+    def __init__(self, tokenizer, sequence_length=128):
+        if sequence_length is not None and sequence_length < 3:
+            raise ValueError(f"sequence_length must be at least 3, got {sequence_length}")
+        self.tokenizer, self.sequence_length = tokenizer, sequence_length
+
+    def __call__(self, first, second=None):
+        import tensorflow as tf
+        import tensorflow_text as tf_text
+
+        segments = [self._ids(first)] + ([] if second is None else [self._ids(second)])
+        budget = (self.sequence_length or 512) - 1 - len(segments)  # room left after [CLS] and the [SEP]s
+        segments = _trim_longest_first(segments, budget)
+        ids, segment_ids = tf_text.combine_segments(segments, start_of_sequence_id=CLS_ID, end_of_segment_id=SEP_ID)
+        length = self.sequence_length or tf.cast(tf.reduce_max(ids.row_lengths()), tf.int32)
+        token_ids, mask = tf_text.pad_model_inputs(ids, length)
+        segment_ids, _ = tf_text.pad_model_inputs(segment_ids, length)
+        return {"token_ids": tf.cast(token_ids, tf.int32), "segment_ids": tf.cast(segment_ids, tf.int32),
+                "padding_mask": tf.cast(mask, tf.int32)}
+
+    def _ids(self, texts):
+        import tensorflow as tf
+        texts = tf.convert_to_tensor(texts, dtype=tf.string)
+        if texts.shape.rank != 1:
+            raise ValueError(f"expected a batch (rank-1) of strings, got rank {texts.shape.rank}")
+        return tf.cast(self.tokenizer.tokenize_tf(texts), tf.int64).with_row_splits_dtype(tf.int64)
+
+
+def _trim_longest_first(segments, budget):
+    """Original ALBERT `_truncate_seq_pair`: pop from the longer segment (the second on ties) until they fit."""
+    import tensorflow as tf
+    lengths = [s.row_lengths() for s in segments]
+    if len(segments) == 1:
+        keep = [tf.minimum(lengths[0], budget)]
+    else:
+        la, lb = lengths
+        a = tf.minimum(la, tf.maximum(budget - lb, (budget + 1) // 2))
+        fits = la + lb <= budget
+        keep = [tf.where(fits, la, a), tf.where(fits, lb, budget - a)]
+    return [tf.RaggedTensor.from_tensor(s.to_tensor(), lengths=k) for s, k in zip(segments, keep)]

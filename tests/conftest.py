@@ -1,0 +1,51 @@
+"""Shared fixtures: a tiny config, a vocabulary trained once on real sentences, random model inputs."""
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from keras_albert import AlbertConfig  # noqa: E402
+
+
+def tiny_config(**overrides):
+    base = dict(vocab_size=500, embedding_size=16, hidden_size=32, num_hidden_layers=4, num_attention_heads=4,
+                intermediate_size=48, max_position_embeddings=64)
+    return AlbertConfig(**{**base, **overrides})
+
+
+def random_inputs(config, batch=3, seq=12, seed=0, pad=True):
+    """Random ids with two segments and (optionally) right padding of different lengths."""
+    rng = np.random.default_rng(seed)
+    ids = rng.integers(5, config.vocab_size, (batch, seq)).astype("int32")
+    mask = np.ones((batch, seq), "int32")
+    if pad:
+        for i in range(batch):
+            mask[i, seq - (i * seq) // (batch + 1):] = 0
+    segments = np.zeros((batch, seq), "int32")
+    segments[:, seq // 2:] = 1
+    ids[:, 0] = 2
+    return {"token_ids": ids * mask, "segment_ids": segments * mask, "padding_mask": mask}
+
+
+@pytest.fixture(scope="session")
+def rt_texts():
+    from keras_albert.data import load_labelled
+    return load_labelled("rotten_tomatoes")
+
+
+@pytest.fixture(scope="session")
+def spiece_path(tmp_path_factory, rt_texts):
+    """A 2,000-piece ALBERT vocabulary trained on the Rotten Tomatoes sentences."""
+    from keras_albert.tokenizer import train_vocab
+    path = tmp_path_factory.mktemp("vocab") / "spiece.model"
+    train_vocab(rt_texts[0], vocab_size=2000, output_path=str(path))
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def tokenizer(spiece_path):
+    from keras_albert.tokenizer import AlbertTokenizer
+    return AlbertTokenizer.from_file(spiece_path)
