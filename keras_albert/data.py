@@ -27,3 +27,21 @@ def load_labelled(source):
 
 def load_texts(source):
     return load_labelled(source)[0]
+
+
+def splits(source="rotten_tomatoes", seed=0, fractions=(0.8, 0.1, 0.1)):
+    """Fixed train/validation/test splits: a seed-`seed` permutation cut 80/10/10.
+
+    The package ships one split only; these are ours, and every number we report uses them.
+    Returns {"train": (texts, labels), "validation": ..., "test": ...}.
+    """
+    import numpy as np
+    texts, labels = load_labelled(source)
+    order = np.random.default_rng(seed).permutation(len(texts))
+    cut1 = int(round(fractions[0] * len(texts)))
+    cut2 = cut1 + int(round(fractions[1] * len(texts)))
+    parts = {"train": order[:cut1], "validation": order[cut1:cut2], "test": order[cut2:]}
+    return {name: ([texts[i] for i in idx], [labels[i] for i in idx]) for name, idx in parts.items()}
+
+
+LABEL_NAMES = ("negative", "positive")

@@ -1,0 +1,51 @@
+"""A model directory: what every command writes and reads.
+
+    model.keras    the Keras model (AlbertBackbone or a head)
+    config.json    its AlbertConfig
+    spiece.model   the SentencePiece vocabulary (optional)
+    labels.txt     class names, one per line (classifiers)
+"""
+import os
+
+MODEL, CONFIG, SPIECE, LABELS = "model.keras", "config.json", "spiece.model", "labels.txt"
+
+
+def save_model_dir(out_dir, model, tokenizer=None, labels=None, overwrite=False):
+    """Write the directory; refuses to replace an existing model unless `overwrite`."""
+    os.makedirs(out_dir, exist_ok=True)
+    target = os.path.join(out_dir, MODEL)
+    if os.path.exists(target) and not overwrite:
+        raise FileExistsError(f"{target} already exists; pass overwrite=True (--overwrite) to replace it")
+    model.save(target)
+    model.config.to_json(os.path.join(out_dir, CONFIG))
+    if tokenizer is not None:
+        tokenizer.save(os.path.join(out_dir, SPIECE))
+    if labels is not None:
+        with open(os.path.join(out_dir, LABELS), "w", encoding="utf-8") as f:
+            f.write("".join(f"{name}\n" for name in labels))
+    return out_dir
+
+
+def load_model_dir(path, compile=False):
+    """-> (model, tokenizer or None, labels or None) from a directory written by `save_model_dir`."""
+    import keras
+
+    import keras_albert  # noqa: F401  (registers the classes)
+    from keras_albert.tokenizer import AlbertTokenizer
+
+    model_path = os.path.join(path, MODEL) if os.path.isdir(path) else path
+    if not os.path.isfile(model_path):
+        raise FileNotFoundError(f"no Keras model at {model_path}")
+    try:
+        model = keras.models.load_model(model_path, compile=compile)
+    except Exception as e:  # a corrupt or foreign file: say so, not a zipfile stack trace
+        raise ValueError(f"{model_path} is not a loadable .keras model: {e}") from None
+    folder = os.path.dirname(model_path)
+    spiece = os.path.join(folder, SPIECE)
+    tokenizer = AlbertTokenizer.from_file(spiece) if os.path.isfile(spiece) else None
+    labels_path = os.path.join(folder, LABELS)
+    labels = None
+    if os.path.isfile(labels_path):
+        with open(labels_path, encoding="utf-8") as f:
+            labels = [line.rstrip("\n") for line in f if line.strip()]
+    return model, tokenizer, labels
