@@ -1,0 +1,85 @@
+import keras
+import numpy as np
+import pytest
+from conftest import random_inputs, tiny_config
+
+from keras_albert import AlbertBackbone, AlbertClassifier, AlbertMaskedLM, AlbertPretrainer
+
+
+def _outputs(model, x):
+    out = model(x)
+    return {k: np.asarray(v) for k, v in out.items()} if isinstance(out, dict) else {"out": np.asarray(out)}
+
+
+@pytest.mark.parametrize("make", [
+    lambda b: AlbertClassifier(b, num_classes=3),
+    lambda b: AlbertMaskedLM(b),
+    lambda b: AlbertPretrainer(b),
+    lambda b: AlbertPretrainer(b, mask_positions=True),
+])
+def test_heads_save_and_load_with_identical_outputs(tmp_path, make):
+    config = tiny_config(num_hidden_groups=2)
+    model = make(AlbertBackbone(config))
+    x = random_inputs(config)
+    if "mask_positions" in [i.name for i in model.inputs]:
+        x["mask_positions"] = np.array([[1, 2], [3, 1], [2, 2]], "int32")
+    path = str(tmp_path / "m.keras")
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    assert type(loaded) is type(model) and loaded.config == config
+    for key, value in _outputs(model, x).items():
+        np.testing.assert_array_equal(value, _outputs(loaded, x)[key])
+
+
+def test_masked_lm_decoder_is_tied_to_word_embeddings():
+    config = tiny_config()
+    backbone = AlbertBackbone(config)
+    mlm = AlbertMaskedLM(backbone)
+    assert mlm.get_layer("mlm_head").word_embeddings is backbone.word_embeddings
+    # Tied: the head adds only dense (H -> E), LayerNorm (E) and the output bias (V).
+    h, e, v = config.hidden_size, config.embedding_size, config.vocab_size
+    assert mlm.count_params() - backbone.count_params() == h * e + e + 2 * e + v
+    x = random_inputs(config)
+    before = np.asarray(mlm(x))
+    table = backbone.word_embeddings.embeddings
+    table.assign(table.numpy() * 2.0)
+    assert not np.allclose(before, np.asarray(mlm(x)))
+
+
+def test_output_shapes():
+    config = tiny_config()
+    backbone = AlbertBackbone(config)
+    x = random_inputs(config, batch=2, seq=9)
+    assert AlbertClassifier(backbone, 4)(x).shape == (2, 4)
+    assert AlbertMaskedLM(backbone)(x).shape == (2, 9, config.vocab_size)
+    out = AlbertPretrainer(backbone, mask_positions=True)({**x, "mask_positions": np.zeros((2, 3), "int32")})
+    assert out["mlm_logits"].shape == (2, 3, config.vocab_size) and out["sop_logits"].shape == (2, 2)
+
+
+def test_mask_positions_gather_the_same_logits_as_the_full_sequence():
+    config = tiny_config()
+    backbone = AlbertBackbone(config)
+    full = AlbertPretrainer(backbone)
+    gathered = AlbertPretrainer(backbone, mask_positions=True)
+    gathered.get_layer("mlm_head").set_weights(full.get_layer("mlm_head").get_weights())
+    x = random_inputs(config, batch=2, seq=8)
+    positions = np.array([[0, 5], [7, 2]], "int32")
+    all_logits = np.asarray(full(x)["mlm_logits"])
+    some = np.asarray(gathered({**x, "mask_positions": positions})["mlm_logits"])
+    np.testing.assert_allclose(some, np.take_along_axis(all_logits, positions[..., None], axis=1), atol=1e-5)
+
+
+def test_classifier_fits_with_model_fit():
+    config = tiny_config()
+    model = AlbertClassifier(AlbertBackbone(config), num_classes=2)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    x = random_inputs(config, batch=8, seq=6, pad=False)
+    y = (x["token_ids"][:, 1] % 2).astype("int32")
+    history = model.fit(x, y, epochs=15, batch_size=8, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]
+
+
+def test_invalid_num_classes():
+    with pytest.raises(ValueError, match="num_classes"):
+        AlbertClassifier(AlbertBackbone(tiny_config()), num_classes=0)
