@@ -1,0 +1,33 @@
+"""Optimizers as BERT/ALBERT train: AdamW (or LAMB), linear warmup then linear decay to zero."""
+import keras
+
+NO_DECAY = ["bias", "gamma", "beta"]  # LayerNorm scales/offsets and biases take no weight decay
+
+
+@keras.saving.register_keras_serializable(package="keras_albert")
+class WarmupLinearDecay(keras.optimizers.schedules.LearningRateSchedule):
+    """0 -> peak over `warmup_steps`, then linearly down to 0 at `total_steps`."""
+
+    def __init__(self, peak, total_steps, warmup_steps):
+        self.peak, self.total_steps, self.warmup_steps = float(peak), int(total_steps), int(warmup_steps)
+
+    def __call__(self, step):
+        step = keras.ops.cast(step, "float32")
+        warm = step / max(self.warmup_steps, 1)
+        decay = (self.total_steps - step) / max(self.total_steps - self.warmup_steps, 1)
+        return self.peak * keras.ops.clip(keras.ops.minimum(warm, decay), 0.0, 1.0)
+
+    def get_config(self):
+        return {"peak": self.peak, "total_steps": self.total_steps, "warmup_steps": self.warmup_steps}
+
+
+def make_optimizer(name, learning_rate, total_steps, warmup_ratio=0.1, weight_decay=0.01, clipnorm=1.0):
+    schedule = WarmupLinearDecay(learning_rate, total_steps, int(round(warmup_ratio * total_steps)))
+    if name == "adamw":
+        opt = keras.optimizers.AdamW(schedule, weight_decay=weight_decay, epsilon=1e-6, clipnorm=clipnorm)
+    elif name == "lamb":
+        opt = keras.optimizers.Lamb(schedule, weight_decay=weight_decay, epsilon=1e-6, clipnorm=clipnorm)
+    else:
+        raise ValueError(f"unknown optimizer {name!r}; use 'adamw' or 'lamb'")
+    opt.exclude_from_weight_decay(var_names=NO_DECAY)
+    return opt

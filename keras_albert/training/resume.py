@@ -1,0 +1,111 @@
+"""Exact resume after SIGKILL: one atomic backup file with every variable that decides the next step.
+
+Keras' `BackupAndRestore(save_freq=N)` restores only the epoch and reruns it from batch 0. This callback saves
+model variables (dropout seed states included), optimizer state, the running metric totals, the step count and
+the callbacks' own state (history, best score, early-stopping patience); `finetune` then skips the batches
+already done, so the resumed run takes the same steps to the same weights as one that never stopped.
+"""
+import json
+import os
+
+import keras
+import numpy as np
+
+STATE = "state.npz"
+BEST = "best.npz"
+
+
+def _save_arrays(path, arrays, meta=None):
+    tmp = path + ".tmp.npz"
+    payload = {f"a{i}": np.asarray(a) for i, a in enumerate(arrays)}
+    if meta is not None:
+        payload["meta"] = np.array(json.dumps(meta))
+    np.savez(tmp, **payload)
+    os.replace(tmp, path)  # a kill mid-write leaves the previous backup intact
+
+
+def _load_arrays(path):
+    with np.load(path) as f:
+        meta = json.loads(str(f["meta"])) if "meta" in f.files else None
+        arrays = [f[f"a{i}"] for i in range(len(f.files) - (meta is not None))]
+    return arrays, meta
+
+
+def _assign(variables, arrays):
+    if len(variables) != len(arrays):
+        raise ValueError(f"backup holds {len(arrays)} arrays, the model has {len(variables)} variables: "
+                         "it was written by a different model; delete the backup directory to start over")
+    for v, a in zip(variables, arrays):
+        v.assign(a)
+
+
+class ResumableTraining(keras.callbacks.Callback):
+    """Backups every `save_every` steps and at each epoch end; best weights; early stopping; history."""
+
+    def __init__(self, backup_dir, steps_per_epoch, save_every=100, monitor="val_accuracy", patience=None):
+        super().__init__()
+        self.dir, self.steps_per_epoch, self.save_every = backup_dir, steps_per_epoch, save_every
+        self.monitor, self.patience = monitor, patience
+        self.state = {"step": 0, "history": {}, "best": None, "best_epoch": None, "wait": 0, "stopped": False}
+        self._pending = None
+        os.makedirs(backup_dir, exist_ok=True)
+        path = os.path.join(backup_dir, STATE)
+        if os.path.isfile(path):
+            arrays, self.state = _load_arrays(path)
+            n = self.state.pop("sizes")
+            self._pending = (arrays[:n[0]], arrays[n[0]:n[0] + n[1]], arrays[n[0] + n[1]:])
+
+    @property
+    def step(self):
+        return self.state["step"]
+
+    @property
+    def resumed(self):
+        return self._pending is not None
+
+    def on_train_begin(self, logs=None):
+        if self._pending is not None:
+            model_arrays, opt_arrays, _ = self._pending
+            _assign(self.model.variables, model_arrays)
+            if not self.model.optimizer.built:
+                self.model.optimizer.build(self.model.trainable_variables)
+            _assign(self.model.optimizer.variables, opt_arrays)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if self._pending is not None:  # fit resets metrics before this hook: put the running totals back
+            if self.step % self.steps_per_epoch:
+                _assign(self.model.metrics_variables, self._pending[2])
+            self._pending = None
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.state["step"] += 1
+        if self.save_every and self.step % self.save_every == 0 and self.step % self.steps_per_epoch:
+            self.save()
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = dict(logs or {})
+        for k, v in logs.items():
+            self.state["history"].setdefault(k, []).append(float(v))
+        score = logs.get(self.monitor, None)
+        if score is None:
+            score = -logs.get("loss", 0.0)
+        if self.state["best"] is None or score > self.state["best"]:
+            self.state.update(best=float(score), best_epoch=epoch, wait=0)
+            _save_arrays(os.path.join(self.dir, BEST), [v.numpy() for v in self.model.weights])
+        else:
+            self.state["wait"] += 1
+            if self.patience is not None and self.state["wait"] >= self.patience:
+                self.state["stopped"] = True
+        if self.state["stopped"]:
+            self.model.stop_training = True
+        self.save()
+
+    def save(self):
+        groups = [self.model.variables, self.model.optimizer.variables, self.model.metrics_variables]
+        arrays = [keras.ops.convert_to_numpy(v) for g in groups for v in g]
+        _save_arrays(os.path.join(self.dir, STATE), arrays, {**self.state, "sizes": [len(g) for g in groups[:2]]})
+
+    def restore_best(self):
+        path = os.path.join(self.dir, BEST)
+        if os.path.isfile(path):
+            _assign(self.model.weights, _load_arrays(path)[0])

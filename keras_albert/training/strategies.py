@@ -1,0 +1,54 @@
+"""Distribution strategies by name: tf.distribute on the TensorFlow backend, DataParallel on JAX."""
+import contextlib
+
+import keras
+
+TF_STRATEGIES = ("default", "mirrored", "multi_worker", "tpu")
+JAX_STRATEGIES = ("default", "data_parallel")
+
+
+def get_strategy(name):
+    """-> a tf.distribute.Strategy (TensorFlow backend), or None (JAX: see `distribution_scope`)."""
+    backend = keras.backend.backend()
+    if backend != "tensorflow":
+        if name not in JAX_STRATEGIES:
+            raise ValueError(f"strategy {name!r} needs the TensorFlow backend; on {backend} use one of "
+                             f"{', '.join(JAX_STRATEGIES)}")
+        return None
+    import tensorflow as tf
+    if name == "default":
+        return tf.distribute.get_strategy()
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    if name == "multi_worker":  # reads TF_CONFIG; its gRPC server listens on all interfaces: trusted networks only
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    if name == "tpu":
+        resolver = tf.distribute.cluster_resolver.TPUClusterResolver()
+        tf.config.experimental_connect_to_cluster(resolver)
+        tf.tpu.experimental.initialize_tpu_system(resolver)
+        return tf.distribute.TPUStrategy(resolver)
+    raise ValueError(f"unknown strategy {name!r}; on TensorFlow use one of {', '.join(TF_STRATEGIES)}")
+
+
+@contextlib.contextmanager
+def distribution_scope(name, strategy):
+    """Build and train inside this: the tf.distribute scope, or JAX DataParallel over all devices."""
+    if strategy is not None:
+        with strategy.scope():
+            yield
+    elif name == "data_parallel":
+        previous = keras.distribution.distribution()
+        keras.distribution.set_distribution(keras.distribution.DataParallel())
+        try:
+            yield
+        finally:
+            keras.distribution.set_distribution(previous)
+    else:
+        yield
+
+
+def replicas(strategy):
+    if strategy is not None:
+        return strategy.num_replicas_in_sync
+    dist = keras.distribution.distribution()
+    return len(dist.device_mesh.devices.flatten()) if dist is not None else 1
