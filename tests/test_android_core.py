@@ -1,0 +1,97 @@
+"""The Android demo's pure-Java core (tokenizer, packing, app logic): compiled with javac 17 and run with Debian's
+JUnit 4 against a golden file that the Python tokenizer writes here, from the vocabulary trained for the tests."""
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+import sentencepiece as spm
+
+from export import android_golden
+
+CORE = os.path.join(os.path.dirname(__file__), os.pardir, "android_demo", "core", "src")
+JUNIT_JARS = ("junit4.jar", "hamcrest-core.jar")
+
+
+def _classpath():
+    jars = [os.path.join("/usr/share/java", name) for name in JUNIT_JARS]
+    missing = [j for j in jars if not os.path.isfile(j)]
+    if missing or not shutil.which("javac"):
+        pytest.fail(f"needs a JDK 17 and Debian's junit4 (apt-get install junit4); missing: {missing or 'javac'}")
+    return jars
+
+
+@pytest.fixture(scope="module")
+def compiled(tmp_path_factory):
+    """Main and test sources compiled together, as `javac --release 17` (the app's language level)."""
+    jars = _classpath()
+    out = tmp_path_factory.mktemp("classes")
+    sources = [os.path.join(d, f) for part in ("main", "test") for d, _, files in os.walk(os.path.join(CORE, part))
+               for f in files if f.endswith(".java")]
+    done = subprocess.run(["javac", "--release", "17", "-Xlint:all", "-Werror", "-encoding", "UTF-8",
+                           "-d", str(out), "-cp", os.pathsep.join(jars), *sources], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return os.pathsep.join([str(out), os.path.join(CORE, "test", "resources"), *jars])
+
+
+@pytest.fixture(scope="module")
+def golden_dir(spiece_path, tmp_path_factory):
+    out = tmp_path_factory.mktemp("golden")
+    android_golden.write_all(spiece_path, str(out))
+    return str(out)
+
+
+def _run_junit(classpath, *properties):
+    done = subprocess.run(["java", *properties, "-cp", classpath, "org.kerasalbert.core.TestMain"],
+                          capture_output=True, text=True, timeout=120)
+    print(done.stdout, done.stderr)
+    counts = re.findall(r"^(\d+) passed, (\d+) failed$", done.stdout, re.MULTILINE)
+    assert counts, f"no 'N passed, N failed' line:\n{done.stdout}\n{done.stderr}"
+    passed, failed = map(int, counts[-1])
+    return passed, failed, done
+
+
+def test_java_core_matches_python_tokenizer(compiled, golden_dir):
+    passed, failed, done = _run_junit(compiled, f"-Dalbert.golden.dir={golden_dir}")
+    with open(os.path.join(golden_dir, android_golden.GOLDEN_FILE), encoding="utf-8") as f:
+        golden_lines = sum(1 for _ in f)
+    assert failed == 0 and done.returncode == 0, done.stdout
+    assert passed > golden_lines > 100
+
+
+def test_committed_golden_copy_passes(compiled):
+    """The snapshot in the test resources (what `gradle :core:test` reads) agrees with the Java code too."""
+    passed, failed, done = _run_junit(compiled)
+    assert failed == 0 and done.returncode == 0 and passed > 100, done.stdout
+
+
+def test_vocabulary_file_is_the_sentencepiece_model(spiece_path, golden_dir):
+    sp = spm.SentencePieceProcessor(model_file=spiece_path)
+    with open(os.path.join(golden_dir, android_golden.VOCAB_FILE), encoding="utf-8") as f:
+        rows = [line.rstrip("\n").split("\t") for line in f]
+    assert len(rows) == sp.get_piece_size()
+    for i, (piece, score, kind) in enumerate(rows):
+        assert piece == sp.id_to_piece(i) and float(score) == sp.get_score(i)
+        assert (kind == "control") == sp.is_control(i) and (kind == "unknown") == sp.is_unknown(i)
+
+
+def test_golden_covers_the_hard_cases(golden_dir, tokenizer):
+    with open(os.path.join(golden_dir, android_golden.GOLDEN_FILE), encoding="utf-8") as f:
+        rows = [line.rstrip("\n").split("\t") for line in f]
+    tokenized = {r[1]: r[3] for r in rows if r[0] == "tokenize"}
+    assert tokenized["empty"] == tokenized["blank"] == ""
+    assert len(tokenized["very_long"].split()) > 32
+    assert " 1 " in f" {tokenized['unknown_run']} " and " 4 " in f" {tokenized['special_literals']} "
+    assert sum(name.startswith("rotten_tomatoes_") for name in tokenized) >= 40
+    assert any(name.startswith("imdb_") for name in tokenized)
+    packed = [r for r in rows if r[0] == "pack1" and r[1] == "very_long"][0]
+    assert packed[4].split()[-1] == "3" and len(packed[4].split()) == int(packed[2])
+
+
+def test_refuses_models_the_java_tokenizer_cannot_run(rt_texts, tmp_path):
+    prefix = str(tmp_path / "bpe")
+    spm.SentencePieceTrainer.train(sentence_iterator=iter(rt_texts[0][:2000]), model_prefix=prefix, vocab_size=300,
+                                   model_type="bpe", minloglevel=2)
+    with pytest.raises(ValueError, match="only unigram"):
+        android_golden.write_vocabulary(prefix + ".model", str(tmp_path / "v.tsv"))
