@@ -1,0 +1,80 @@
+"""`keras-albert pretrain --corpus FILES --out DIR`: write MLM + SOP shards, then train an AlbertPretrainer."""
+import json
+import os
+
+MODEL_FLAGS = {"hidden_size": 256, "num_hidden_layers": 4, "num_attention_heads": 4, "intermediate_size": 1024,
+               "embedding_size": 128}
+
+
+def register(sub):
+    p = sub.add_parser("pretrain", help="pretrain ALBERT (MLM + sentence-order prediction) on your text")
+    p.add_argument("--corpus", nargs="+", required=True,
+                   help="text files (one sentence per line, blank line between documents), or imdb / rotten_tomatoes")
+    p.add_argument("--out", required=True, help="output directory (shards/, model.keras, spiece.model, report)")
+    p.add_argument("--spiece", help="an existing spiece.model (default: train one on the corpus)")
+    p.add_argument("--vocab-size", type=int, default=8000)
+    p.add_argument("--preset", help="model shape from a preset (default: a small ALBERT, see --hidden-size ...)")
+    for name, value in MODEL_FLAGS.items():
+        p.add_argument("--" + name.replace("_", "-"), type=int, default=value)
+    p.add_argument("--sequence-length", type=int, default=128)
+    p.add_argument("--max-predictions", type=int, default=20)
+    p.add_argument("--ngram", type=int, default=1, choices=(1, 2, 3), help="n-gram masking, n up to this")
+    p.add_argument("--whole-word", action="store_true", help="mask whole words (SentencePiece boundaries)")
+    p.add_argument("--dupe-factor", type=int, default=1, help="maskings per document")
+    p.add_argument("--eval-fraction", type=float, default=0.02)
+    p.add_argument("--steps", type=int, default=1000)
+    p.add_argument("--steps-per-log", type=int, default=200)
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--learning-rate", type=float, default=1e-3)
+    p.add_argument("--optimizer", default="lamb", choices=("lamb", "adamw"))
+    p.add_argument("--strategy", default="default")
+    p.add_argument("--mixed-precision", choices=("mixed_bfloat16", "mixed_float16"))
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2), help="0 quiet, 1 progress bar, 2 a line per log")
+    p.add_argument("--overwrite", action="store_true")
+    p.set_defaults(run=run)
+
+
+def run(args):
+    import dataclasses
+
+    import numpy as np
+
+    from keras_albert import AlbertConfig, get_preset
+    from keras_albert.pretraining_data import make_examples, read_corpus, write_shards
+    from keras_albert.tokenizer import AlbertTokenizer, train_vocab
+    from keras_albert.training.pretrain import pretrain
+
+    if os.path.exists(os.path.join(args.out, "model.keras")) and not args.overwrite:
+        raise FileExistsError(f"{args.out}/model.keras already exists; pass --overwrite to replace it")
+    documents = read_corpus(args.corpus)
+    if args.spiece:
+        tokenizer = AlbertTokenizer.from_file(args.spiece)
+    else:
+        tokenizer = train_vocab([s for d in documents for s in d], vocab_size=args.vocab_size)
+    order = np.random.default_rng(args.seed).permutation(len(documents))
+    n_eval = max(1, int(len(documents) * args.eval_fraction))
+    shards = os.path.join(args.out, "shards")
+    opts = dict(sequence_length=args.sequence_length, max_predictions=args.max_predictions, max_ngram=args.ngram,
+                whole_word=args.whole_word, seed=args.seed)
+    train = make_examples([documents[i] for i in order[n_eval:]], tokenizer, dupe_factor=args.dupe_factor, **opts)
+    evals = make_examples([documents[i] for i in order[:n_eval]], tokenizer, **opts)
+    write_shards(train, shards, num_shards=8, prefix="train")
+    write_shards(evals, shards, num_shards=1, prefix="eval")
+    print(f"{len(documents):,} documents -> {len(train['sop_label']):,} train / {len(evals['sop_label']):,} eval "
+          f"examples in {shards}")
+    if args.preset:
+        config = dataclasses.replace(get_preset(args.preset), vocab_size=tokenizer.vocab_size)
+    else:
+        config = AlbertConfig(vocab_size=tokenizer.vocab_size, max_position_embeddings=max(args.sequence_length, 128),
+                              **{k: getattr(args, k) for k in MODEL_FLAGS})
+    _, history = pretrain(config, tokenizer, os.path.join(shards, "train-*"), out_dir=args.out,
+                          eval_shards=os.path.join(shards, "eval-*"), sequence_length=args.sequence_length,
+                          max_predictions=args.max_predictions, steps=args.steps, steps_per_log=args.steps_per_log,
+                          batch_size=args.batch_size, learning_rate=args.learning_rate, optimizer=args.optimizer,
+                          strategy=args.strategy, mixed_precision=args.mixed_precision, seed=args.seed,
+                          verbose=args.verbose, overwrite=args.overwrite)
+    with open(os.path.join(args.out, "pretrain_history.json"), "w") as f:
+        json.dump(history, f, indent=2)
+    print(f"eval MLM accuracy {history['val_mlm_logits_accuracy'][-1]:.4f}, "
+          f"SOP accuracy {history['val_sop_logits_accuracy'][-1]:.4f}")

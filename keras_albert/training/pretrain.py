@@ -1,0 +1,54 @@
+"""`pretrain`: AlbertPretrainer (MLM + SOP) on TFRecord shards, resumable like `finetune`."""
+import os
+import shutil
+
+import keras
+
+from keras_albert.training.optim import make_optimizer
+from keras_albert.training.resume import ResumableTraining
+from keras_albert.training.strategies import distribution_scope, get_strategy
+
+
+def pretrain(config, tokenizer, train_shards, *, out_dir, eval_shards=None, sequence_length=128,
+             max_predictions=20, steps=1000, steps_per_log=200, batch_size=64, learning_rate=1e-3,
+             warmup_ratio=0.05, optimizer="lamb", strategy="default", mixed_precision=None, seed=0,
+             verbose=1, backup_every=100, overwrite=False):
+    """Train a fresh AlbertPretrainer for `steps` steps; returns (model, history). Reports MLM and SOP
+    accuracy on `eval_shards` every `steps_per_log` steps; writes a model directory to `out_dir`."""
+    from keras_albert import AlbertBackbone, AlbertPretrainer
+    from keras_albert.model_dir import save_model_dir
+    from keras_albert.pretraining_data import shard_dataset
+
+    if os.path.exists(os.path.join(out_dir, "model.keras")) and not overwrite:
+        raise FileExistsError(f"{out_dir}/model.keras already exists; pass overwrite=True (--overwrite)")
+    if config.vocab_size < tokenizer.vocab_size:
+        raise ValueError(f"config.vocab_size {config.vocab_size} < tokenizer size {tokenizer.vocab_size}")
+    keras.utils.set_random_seed(seed)
+    dist = get_strategy(strategy)
+    previous = keras.config.dtype_policy()
+    with distribution_scope(strategy, dist):
+        if mixed_precision:
+            keras.config.set_dtype_policy(mixed_precision)
+        try:
+            model = AlbertPretrainer(AlbertBackbone(config), mask_positions=True)
+        finally:
+            keras.config.set_dtype_policy(previous)
+        acc = keras.metrics.SparseCategoricalAccuracy
+        model.compile(optimizer=make_optimizer(optimizer, learning_rate, steps, warmup_ratio),
+                      loss={"mlm_logits": keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                            "sop_logits": keras.losses.SparseCategoricalCrossentropy(from_logits=True)},
+                      weighted_metrics={"mlm_logits": [acc(name="accuracy")], "sop_logits": [acc(name="accuracy")]})
+    epochs = -(-steps // steps_per_log)
+    tracker = ResumableTraining(os.path.join(out_dir, "backup"), steps_per_log, backup_every,
+                                "val_mlm_logits_accuracy" if eval_shards else "mlm_logits_accuracy")
+    val = None if not eval_shards else shard_dataset(eval_shards, sequence_length, max_predictions, batch_size,
+                                                     repeat=False)
+
+    def data(skip):
+        return shard_dataset(train_shards, sequence_length, max_predictions, batch_size, seed=seed, skip=skip)
+
+    from keras_albert.training.finetune import _fit_resumable
+    _fit_resumable(model, data, val, tracker, epochs, steps_per_log, verbose, [])
+    save_model_dir(out_dir, model, tokenizer, overwrite=True)
+    shutil.rmtree(tracker.dir, ignore_errors=True)
+    return model, tracker.state["history"]
