@@ -1,0 +1,97 @@
+"""TFLite metadata for MediaPipe Tasks' TextClassifier: the SentencePiece model and the labels inside the file,
+so raw text goes in and named categories come out (the Android demo's runtime).
+
+The writer is MediaPipe's own (`text_classifier.MetadataWriter.create_for_bert_model`). Recent mediapipe wheels
+(0.10.30 onwards) can read metadata but their writer fails to import a compiled module they do not ship, and the
+releases whose writer works pin protobuf below what TensorFlow needs. So: the writer runs in this process when
+an importable one is installed, and otherwise in its own virtual environment, made on first use and cached
+(`KERAS_ALBERT_CACHE`, default ~/.cache/keras-albert), where the writer's own pins cannot clash with
+TensorFlow's. `KERAS_ALBERT_METADATA_WRITER` names the pip requirement installed there.
+
+This file runs as a script in that environment: keep its top level free of TensorFlow and keras_albert.
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+WRITER_REQUIREMENT = "mediapipe==0.10.21"  # the last release whose wheel ships the writer's compiled module
+
+
+def _populate(model_bytes, spiece_path, labels, names):
+    """MediaPipe's writer, in whatever process imports it: returns the model bytes with metadata."""
+    from mediapipe.tasks.python.metadata.metadata_writers import metadata_writer, text_classifier
+    writer = text_classifier.MetadataWriter.create_for_bert_model(
+        bytearray(model_bytes), metadata_writer.SentencePieceTokenizer(spiece_path),
+        metadata_writer.Labels().add(list(labels)), ids_name=names["ids"], mask_name=names["mask"],
+        segment_name=names["segment_ids"])
+    model, _ = writer.populate()
+    return bytes(model)
+
+
+def _writer_importable():
+    try:
+        from mediapipe.tasks.python.metadata.metadata_writers import text_classifier  # noqa: F401
+        return True
+    except Exception:  # ImportError of the missing compiled module, or an incompatible install
+        return False
+
+
+def writer_python():
+    """The Python of the cached writer environment, created (pip install) on first use."""
+    cache = os.environ.get("KERAS_ALBERT_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "keras-albert")
+    requirement = os.environ.get("KERAS_ALBERT_METADATA_WRITER", WRITER_REQUIREMENT)
+    tag = "".join(c if c.isalnum() or c in ".-" else "_" for c in requirement)
+    env = os.path.join(cache, f"metadata-writer-py{sys.version_info[0]}{sys.version_info[1]}-{tag}")
+    python = os.path.join(env, "bin", "python")
+    if os.path.isfile(os.path.join(env, ".ready")):
+        return python
+    try:
+        subprocess.run([sys.executable, "-m", "venv", "--clear", env], check=True, capture_output=True)
+        subprocess.run([python, "-m", "pip", "install", "--disable-pip-version-check", "-q", requirement],
+                       check=True, capture_output=True, text=True)
+    except subprocess.CalledProcessError as e:
+        raise RuntimeError(f"could not set up the metadata writer ({requirement}) in {env}: "
+                           f"{(e.stderr or '').strip()[-500:]}") from None
+    open(os.path.join(env, ".ready"), "w").close()
+    return python
+
+
+def tensor_names(model_bytes):
+    """The TFLite tensor names behind the signature inputs ids/mask/segment_ids (the writer wants those)."""
+    from export.runtime import INPUTS, interpreter_class
+    details = interpreter_class()(model_content=model_bytes).get_signature_runner().get_input_details()
+    return {n: details[n]["name"] for n in INPUTS}
+
+
+def add_metadata(model_bytes, spiece_path, labels):
+    """Model bytes -> the same model with TextClassifier metadata (tokenizer + labels packed inside)."""
+    labels = [str(x) for x in labels]
+    names = tensor_names(model_bytes)
+    if _writer_importable():
+        return _populate(model_bytes, spiece_path, labels, names)
+    with tempfile.TemporaryDirectory() as tmp:
+        source, target = os.path.join(tmp, "in.tflite"), os.path.join(tmp, "out.tflite")
+        with open(source, "wb") as f:
+            f.write(model_bytes)
+        job = json.dumps({"model": source, "out": target, "spiece": os.path.abspath(spiece_path),
+                          "labels": labels, "names": names})
+        done = subprocess.run([writer_python(), os.path.abspath(__file__)], input=job, text=True,
+                              capture_output=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"the metadata writer failed: {done.stderr.strip()[-800:]}")
+        with open(target, "rb") as f:
+            return f.read()
+
+
+def _main():
+    job = json.load(sys.stdin)
+    with open(job["model"], "rb") as f:
+        model = _populate(f.read(), job["spiece"], job["labels"], job["names"])
+    with open(job["out"], "wb") as f:
+        f.write(model)
+
+
+if __name__ == "__main__":
+    _main()

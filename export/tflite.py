@@ -1,0 +1,127 @@
+"""TFLite classifiers for devices: float32, dynamic-range int8 (the default) and full-integer int8.
+
+Inputs `ids`, `mask`, `segment_ids` (int32 [1, seq], seq dynamic so a short sentence costs less), output
+`probabilities` [1, classes]: the contract of MediaPipe's TextClassifier. No tokenizer inside the model.
+
+The route matters: `keras.export.ExportArchive` writes a SavedModel and `TFLiteConverter.from_saved_model`
+converts it. Saving a plain tf.Module or using `from_concrete_functions` with the model as trackable writes
+uninitialised variables (a small file that outputs NaN), so the tests compare every variant with Keras.
+"""
+import os
+import tempfile
+
+VARIANTS = ("float32", "dynamic_int8", "full_int8")
+COMPAT = ("tflite-2.14",)
+INPUT_NAMES = {"ids": "token_ids", "mask": "padding_mask", "segment_ids": "segment_ids"}  # ours -> backbone's
+SIGNATURE = "serving_default"
+# Ops whose int8 kernels cost accuracy in a transformer; full_int8 keeps them in float.
+FLOAT_OPS = ("MEAN", "SQUARED_DIFFERENCE", "RSQRT", "SOFTMAX", "TANH", "POW", "GELU")
+
+
+def bucket_signature(length):
+    return f"length_{length}"
+
+
+def _write_savedmodel(model, path, buckets):
+    import keras
+    import tensorflow as tf
+
+    def probabilities(ids, mask, segment_ids):
+        logits = model({"token_ids": ids, "padding_mask": mask, "segment_ids": segment_ids}, training=False)
+        return {"probabilities": tf.nn.softmax(logits, axis=-1)}
+
+    def spec(length):
+        return [tf.TensorSpec([1, length], tf.int32, name=n) for n in INPUT_NAMES]
+
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    archive.add_endpoint(SIGNATURE, probabilities, input_signature=spec(None))
+    for length in buckets:
+        archive.add_endpoint(bucket_signature(length), probabilities, input_signature=spec(length))
+    archive.write_out(path, verbose=False)
+    return [SIGNATURE] + [bucket_signature(n) for n in buckets]
+
+
+def representative_inputs(tokenizer, texts, max_length=128, limit=200):
+    """Real sentences packed as `[CLS] text [SEP]`, padded to one common length (TFLite's calibrator
+    prepares its shapes once, on the first sample), one sentence per calibration step (full_int8)."""
+    import numpy as np
+
+    from export.runtime import pack
+    packed = [pack(tokenizer, text, max_length) for text in list(texts)[:limit]]
+    length = max(p["ids"].shape[1] for p in packed)
+    for p in packed:
+        yield {n: np.pad(a, ((0, 0), (0, length - a.shape[1]))) for n, a in p.items()}
+
+
+def convert(model, variant="dynamic_int8", *, compat=None, tokenizer=None, calibration_texts=None, buckets=()):
+    """The Keras classifier -> .tflite bytes (builtin ops only).
+
+    `compat="tflite-2.14"` writes per-tensor int8 weights for dense layers (FULLY_CONNECTED version < 12),
+    which old runtimes such as tflite-runtime 2.14 can load. `buckets` adds fixed-length signatures
+    (`length_16`, ...) next to the dynamic `serving_default`, for runtimes where fixed shapes run faster.
+    """
+    import tensorflow as tf
+
+    if variant not in VARIANTS:
+        raise ValueError(f"unknown TFLite variant {variant!r}; choose from {', '.join(VARIANTS)}")
+    if compat is not None and compat not in COMPAT:
+        raise ValueError(f"unknown compatibility target {compat!r}; known: {', '.join(COMPAT)}")
+    if variant == "full_int8" and (tokenizer is None or not calibration_texts):
+        raise ValueError("full_int8 needs a tokenizer and calibration sentences (real text)")
+    if variant == "full_int8" and buckets:
+        raise ValueError("length buckets are offered for float32 and dynamic_int8, not full_int8")
+    limit = model.config.max_position_embeddings
+    if any(not 3 <= int(n) <= limit for n in buckets):
+        raise ValueError(f"length buckets must be between 3 and {limit}, got {list(buckets)}")
+    with tempfile.TemporaryDirectory() as tmp:
+        signatures = _write_savedmodel(model, os.path.join(tmp, "sm"), [int(n) for n in buckets])
+        converter = tf.lite.TFLiteConverter.from_saved_model(os.path.join(tmp, "sm"), signature_keys=signatures)
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+        if variant != "float32":
+            converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        if compat == "tflite-2.14":
+            converter._experimental_disable_per_channel_quantization_for_dense_layers = True
+        if variant == "full_int8":
+            return _full_int8(converter, tokenizer, calibration_texts, min(128, limit))
+        return converter.convert()
+
+
+def _full_int8(converter, tokenizer, texts, max_length):
+    """Integer kernels where they keep accuracy; LayerNorm, softmax, GELU and tanh stay float
+    (selective quantization through TensorFlow's QuantizationDebugger, its documented route)."""
+    import tensorflow as tf
+
+    def dataset():
+        yield from representative_inputs(tokenizer, texts, max_length)
+
+    converter.representative_dataset = dataset
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8, tf.lite.OpsSet.TFLITE_BUILTINS]
+    options = tf.lite.experimental.QuantizationDebugOptions(denylisted_ops=list(FLOAT_OPS))
+    debugger = tf.lite.experimental.QuantizationDebugger(converter=converter, debug_dataset=dataset,
+                                                         debug_options=options)
+    return debugger.get_nondebug_quantized_model()
+
+
+def op_codes(tflite_bytes):
+    """[(op name, version)] of every operator code in the flatbuffer; custom and Flex ops by their custom name."""
+    from tensorflow.lite.python import schema_py_generated as schema
+
+    names = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
+    model = schema.ModelT.InitFromPackedBuf(bytearray(tflite_bytes), 0)
+    out = []
+    for code in model.operatorCodes:
+        builtin = max(code.builtinCode, code.deprecatedBuiltinCode)
+        name = names.get(builtin, str(builtin))
+        if name == "CUSTOM":
+            name = f"CUSTOM:{code.customCode.decode() if isinstance(code.customCode, bytes) else code.customCode}"
+        out.append((name, code.version))
+    return out
+
+
+def check_builtin_only(tflite_bytes):
+    """Raise ValueError naming any Flex or custom op (they do not run on stock LiteRT)."""
+    bad = sorted({name for name, _ in op_codes(tflite_bytes) if name.startswith("CUSTOM") or "Flex" in name})
+    if bad:
+        raise ValueError(f"the TFLite model uses non-builtin ops: {', '.join(bad)}")
+    return True
