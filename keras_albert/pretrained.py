@@ -55,13 +55,12 @@ def resolve(name_or_path):
 
 def download(repo_id):
     from huggingface_hub import snapshot_download
-    from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError, OfflineModeIsEnabled
     try:
         path = snapshot_download(repo_id, allow_patterns=["config.json", "*.safetensors",
                                                           "model.safetensors.index.json", "spiece.model"])
         if not any(f.endswith(".safetensors") for f in os.listdir(path)):
             path = snapshot_download(repo_id, allow_patterns=["config.json", "pytorch_model.bin", "spiece.model"])
-    except (HfHubHTTPError, LocalEntryNotFoundError, OfflineModeIsEnabled, OSError, ValueError) as e:
+    except (OSError, ValueError) as e:  # every huggingface_hub download and offline error is one of these
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise FileNotFoundError(f"could not download model {repo_id!r} from the Hugging Face Hub and no local "
                                 f"path has that name ({first})") from None

@@ -1,0 +1,146 @@
+"""from_pretrained: every source (HF dir, hub id from the cache, TF1, saved model), every task, clear errors."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import transformers
+from conftest import random_inputs
+from safetensors.numpy import load_file, save_file
+from test_convert_hf import close, hf_config, hf_model, ours
+
+import keras_albert
+from keras_albert.model_dir import save_model_dir
+from keras_albert.pretrained import load_pretrained
+
+
+@pytest.fixture(scope="module")
+def pretraining_dir(tmp_path_factory, spiece_path):
+    path = tmp_path_factory.mktemp("hf_pretraining")
+    model = hf_model(transformers.AlbertForPreTraining, hf_config(num_hidden_groups=2, num_hidden_layers=2), seed=31)
+    model.save_pretrained(path)
+    shutil.copy(spiece_path, path / "spiece.model")
+    return path, model
+
+
+def copy_with(src, dst, config=None, tensors=None):
+    """A copy of an HF directory with config fields and/or tensors changed (None deletes a tensor)."""
+    shutil.copytree(src, dst)
+    if config:
+        raw = json.loads((dst / "config.json").read_text())
+        (dst / "config.json").write_text(json.dumps({**raw, **config}))
+    if tensors:
+        state = load_file(dst / "model.safetensors")
+        for name, value in tensors.items():
+            state.pop(name) if value is None else state.__setitem__(name, value)
+        save_file(state, dst / "model.safetensors")
+    return dst
+
+
+def test_tokenizer_loads_when_present_and_model_loads_without_it(pretraining_dir, tmp_path, tokenizer):
+    path, _ = pretraining_dir
+    model, tok, labels = load_pretrained(path, task="masked_lm")
+    assert tok.tokenize("a charming film .") == tokenizer.tokenize("a charming film .") and labels is None
+    bare = copy_with(path, tmp_path / "bare")
+    os.remove(bare / "spiece.model")
+    model, tok, _ = load_pretrained(bare)
+    assert tok is None and isinstance(model, keras_albert.AlbertBackbone)
+
+
+@pytest.mark.parametrize("change, message", [
+    (dict(config={"hidden_size": 64, "num_attention_heads": 4}),
+     r"'encoder.embedding_hidden_mapping_in.weight' has shape \(32, 16\) in the checkpoint but the model "
+     r"expects \(64, 16\)"),
+    (dict(config={"vocab_size": 499}), r"'embeddings.word_embeddings.weight' has shape \(500, 16\).*\(499, 16\)"),
+    (dict(config={"num_hidden_groups": 1}),
+     r"unexpected tensor 'encoder.albert_layer_groups.1.albert_layers.0.attention.dense.bias' with shape \(32,\)"),
+    (dict(tensors={"albert.encoder.albert_layer_groups.0.albert_layers.0.ffn.weight": None}),
+     r"missing tensor 'encoder.albert_layer_groups.0.albert_layers.0.ffn.weight' \(model expects shape \(48, 32\)\)"),
+    (dict(tensors={"albert.pooler.bias": np.zeros(31, "float32")}), r"'pooler.bias' has shape \(31,\)"),
+    (dict(tensors={"predictions.decoder.weight": np.zeros((500, 16), "float32")}), "untied MLM decoders"),
+    (dict(tensors={"sop_classifier.classifier.bias": None}), r"missing tensor 'sop_classifier.classifier.bias'"),
+    (dict(config={"model_type": "bert"}), "holds a 'bert' model, not ALBERT"),
+    (dict(config={"hidden_act": "swish"}), "hidden_act 'swish' is not one of"),
+])
+def test_mismatches_raise_one_clear_error(pretraining_dir, tmp_path, change, message):
+    path, _ = pretraining_dir
+    with pytest.raises(ValueError, match=message):
+        keras_albert.from_pretrained(copy_with(path, tmp_path / "bad", **change), task="pretraining")
+
+
+def test_files_that_are_not_checkpoints(pretraining_dir, tmp_path):
+    path, _ = pretraining_dir
+    bad = copy_with(path, tmp_path / "garbage")
+    (bad / "model.safetensors").write_bytes(b"this is not a checkpoint")
+    with pytest.raises(ValueError, match="not a readable safetensors checkpoint"):
+        keras_albert.from_pretrained(bad)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match="is not an ALBERT checkpoint"):
+        keras_albert.from_pretrained(tmp_path / "empty")
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        keras_albert.from_pretrained(str(tmp_path / "missing" / "dir"))
+    with pytest.raises(ValueError, match="unknown task"):
+        keras_albert.from_pretrained(path, task="qa")
+    with pytest.raises(ValueError, match="pass num_classes"):
+        keras_albert.from_pretrained(path, task="classification")
+
+
+def test_new_heads_start_fresh_with_a_warning(pretraining_dir):
+    path, hf = pretraining_dir
+    with pytest.warns(UserWarning, match="no classifier head"):
+        model = keras_albert.from_pretrained(path, task="classification", num_classes=4)
+    x = random_inputs(model.config, seed=2)
+    close(model.backbone(x)["pooled_output"], hf.albert(**_t(x)).pooler_output.detach())
+
+
+def _t(x):
+    from test_convert_hf import torch_inputs
+    return torch_inputs(x)
+
+
+def test_saved_model_directory_as_is_and_reheaded(pretraining_dir, tmp_path):
+    path, hf = pretraining_dir
+    model, tok, _ = load_pretrained(path, task="pretraining")
+    save_model_dir(tmp_path / "saved", model, tokenizer=tok)
+    again = keras_albert.from_pretrained(tmp_path / "saved")
+    assert isinstance(again, keras_albert.AlbertPretrainer)
+    x = random_inputs(model.config, seed=3)
+    close(again(x)["sop_logits"], model(x)["sop_logits"])
+    mlm = keras_albert.from_pretrained(tmp_path / "saved", task="masked_lm")  # re-headed through the table
+    close(mlm(x), model(x)["mlm_logits"], x["padding_mask"])
+    with pytest.raises(ValueError, match="missing tensor 'predictions.dense.weight'"):
+        keras_albert.from_pretrained(save_model_dir(tmp_path / "bb", model.backbone), task="masked_lm")
+
+
+def _run_offline(code, hf_home):
+    env = dict(os.environ, HF_HUB_OFFLINE="1", HF_HOME=str(hf_home), TF_CPP_MIN_LOG_LEVEL="3")
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_hub_ids_load_from_the_hub_cache_and_fail_clearly_offline(pretraining_dir, tmp_path):
+    """A hub id resolves through huggingface_hub (here: its cache, offline); an unknown one names the id."""
+    path, hf = pretraining_dir
+    repo = tmp_path / "hub" / "hub" / "models--test-org--tiny-albert"
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    shutil.copytree(path, repo / "snapshots" / commit)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(commit)
+    x = random_inputs(ours(hf.config), seed=4)
+    np.save(tmp_path / "x.npy", np.stack([x["token_ids"], x["segment_ids"], x["padding_mask"]]))
+    code = (f"import numpy as np, keras_albert; t, s, m = np.load({str(tmp_path / 'x.npy')!r}); "
+            "model = keras_albert.from_pretrained('test-org/tiny-albert', task='pretraining'); "
+            f"np.save({str(tmp_path / 'sop.npy')!r}, np.asarray(model("
+            "{'token_ids': t, 'segment_ids': s, 'padding_mask': m})['sop_logits']))")
+    done = _run_offline(code, tmp_path / "hub")
+    assert done.returncode == 0, done.stderr[-2000:]
+    close(np.load(tmp_path / "sop.npy"), hf(**_t(x)).sop_logits.detach())
+
+    done = _run_offline("from keras_albert.cli import main; raise SystemExit(main(['convert', "
+                        f"'nobody/no-such-albert', {str(tmp_path / 'out')!r}]))", tmp_path / "hub")
+    assert done.returncode == 2
+    last = done.stderr.strip().splitlines()[-1]
+    assert "could not download model 'nobody/no-such-albert' from the Hugging Face Hub" in last, done.stderr[-2000:]
+    assert not (tmp_path / "out").exists()
