@@ -59,7 +59,7 @@ class FillMaskPipeline(Pipeline):
     """Per [MASK]: the top_k tokens as {"sequence", "score", "token", "token_str"}, best first."""
 
     def postprocess(self, logits, rows, top_k=5):
-        logits = np.asarray(logits, "float32")
+        logits = np.asarray(logits["mlm_logits"] if isinstance(logits, dict) else logits, "float32")
         out = []
         for b, row in enumerate(rows):
             positions = [i for i, t in enumerate(row) if t == MASK_ID]
