@@ -102,10 +102,13 @@ def write_golden(tokenizer, out_path, sequence_length=32, cases=None):
     return len(lines)
 
 
-def write_all(spiece_path, out_dir, sequence_length=32):
-    """Both files into `out_dir`; returns their paths."""
+def write_all(spiece_path, out_dir, sequence_length=32, overwrite=False):
+    """Both files into `out_dir`; returns their paths. Existing files are kept unless `overwrite`."""
     os.makedirs(out_dir, exist_ok=True)
     vocab, golden = os.path.join(out_dir, VOCAB_FILE), os.path.join(out_dir, GOLDEN_FILE)
+    existing = [p for p in (vocab, golden) if os.path.exists(p)]
+    if existing and not overwrite:
+        raise FileExistsError(f"already there: {', '.join(existing)}; pass --overwrite to replace")
     write_vocabulary(spiece_path, vocab)
     write_golden(AlbertTokenizer.from_file(spiece_path), golden, sequence_length)
     return vocab, golden
@@ -116,10 +119,16 @@ def main(argv=None):
     parser.add_argument("model", help="a model directory (with spiece.model) or a spiece.model file")
     parser.add_argument("out_dir")
     parser.add_argument("--sequence-length", type=int, default=32)
+    parser.add_argument("--overwrite", action="store_true", help="replace files already in OUT_DIR")
     args = parser.parse_args(argv)
     spiece = os.path.join(args.model, "spiece.model") if os.path.isdir(args.model) else args.model
-    for path in write_all(spiece, args.out_dir, args.sequence_length):
-        print(path)
+    if not os.path.isfile(spiece):
+        parser.error(f"no SentencePiece model at {spiece}")
+    try:
+        paths = write_all(spiece, args.out_dir, args.sequence_length, args.overwrite)
+    except (ValueError, FileExistsError) as e:
+        parser.error(str(e))
+    print("\n".join(paths))
 
 
 if __name__ == "__main__":

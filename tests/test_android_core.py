@@ -119,3 +119,8 @@ def test_java_normalization_equals_python_on_every_code_point(compiled, tmp_path
     assert lines[-1] == "checked " + str(sum(1 for _ in open(path, encoding="utf-8")))
     known = [int(line.split()[1], 16) for line in lines if line.endswith(" defined")]
     assert set(known) <= RECATEGORIZED_SINCE_JAVA_17, [hex(cp) for cp in known]
+
+
+def test_golden_writer_keeps_existing_files(spiece_path, golden_dir):
+    with pytest.raises(FileExistsError, match="--overwrite"):
+        android_golden.write_all(spiece_path, golden_dir)
