@@ -33,7 +33,9 @@ def export_savedmodel(model, tokenizer, labels, path, sequence_length=128, overw
         raise ValueError(f"{len(labels)} labels for a model with {model.num_classes} classes")
     _check_target(path, overwrite)
     length = min(sequence_length, model.config.max_position_embeddings)
-    preprocessor = AlbertPreprocessor(tokenizer, sequence_length=length)
+    # A private copy: its in-graph tokenizer is built inside the export's graph and must not leak into
+    # the caller's tokenizer (an eager call after the export would hit an out-of-scope tensor).
+    preprocessor = AlbertPreprocessor(type(tokenizer)(tokenizer.model_proto), sequence_length=length)
     names = tf.constant(labels)
 
     def classify(inputs):
