@@ -1,0 +1,111 @@
+"""CSV/TSV/JSONL readers (bad rows named by file and line, or counted), batch plans, the in-graph pipeline."""
+import json
+
+import numpy as np
+import pytest
+
+from keras_albert import datasets
+from keras_albert.preprocessor import AlbertPreprocessor
+
+
+def _write(path, text):
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def test_read_csv_tsv_jsonl(tmp_path):
+    csv_path = _write(tmp_path / "d.csv", 'text,label\n"good, fun",pos\nawful,neg\n\nok,pos\n')
+    t = datasets.read_table(csv_path)
+    assert t.texts == ["good, fun", "awful", "ok"] and t.labels == ["pos", "neg", "pos"] and t.skipped == 0
+    tsv_path = _write(tmp_path / "d.tsv", "a\tb\ty\nx one\tx two\t1\nz\tw\t0\n")
+    t = datasets.read_table(tsv_path, text_columns=("a", "b"), label_column="y")
+    assert t.texts == [("x one", "x two"), ("z", "w")] and datasets.label_names(t.labels) == ["0", "1"]
+    jsonl = _write(tmp_path / "d.jsonl", json.dumps({"text": "hi", "label": 2}) + "\n\n" +
+                   json.dumps({"text": "yo", "label": 10}) + "\n")
+    t = datasets.read_table(jsonl)
+    assert t.labels == ["2", "10"] and datasets.label_names(t.labels) == ["2", "10"]  # numeric order
+
+
+@pytest.mark.parametrize("name,content,line,why,bad", [
+    ("bad.csv", "text,label\nfine,a\ntoo,many,fields\n", 3, "3 fields", 1),
+    ("bad.tsv", "text\tlabel\nfine\ta\n\tb\n", 3, "empty", 1),
+    ("bad.jsonl", '{"text": "a", "label": 1}\n{"text": "b"}\n{broken\n', 2, "missing label", 2),
+])
+def test_bad_rows_are_errors_or_counted(tmp_path, name, content, line, why, bad):
+    path = _write(tmp_path / name, content)
+    with pytest.raises(ValueError, match=rf"{name}:{line}: .*{why}"):
+        datasets.read_table(path)
+    t = datasets.read_table(path, skip_bad_rows=True)
+    assert t.skipped == bad and len(t.texts) == 1
+
+
+def test_bad_files(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        datasets.read_table(str(tmp_path / "nope.csv"))
+    with pytest.raises(ValueError, match="unknown data format"):
+        datasets.read_table(_write(tmp_path / "x.xml", "<a/>"))
+    with pytest.raises(ValueError, match="no usable rows"):
+        datasets.read_table(_write(tmp_path / "e.csv", "text,label\n,1\n"), skip_bad_rows=True)
+
+
+def test_load_splits_builtin_and_file(tmp_path):
+    from keras_albert.data import splits
+    got, names, skipped = datasets.load_splits("rotten_tomatoes")
+    assert got == splits("rotten_tomatoes") and names == ["negative", "positive"] and skipped == 0
+    rows = "".join(f"t{i},{'yes' if i % 3 else 'no'}\n" for i in range(50))
+    got, names, _ = datasets.load_splits(_write(tmp_path / "f.csv", "text,label\n" + rows))
+    assert names == ["no", "yes"]
+    assert [len(got[k][0]) for k in ("train", "validation", "test")] == [40, 5, 5]
+    all_texts = sorted(t for k in got for t in got[k][0])
+    assert all_texts == sorted(f"t{i}" for i in range(50))
+    assert all(got["train"][1][j] == (0 if int(t[1:]) % 3 == 0 else 1) for j, t in enumerate(got["train"][0]))
+
+
+def test_batch_plan_is_a_fixed_permutation_per_epoch():
+    lengths = np.random.default_rng(0).integers(1, 60, 1000)
+    a = datasets.batch_plan(lengths, 32, seed=5, epoch=0)
+    assert [x.tolist() for x in a] == [x.tolist() for x in datasets.batch_plan(lengths, 32, seed=5, epoch=0)]
+    assert len(a) == 32 and sorted(np.concatenate(a).tolist()) == list(range(1000))
+    b = datasets.batch_plan(lengths, 32, seed=5, epoch=1)
+    assert [x.tolist() for x in a] != [x.tolist() for x in b]
+    spread = lambda plan: np.mean([np.ptp(lengths[x]) for x in plan])  # noqa: E731
+    assert spread(a) < 0.2 * spread(datasets.batch_plan(lengths, 32, seed=5, bucket=False))
+
+
+def test_pipeline_tokenizes_in_graph_and_buckets(tokenizer, rt_texts):
+    texts, labels = rt_texts[0][:300], rt_texts[1][:300]
+    ds, steps = datasets.text_dataset(tokenizer, texts, labels, 2, sequence_length=64, batch_size=16, epochs=2)
+    batches = list(ds)
+    assert steps == 19 and len(batches) == 38
+    reference = AlbertPreprocessor(tokenizer, 64)
+    widths, seen = [], []
+    lengths = datasets.token_lengths(tokenizer, texts)
+    for epoch in range(2):
+        plan = datasets.batch_plan(lengths, 16, 0, epoch)
+        for idx, (x, y) in zip(plan, batches[epoch * steps:(epoch + 1) * steps]):
+            width = x["token_ids"].shape[1]
+            assert width % 16 == 0 or width == 64
+            expected = reference([texts[i] for i in idx])
+            for k in x:
+                np.testing.assert_array_equal(x[k].numpy(), expected[k].numpy()[:, :width])
+                assert not expected[k].numpy()[:, width:].any()   # only padding was cut
+            np.testing.assert_array_equal(y.numpy().argmax(1), [labels[i] for i in idx])
+            widths.append(width)
+            seen += idx.tolist()
+    assert sorted(seen) == sorted(list(range(300)) * 2)
+    assert np.mean(widths) < 48                                # shorter than padding everything to 64
+    skipped, _ = datasets.text_dataset(tokenizer, texts, labels, 2, 64, 16, epochs=2, skip=25)
+    rest = list(skipped)
+    assert len(rest) == 13
+    for (x1, _), (x2, _) in zip(rest, batches[25:]):
+        np.testing.assert_array_equal(x1["token_ids"].numpy(), x2["token_ids"].numpy())
+
+
+def test_pairs_pack_two_segments(tokenizer):
+    texts = [("a fine film .", "not at all boring"), ("bad", "very very bad indeed")]
+    ds, _ = datasets.text_dataset(tokenizer, texts, [1, 0], 2, 32, 2, shuffle=False, bucket=False)
+    x, _ = next(iter(ds))
+    expected = AlbertPreprocessor(tokenizer, 32)([t[0] for t in texts], [t[1] for t in texts])
+    width = x["token_ids"].shape[1]
+    np.testing.assert_array_equal(x["segment_ids"].numpy(), expected["segment_ids"].numpy()[:, :width])
+    assert x["segment_ids"].numpy().max() == 1
