@@ -75,8 +75,8 @@ def reference_state(arrays):
         name = name.replace("seq_relationship/output_", "sop_classifier/classifier/")
         name = name.removeprefix("cls/")  # the reference walks attributes and skips the unknown `cls`
         parts = name.split("/")
-        last = {"kernel": "weight", "gamma": "weight", "beta": "bias", "output_bias": "bias", "output_weights": "weight",
-                "weights": "weight", "bias": "bias"}.get(parts[-1])
+        last = {"kernel": "weight", "gamma": "weight", "beta": "bias", "output_bias": "bias",
+                "output_weights": "weight", "weights": "weight", "bias": "bias"}.get(parts[-1])
         key = ".".join(parts[:-1] + [last]) if last else ".".join(parts + ["weight"])
         state[key] = torch.tensor(a.T if parts[-1] == "kernel" else a)
     return state

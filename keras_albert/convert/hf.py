@@ -13,7 +13,8 @@ HF_DEFAULTS = dict(vocab_size=30000, embedding_size=128, hidden_size=4096, num_h
                    num_attention_heads=64, intermediate_size=16384, inner_group_num=1, hidden_act="gelu_new",
                    hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0, max_position_embeddings=512,
                    type_vocab_size=2, initializer_range=0.02, layer_norm_eps=1e-12, classifier_dropout_prob=0.1)
-TIED = {"predictions.decoder.weight": "embeddings.word_embeddings.weight", "predictions.decoder.bias": "predictions.bias"}
+TIED = {"predictions.decoder.weight": "embeddings.word_embeddings.weight",
+        "predictions.decoder.bias": "predictions.bias"}
 BUFFERS = ("embeddings.position_ids", "embeddings.token_type_ids")
 ARCHITECTURES = {None: "AlbertModel", "masked_lm": "AlbertForMaskedLM", "pretraining": "AlbertForPreTraining",
                  "classification": "AlbertForSequenceClassification"}
@@ -131,8 +132,8 @@ def task_of(model):
 def export_state(model):
     """Our model -> HF state dict (numpy) with the names its HF architecture uses."""
     prefix = PREFIX if task_of(model) is not None else ""
-    return {(prefix if e.group in ("backbone", "pooler") else "") + e.hf: np.ascontiguousarray(FORMAT.to_canonical(e, v))
-            for e, v in export(model)}
+    return {(prefix if e.group in ("backbone", "pooler") else "") + e.hf:
+            np.ascontiguousarray(FORMAT.to_canonical(e, v)) for e, v in export(model)}
 
 
 def save_hf(model, out_dir, tokenizer=None, labels=None, overwrite=False):
