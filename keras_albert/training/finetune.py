@@ -98,6 +98,8 @@ def finetune(model, tokenizer, train, validation=None, *, out_dir, labels=("nega
 def _fit_resumable(model, train_data, val_ds, tracker, epochs, steps_per_epoch, verbose, callbacks):
     """model.fit, split in two when resuming mid-epoch: the rest of that epoch, then the remaining epochs."""
     epoch, done = divmod(tracker.step, steps_per_epoch)
+    if tracker.resumed and verbose:
+        print(f"resuming from step {tracker.step} (epoch {epoch + 1}, batch {done}) in {tracker.dir}")
     if tracker.state["stopped"] or epoch >= epochs:
         model.optimizer.build(model.trainable_variables)
         tracker.on_train_begin()

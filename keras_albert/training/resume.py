@@ -47,7 +47,7 @@ class ResumableTraining(keras.callbacks.Callback):
         self.dir, self.steps_per_epoch, self.save_every = backup_dir, steps_per_epoch, save_every
         self.monitor, self.patience = monitor, patience
         self.state = {"step": 0, "history": {}, "best": None, "best_epoch": None, "wait": 0, "stopped": False}
-        self._pending = None
+        self._pending = self._metric_totals = None
         os.makedirs(backup_dir, exist_ok=True)
         path = os.path.join(backup_dir, STATE)
         if os.path.isfile(path):
@@ -72,12 +72,20 @@ class ResumableTraining(keras.callbacks.Callback):
             _assign(self.model.optimizer.variables, opt_arrays)
 
     def on_epoch_begin(self, epoch, logs=None):
-        if self._pending is not None:  # fit resets metrics before this hook: put the running totals back
+        if self._pending is not None:
             if self.step % self.steps_per_epoch:
-                _assign(self.model.metrics_variables, self._pending[2])
+                self._metric_totals = self._pending[2]
             self._pending = None
 
     def on_train_batch_end(self, batch, logs=None):
+        if self._metric_totals is not None:
+            # Keras builds compile metrics when the first step is traced, after every hook before it, so the
+            # epoch's running totals (sums and counts, all additive) are added once the first step is done.
+            totals, self._metric_totals = self._metric_totals, None
+            if len(totals) != len(self.model.metrics_variables):
+                raise ValueError("the backup's metrics do not match the model's; delete the backup directory")
+            for v, a in zip(self.model.metrics_variables, totals):
+                v.assign(v + a)
         self.state["step"] += 1
         if self.save_every and self.step % self.save_every == 0 and self.step % self.steps_per_epoch:
             self.save()

@@ -18,8 +18,9 @@ def get_strategy(name):
     import tensorflow as tf
     if name == "default":
         return tf.distribute.get_strategy()
-    if name == "mirrored":
-        return tf.distribute.MirroredStrategy()
+    if name == "mirrored":  # all GPUs; without GPUs, every logical CPU device (one unless split before start)
+        gpus = tf.config.list_logical_devices("GPU")
+        return tf.distribute.MirroredStrategy(None if gpus else [d.name for d in tf.config.list_logical_devices("CPU")])
     if name == "multi_worker":  # reads TF_CONFIG; its gRPC server listens on all interfaces: trusted networks only
         return tf.distribute.MultiWorkerMirroredStrategy()
     if name == "tpu":
