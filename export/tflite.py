@@ -1,7 +1,7 @@
 """TFLite classifiers for devices: float32, dynamic-range int8 (the default) and full-integer int8.
 
-Inputs `ids`, `mask`, `segment_ids` (int32 [1, seq], seq dynamic so a short sentence costs less), output
-`probabilities` [1, classes]: the contract of MediaPipe's TextClassifier. No tokenizer inside the model.
+Inputs `ids`, `mask`, `segment_ids` (int32 [1, seq], seq dynamic so a short sentence costs less; longer than
+the position table is cut inside the graph), output `probabilities` [1, classes]: the contract of MediaPipe's TextClassifier. No tokenizer inside the model.
 
 The route matters: `keras.export.ExportArchive` writes a SavedModel and `TFLiteConverter.from_saved_model`
 converts it. Saving a plain tf.Module or using `from_concrete_functions` with the model as trackable writes
@@ -26,7 +26,12 @@ def _write_savedmodel(model, path, buckets):
     import keras
     import tensorflow as tf
 
+    limit = model.config.max_position_embeddings
+
     def probabilities(ids, mask, segment_ids):
+        # Runtimes that pass the whole text (MediaPipe with a dynamic-length model) must not index past the
+        # position table: over-long input is cut to its first `limit` tokens.
+        ids, mask, segment_ids = ids[:, :limit], mask[:, :limit], segment_ids[:, :limit]
         logits = model({"token_ids": ids, "padding_mask": mask, "segment_ids": segment_ids}, training=False)
         return {"probabilities": tf.nn.softmax(logits, axis=-1)}
 
