@@ -10,8 +10,9 @@ def register(sub):
     p = sub.add_parser("export", help="export a classifier: SavedModel, TFLite (float32/int8) and a report")
     p.add_argument("model", help="model directory (model.keras, spiece.model, labels.txt)")
     p.add_argument("--out", required=True, help="output directory")
-    p.add_argument("--variants", default="float32,dynamic_int8,full_int8",
-                   help="comma-separated TFLite variants (float32, dynamic_int8, full_int8)")
+    p.add_argument("--variants", default="float32,dynamic_int8",
+                   help="comma-separated TFLite variants: float32, dynamic_int8, full_int8 (opt-in: it still "
+                        "loses accuracy, see docs/export.md)")
     p.add_argument("--compat", choices=["tflite-2.14"], default=None,
                    help="per-tensor int8 weights that old runtimes (tflite-runtime 2.14) can load")
     p.add_argument("--metadata", choices=["auto", "on", "off"], default="auto",
@@ -34,7 +35,7 @@ def _int_list(text, what):
         raise ValueError(f"{what} must be comma-separated integers, got {text!r}") from None
 
 
-def export_all(model_dir, out, *, variants=("float32", "dynamic_int8", "full_int8"), compat=None, metadata="auto",
+def export_all(model_dir, out, *, variants=("float32", "dynamic_int8"), compat=None, metadata="auto",
                buckets=(), sequence_length=128, data="rotten_tomatoes", limit=None, overwrite=False, log=print):
     """Write everything into `out`; returns the report dict (see export.report)."""
     from export.metadata import add_metadata
