@@ -184,6 +184,7 @@ def text_dataset(tokenizer, texts, labels=None, num_classes=None, sequence_lengt
     if not len(texts):
         raise ValueError("no texts to build a dataset from")
     first, second = _columns(texts)
+    tokenizer.tf_tokenizer  # build the tensorflow-text op eagerly, not inside the map's graph
     lengths = token_lengths(tokenizer, texts) if bucket else np.zeros(len(texts), np.int64)
     plans = [batch_plan(lengths, batch_size, seed, e, shuffle, bucket) for e in range(epochs)]
     steps = len(plans[0])

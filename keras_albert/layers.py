@@ -106,7 +106,8 @@ class TransformerBlock(ConfigLayer):
         """`attention_bias` is [b, 1, 1, s] float32: 0 for real tokens, a large negative value for padding."""
         q, k, v = self.query(x), self.key(x), self.value(x)
         scores = ops.einsum("bqnd,bknd->bnqk", q, k)
-        scores = ops.cast(scores, "float32") * self.scale + attention_bias
+        # (Keras autocasts float call arguments to the compute dtype: bring the bias back to float32)
+        scores = ops.cast(scores, "float32") * self.scale + ops.cast(attention_bias, "float32")
         probs = self.attention_dropout(ops.softmax(scores, axis=-1), training=training)
         context = ops.einsum("bnqk,bknd->bqnd", ops.cast(probs, self.compute_dtype), v)
         attended = self.dropout(self.attention_output(context), training=training)

@@ -82,7 +82,7 @@ def finetune(model, tokenizer, train, validation=None, *, out_dir, labels=("nega
     tracker.restore_best()
     result = FinetuneResult(model, tracker.state["history"], {}, tracker.step)
     if val_ds is not None:
-        matrix = report_lib.confusion_matrix(validation[1], _predict(model, dist, val_ds), len(labels))
+        matrix = report_lib.confusion_matrix(*_predict(model, dist, val_ds), len(labels))
         result.metrics = report_lib.scores(matrix)
         if chief and write_report:
             os.makedirs(out_dir, exist_ok=True)
@@ -93,6 +93,15 @@ def finetune(model, tokenizer, train, validation=None, *, out_dir, labels=("nega
         save_model_dir(out_dir, model, tokenizer, labels, overwrite=True)
     shutil.rmtree(backup_dir, ignore_errors=True)
     return result
+
+
+def evaluate(model, tokenizer, texts, labels, num_classes=None, sequence_length=128, batch_size=64):
+    """-> {"accuracy", "f1", "confusion_matrix"} of a classifier on labelled texts."""
+    from keras_albert import datasets
+    num_classes = num_classes or model.num_classes
+    ds, _ = datasets.text_dataset(tokenizer, texts, labels, num_classes, sequence_length, batch_size, shuffle=False)
+    matrix = report_lib.confusion_matrix(*_predict(model, None, ds), num_classes)
+    return {**report_lib.scores(matrix), "confusion_matrix": matrix.tolist()}
 
 
 def _fit_resumable(model, train_data, val_ds, tracker, epochs, steps_per_epoch, verbose, callbacks):
@@ -115,10 +124,12 @@ def _fit_resumable(model, train_data, val_ds, tracker, epochs, steps_per_epoch, 
 
 
 def _predict(model, dist, ds):
+    """-> (true class ids, predicted class ids) in the dataset's (length-bucketed) order."""
     if dist is not None and dist.__class__.__name__.startswith("MultiWorker"):
         from keras_albert.training.custom_loop import predict_classes
         return predict_classes(model, dist, ds)
-    return np.argmax(model.predict(ds.map(lambda x, y: x), verbose=0), axis=-1)
+    true = np.concatenate([y.numpy().argmax(-1) for _, y in ds])
+    return true, np.argmax(model.predict(ds.map(lambda x, y: x), verbose=0), axis=-1)
 
 
 def _resolve_model(model, tokenizer, num_classes):

@@ -1,0 +1,62 @@
+"""`keras-albert finetune --model M --data D --out DIR`: fine-tune a classifier, report test accuracy."""
+import json
+import os
+
+
+def register(sub):
+    p = sub.add_parser("finetune", help="fine-tune an ALBERT text classifier (model.fit, resumable)")
+    p.add_argument("--model", required=True, help="a model directory (keras-albert pretrain/convert output) or a preset")
+    p.add_argument("--data", required=True,
+                   help="rotten_tomatoes, imdb, or a .csv/.tsv/.jsonl file (split 80/10/10 by a seed-0 permutation)")
+    p.add_argument("--out", required=True, help="output model directory (model.keras, labels.txt, report)")
+    p.add_argument("--spiece", help="SentencePiece model (default: the model directory's spiece.model)")
+    p.add_argument("--text-column", action="append", help="text column(s); twice for sentence pairs (default: text)")
+    p.add_argument("--label-column", default="label")
+    p.add_argument("--skip-bad-rows", action="store_true", help="skip and count malformed rows instead of failing")
+    p.add_argument("--sequence-length", type=int, default=128)
+    p.add_argument("--epochs", type=int, default=3)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--learning-rate", type=float, default=5e-5)
+    p.add_argument("--warmup-ratio", type=float, default=0.1)
+    p.add_argument("--optimizer", default="adamw", choices=("adamw", "lamb"))
+    p.add_argument("--strategy", default="default",
+                   help="default | mirrored | multi_worker | tpu (TensorFlow), default | data_parallel (JAX)")
+    p.add_argument("--mixed-precision", choices=("mixed_bfloat16", "mixed_float16"))
+    p.add_argument("--early-stopping", type=int, metavar="PATIENCE", help="stop after PATIENCE epochs without gain")
+    p.add_argument("--no-bucket", action="store_true", help="pad every batch to --sequence-length")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2))
+    p.add_argument("--overwrite", action="store_true")
+    p.set_defaults(run=run)
+
+
+def run(args):
+    from keras_albert.datasets import load_splits
+    from keras_albert.tokenizer import AlbertTokenizer
+    from keras_albert.training import evaluate, finetune
+
+    if os.path.exists(os.path.join(args.out, "model.keras")) and not args.overwrite:
+        raise FileExistsError(f"{args.out}/model.keras already exists; pass --overwrite to replace it")
+    if not os.path.exists(args.model) and args.spiece is None:
+        raise ValueError(f"{args.model} is not a model directory; a preset needs --spiece")
+    splits, labels, skipped = load_splits(args.data, tuple(args.text_column or ["text"]), args.label_column,
+                                          args.skip_bad_rows, args.seed)
+    if skipped:
+        print(f"skipped {skipped} malformed row(s) of {args.data}")
+    tokenizer = AlbertTokenizer.from_file(args.spiece) if args.spiece else None
+    result = finetune(args.model, tokenizer, splits["train"], splits["validation"], out_dir=args.out, labels=labels,
+                      sequence_length=args.sequence_length, epochs=args.epochs, batch_size=args.batch_size,
+                      learning_rate=args.learning_rate, warmup_ratio=args.warmup_ratio, optimizer=args.optimizer,
+                      strategy=args.strategy, mixed_precision=args.mixed_precision, seed=args.seed,
+                      verbose=args.verbose, early_stopping=args.early_stopping, bucket=not args.no_bucket,
+                      overwrite=args.overwrite)
+    from keras_albert.model_dir import load_model_dir
+    _, tokenizer, _ = load_model_dir(args.out)
+    test = evaluate(result.model, tokenizer, *splits["test"], len(labels), args.sequence_length)
+    path = os.path.join(args.out, "report.json")
+    report = json.load(open(path)) if os.path.exists(path) else {}
+    report.update(test=test, skipped_rows=skipped, data=args.data)
+    with open(path, "w") as f:
+        json.dump(report, f, indent=2)
+    print(f"validation accuracy {result.metrics['accuracy']:.4f}, test accuracy {test['accuracy']:.4f} "
+          f"(F1 {test['f1']:.4f}) over {len(splits['test'][0])} examples; model in {args.out}")
