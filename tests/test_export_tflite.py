@@ -29,7 +29,7 @@ def _run_all(data, tokenizer, texts):
 
 
 @pytest.mark.parametrize("variant,atol,min_agreement", [("float32", 1e-5, 1.0), ("dynamic_int8", 0.05, 0.95),
-                                                        ("full_int8", 0.1, 0.9)])
+                                                        ("full_int8", 0.15, 0.9)])
 def test_variant_matches_keras(variants, spiece_path, variant, atol, min_agreement):
     from export.tflite import check_builtin_only
     model, tokenizer = trained_classifier(spiece_path)
