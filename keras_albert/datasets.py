@@ -157,26 +157,28 @@ def token_lengths(tokenizer, texts):
     return total
 
 
-def batch_plan(lengths, batch_size, seed=0, epoch=0, shuffle=True, bucket=True):
-    """The batches of one epoch as index arrays: a function of (seed, epoch) only, always ceil(n / batch)."""
+def batch_plan(lengths, batch_size, seed=0, epoch=0, shuffle=True, bucket=True, drop_remainder=False):
+    """The batches of one epoch as index arrays: a function of (seed, epoch) only, ceil(n / batch) of them
+    (floor with `drop_remainder`)."""
     n = len(lengths)
     order = np.random.default_rng([seed, epoch]).permutation(n) if shuffle else np.arange(n)
     if bucket:
         window = BUCKET_WINDOW * batch_size
         order = np.concatenate([chunk[np.argsort(lengths[chunk], kind="stable")]
                                 for chunk in np.split(order, range(window, n, window))])
-    batches = [order[i:i + batch_size] for i in range(0, n, batch_size)]
+    batches = [order[i:i + batch_size] for i in range(0, n - (n % batch_size if drop_remainder else 0), batch_size)]
     if bucket and shuffle:
         batches = [batches[i] for i in np.random.default_rng([seed, epoch, 1]).permutation(len(batches))]
     return batches
 
 
 def text_dataset(tokenizer, texts, labels=None, num_classes=None, sequence_length=128, batch_size=32,
-                 epochs=1, seed=0, shuffle=True, bucket=True, skip=0, shard=None):
+                 epochs=1, seed=0, shuffle=True, bucket=True, skip=0, shard=None, drop_remainder=False):
     """A tf.data pipeline over `epochs` epochs of (inputs, one-hot labels) batches, tokenized in-graph.
 
     Returns (dataset, steps_per_epoch). `skip` drops the first batches (resume). `shard=(index, count)`
-    keeps every count-th row of each global batch (one multi-worker input pipeline).
+    keeps every count-th row of each global batch (one multi-worker input pipeline); the padded width is that
+    of the global batch, so every worker runs the same shapes at the same step.
     """
     import tensorflow as tf
 
@@ -186,7 +188,7 @@ def text_dataset(tokenizer, texts, labels=None, num_classes=None, sequence_lengt
     first, second = _columns(texts)
     tokenizer.tf_tokenizer  # build the tensorflow-text op eagerly, not inside the map's graph
     lengths = token_lengths(tokenizer, texts) if bucket else np.zeros(len(texts), np.int64)
-    plans = [batch_plan(lengths, batch_size, seed, e, shuffle, bucket) for e in range(epochs)]
+    plans = [batch_plan(lengths, batch_size, seed, e, shuffle, bucket, drop_remainder) for e in range(epochs)]
     steps = len(plans[0])
     flat = [b for plan in plans for b in plan][skip:]
     if not flat:
@@ -197,11 +199,12 @@ def text_dataset(tokenizer, texts, labels=None, num_classes=None, sequence_lengt
     preprocess = AlbertPreprocessor(tokenizer, sequence_length)
 
     def load(idx):
-        if shard is not None:
-            idx = idx[shard[0]::shard[1]]
         inputs = preprocess(*[tf.gather(c, idx) for c in columns])
         longest = tf.reduce_max(tf.reduce_sum(inputs["padding_mask"], axis=1))
         width = tf.minimum(-(-longest // PAD_MULTIPLE) * PAD_MULTIPLE, sequence_length)
+        if shard is not None:
+            idx = idx[shard[0]::shard[1]]
+            inputs = {k: v[shard[0]::shard[1]] for k, v in inputs.items()}
         inputs = {k: v[:, :width] for k, v in inputs.items()}
         if label_table is None:
             return inputs

@@ -24,13 +24,15 @@ class FinetuneResult:
 def finetune(model, tokenizer, train, validation=None, *, out_dir, labels=("negative", "positive"),
              sequence_length=128, epochs=3, batch_size=32, learning_rate=5e-5, warmup_ratio=0.1,
              optimizer="adamw", strategy="default", mixed_precision=None, seed=0, verbose=1,
-             weight_decay=0.01, early_stopping=None, backup_every=100, bucket=True, jit_compile="auto",
+             weight_decay=0.01, clipnorm=1.0, early_stopping=None, backup_every=100, bucket=True, jit_compile="auto",
              deterministic=False, overwrite=False, callbacks=(), write_report=True):
     """Fine-tune `model` on `train` = (texts, label ids); write the best model to `out_dir`.
 
     `model`: an AlbertClassifier, an AlbertBackbone (a classifier head is added), a model directory or a
     preset name. Texts may be strings or (first, second) pairs. A run killed at any point resumes when called
     again with the same `out_dir` (backups in `out_dir/backup`, removed when the run completes).
+    `clipnorm` clips each gradient's norm; under tf.distribute Keras clips each replica's gradient before the
+    all-reduce, so results then differ slightly from one device (pass None for identical updates).
     """
     from keras_albert import datasets
 
@@ -55,8 +57,12 @@ def finetune(model, tokenizer, train, validation=None, *, out_dir, labels=("nega
 
     with distribution_scope(strategy, dist):
         model = _rebuild(model, mixed_precision)
-        steps_per_epoch = -(-len(train[0]) // batch_size)
-        opt = make_optimizer(optimizer, learning_rate, steps_per_epoch * epochs, warmup_ratio, weight_decay)
+        # multi-worker: full global batches only, so every worker's shard has the same shape at each step
+        steps_per_epoch = len(train[0]) // batch_size if strategy == "multi_worker" else -(-len(train[0]) // batch_size)
+        if not steps_per_epoch:
+            raise ValueError(f"{len(train[0])} training examples do not make one batch of {batch_size}")
+        opt = make_optimizer(optimizer, learning_rate, steps_per_epoch * epochs, warmup_ratio, weight_decay,
+                             clipnorm)
         model.compile(optimizer=opt, loss=keras.losses.CategoricalCrossentropy(from_logits=True),
                       metrics=[keras.metrics.CategoricalAccuracy(name="accuracy"),
                                keras.metrics.F1Score(average="macro", name="f1")],

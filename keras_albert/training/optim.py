@@ -25,9 +25,11 @@ def make_optimizer(name, learning_rate, total_steps, warmup_ratio=0.1, weight_de
     schedule = WarmupLinearDecay(learning_rate, total_steps, int(round(warmup_ratio * total_steps)))
     if name == "adamw":
         opt = keras.optimizers.AdamW(schedule, weight_decay=weight_decay, epsilon=1e-6, clipnorm=clipnorm)
+    elif name == "sgd":  # plain SGD with momentum on the same schedule: a baseline, and exact under tf.distribute
+        return keras.optimizers.SGD(schedule, momentum=0.9, clipnorm=clipnorm)
     elif name == "lamb":
         opt = keras.optimizers.Lamb(schedule, weight_decay=weight_decay, epsilon=1e-6, clipnorm=clipnorm)
     else:
-        raise ValueError(f"unknown optimizer {name!r}; use 'adamw' or 'lamb'")
+        raise ValueError(f"unknown optimizer {name!r}; use 'adamw', 'lamb' or 'sgd'")
     opt.exclude_from_weight_decay(var_names=NO_DECAY)
     return opt

@@ -1,0 +1,87 @@
+"""Runs in a subprocess for tests/test_distribute.py (devices must be set up before TensorFlow starts).
+
+python tests/distribute_worker.py MODE SPIECE OUT   with MODE one of
+  mirrored       default vs MirroredStrategy over 2 logical CPUs, same global batch -> max weight difference
+  jax            (KERAS_BACKEND=jax, 2 host devices) default vs DataParallel -> max weight difference
+  multi_worker   one worker (TF_CONFIG set by tests/multi_worker_launch.py): finetune, save weights
+  upstream_fit   one worker: plain Keras model.fit under MultiWorkerMirroredStrategy (keras-team/keras#20585)
+"""
+import json
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+sys.path.insert(0, os.path.dirname(__file__))
+
+
+def _setup(mode):
+    if mode == "mirrored":
+        import tensorflow as tf
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+
+
+def _model_and_data(spiece):
+    import keras
+    from conftest import tiny_config
+
+    from keras_albert import AlbertBackbone, AlbertClassifier
+    from keras_albert.data import splits
+    from keras_albert.tokenizer import AlbertTokenizer
+    tokenizer = AlbertTokenizer.from_file(spiece)
+    keras.utils.set_random_seed(3)
+    model = AlbertClassifier(AlbertBackbone(tiny_config(vocab_size=tokenizer.vocab_size, classifier_dropout_prob=0.0)), 2)
+    s = splits()
+    return model, tokenizer, (s["train"][0][:128], s["train"][1][:128]), (s["validation"][0][:32], s["validation"][1][:32])
+
+
+def _train(model, tokenizer, train, out, strategy, validation=None, optimizer="adamw"):
+    # clipnorm=None: under tf.distribute Keras clips per replica, before the all-reduce
+    from keras_albert.training import finetune
+    return finetune(model, tokenizer, train, validation, out_dir=out, epochs=1, batch_size=16, sequence_length=48,
+                    learning_rate=1e-3 if optimizer == "adamw" else 0.1, optimizer=optimizer, strategy=strategy,
+                    jit_compile=False, clipnorm=None, backup_every=0, verbose=0)
+
+
+def _max_diff(a, b):
+    return max(float(abs(x.numpy() - y.numpy()).max()) for x, y in zip(a.weights, b.weights))
+
+
+def main(mode, spiece, out):
+    _setup(mode)
+    import keras
+    import numpy as np
+    model, tokenizer, train, val = _model_and_data(spiece)
+    if mode in ("mirrored", "jax"):
+        # Mirrored uses SGD: Keras' TF Adam/AdamW update of embedding gradients (IndexedSlices with the replicas'
+        # duplicate rows) differs from one device by ~1e-3 after a few steps; the JAX backend has no such path.
+        opt = "sgd" if mode == "mirrored" else "adamw"
+        base = _train(model, tokenizer, train, os.path.join(out, "default"), "default", optimizer=opt)
+        other = _train(model, tokenizer, train, os.path.join(out, mode),
+                       "mirrored" if mode == "mirrored" else "data_parallel", optimizer=opt)
+        from keras_albert.training.strategies import replicas
+        print(json.dumps({"max_diff": _max_diff(base.model, other.model), "steps": [base.steps, other.steps],
+                          "moved": _max_diff(base.model, model), "devices": len(keras.distribution.list_devices())
+                          if mode == "jax" else replicas(__import__("tensorflow").distribute.MirroredStrategy(
+                              ["/cpu:0", "/cpu:1"]))}))
+        return
+    task = json.loads(os.environ["TF_CONFIG"])["task"]["index"]
+    if mode == "multi_worker":
+        result = _train(model, tokenizer, train, os.path.join(out, f"worker-{task}"), "multi_worker", val)
+        np.savez(os.path.join(out, f"weights-{task}.npz"), *[w.numpy() for w in result.model.weights])
+        print(json.dumps({"task": task, "steps": result.steps, "moved": _max_diff(result.model, model),
+                          "history": result.history}))
+        return
+    import tensorflow as tf  # upstream_fit
+    strategy = tf.distribute.MultiWorkerMirroredStrategy()
+    with strategy.scope():
+        clone = keras.models.clone_model(model)
+        clone.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    from keras_albert.preprocessor import AlbertPreprocessor
+    x = {k: v.numpy() for k, v in AlbertPreprocessor(tokenizer, 32)(train[0][:32]).items()}
+    clone.fit(tf.data.Dataset.from_tensor_slices((x, np.array(train[1][:32]))).batch(16), epochs=1, verbose=0)
+    print(json.dumps({"task": task, "fit": "ok"}))
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:4])

@@ -1,0 +1,58 @@
+"""Strategies: MirroredStrategy over 2 logical CPUs and JAX DataParallel over 2 host devices match the default
+strategy; 2 MultiWorkerMirroredStrategy workers on loopback end with identical weights; and a check that tells
+when Keras' own model.fit under MultiWorkerMirroredStrategy (keras-team/keras#20585) starts to work."""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+HERE = os.path.dirname(__file__)
+ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+
+
+def _worker(mode, spiece, out, **env):
+    p = subprocess.run([sys.executable, os.path.join(HERE, "distribute_worker.py"), mode, spiece, str(out)],
+                       capture_output=True, text=True, env={**ENV, **env}, timeout=400)
+    assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-4000:]
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def _two_workers(mode, spiece, out):
+    launch = f"ip link set lo up && exec {sys.executable} {os.path.join(HERE, 'multi_worker_launch.py')} {mode} {spiece} {out}"
+    return subprocess.run(["unshare", "-n", "sh", "-c", launch], capture_output=True, text=True, env=ENV, timeout=400)
+
+
+def test_mirrored_two_cpus_matches_default(tmp_path, spiece_path):
+    r = _worker("mirrored", spiece_path, tmp_path)
+    assert r["devices"] == 2 and r["steps"] == [8, 8]
+    assert r["moved"] > 1e-3          # training changed the weights ...
+    assert r["max_diff"] < 1e-5       # ... the same way on 2 replicas as on one
+
+
+def test_jax_data_parallel_matches_default(tmp_path, spiece_path):
+    r = _worker("jax", spiece_path, tmp_path, KERAS_BACKEND="jax", XLA_FLAGS="--xla_force_host_platform_device_count=2")
+    assert r["devices"] == 2 and r["steps"] == [8, 8]
+    assert r["moved"] > 1e-3 and r["max_diff"] < 1e-5
+
+
+def test_multi_worker_two_processes_identical_weights(tmp_path, spiece_path):
+    p = _two_workers("multi_worker", spiece_path, tmp_path)
+    assert p.returncode == 0, p.stdout[-6000:] + p.stderr[-2000:]
+    reports = [json.loads(line) for line in p.stdout.splitlines() if line.startswith('{"task"')]
+    assert sorted(r["task"] for r in reports) == [0, 1]
+    assert all(r["steps"] == 8 and r["moved"] > 1e-3 for r in reports)
+    a, b = (np.load(tmp_path / f"weights-{i}.npz") for i in (0, 1))
+    for k in a.files:
+        np.testing.assert_array_equal(a[k], b[k])
+    assert os.path.exists(tmp_path / "worker-0" / "model.keras")       # only the chief writes the model
+    assert not os.path.exists(tmp_path / "worker-1" / "model.keras")
+
+
+@pytest.mark.xfail(strict=True, reason="keras-team/keras#20585: Keras 3 model.fit fails under "
+                                       "MultiWorkerMirroredStrategy; if this passes, upstream fixed it: drop custom_loop")
+def test_upstream_keras_fit_under_multi_worker(tmp_path, spiece_path):
+    p = _two_workers("upstream_fit", spiece_path, tmp_path)
+    assert p.returncode == 0, p.stdout[-3000:]
