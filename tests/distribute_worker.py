@@ -15,6 +15,9 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 
 def _setup(mode):
+    if mode == "multi_worker":  # before any TensorFlow op
+        from keras_albert.training import get_strategy
+        get_strategy("multi_worker")
     if mode == "mirrored":
         import tensorflow as tf
         cpu = tf.config.list_physical_devices("CPU")[0]

@@ -33,12 +33,14 @@ def register(sub):
 def run(args):
     from keras_albert.datasets import load_splits
     from keras_albert.tokenizer import AlbertTokenizer
-    from keras_albert.training import evaluate, finetune
+    from keras_albert.training import evaluate, finetune, get_strategy
 
     if os.path.exists(os.path.join(args.out, "model.keras")) and not args.overwrite:
         raise FileExistsError(f"{args.out}/model.keras already exists; pass --overwrite to replace it")
     if not os.path.exists(args.model) and args.spiece is None:
         raise ValueError(f"{args.model} is not a model directory; a preset needs --spiece")
+    if args.strategy in ("multi_worker", "tpu"):
+        get_strategy(args.strategy)  # before TensorFlow runs anything
     splits, labels, skipped = load_splits(args.data, tuple(args.text_column or ["text"]), args.label_column,
                                           args.skip_bad_rows, args.seed)
     if skipped:

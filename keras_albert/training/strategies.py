@@ -7,8 +7,17 @@ TF_STRATEGIES = ("default", "mirrored", "multi_worker", "tpu")
 JAX_STRATEGIES = ("default", "data_parallel")
 
 
+_CACHE = {}
+
+
 def get_strategy(name):
-    """-> a tf.distribute.Strategy (TensorFlow backend), or None (JAX: see `distribution_scope`)."""
+    """-> a tf.distribute.Strategy (TensorFlow backend), or None (JAX: see `distribution_scope`).
+
+    `multi_worker` and `tpu` must be created before TensorFlow runs any op: call `get_strategy(name)` first
+    thing in the program; later calls (finetune's included) return that same instance.
+    """
+    if name in _CACHE:
+        return _CACHE[name]
     backend = keras.backend.backend()
     if backend != "tensorflow":
         if name not in JAX_STRATEGIES:
@@ -22,12 +31,18 @@ def get_strategy(name):
         gpus = tf.config.list_logical_devices("GPU")
         return tf.distribute.MirroredStrategy(None if gpus else [d.name for d in tf.config.list_logical_devices("CPU")])
     if name == "multi_worker":  # reads TF_CONFIG; its gRPC server listens on all interfaces: trusted networks only
-        return tf.distribute.MultiWorkerMirroredStrategy()
+        try:
+            _CACHE[name] = tf.distribute.MultiWorkerMirroredStrategy()
+        except RuntimeError as e:
+            raise ValueError(f"{e}: call keras_albert.training.get_strategy('multi_worker') before building "
+                             "the model") from None
+        return _CACHE[name]
     if name == "tpu":
         resolver = tf.distribute.cluster_resolver.TPUClusterResolver()
         tf.config.experimental_connect_to_cluster(resolver)
         tf.tpu.experimental.initialize_tpu_system(resolver)
-        return tf.distribute.TPUStrategy(resolver)
+        _CACHE[name] = tf.distribute.TPUStrategy(resolver)
+        return _CACHE[name]
     raise ValueError(f"unknown strategy {name!r}; on TensorFlow use one of {', '.join(TF_STRATEGIES)}")
 
 
