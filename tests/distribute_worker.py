@@ -15,7 +15,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 
 def _setup(mode):
-    if mode == "multi_worker":  # before any TensorFlow op
+    if mode in ("multi_worker", "upstream_fit"):  # before any TensorFlow op
         from keras_albert.training import get_strategy
         get_strategy("multi_worker")
     if mode == "mirrored":
@@ -76,7 +76,8 @@ def main(mode, spiece, out):
                           "history": result.history}))
         return
     import tensorflow as tf  # upstream_fit
-    strategy = tf.distribute.MultiWorkerMirroredStrategy()
+    from keras_albert.training import get_strategy
+    strategy = get_strategy("multi_worker")
     with strategy.scope():
         clone = keras.models.clone_model(model)
         clone.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))

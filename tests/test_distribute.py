@@ -7,7 +7,6 @@ import subprocess
 import sys
 
 import numpy as np
-import pytest
 
 HERE = os.path.dirname(__file__)
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
@@ -51,8 +50,8 @@ def test_multi_worker_two_processes_identical_weights(tmp_path, spiece_path):
     assert not os.path.exists(tmp_path / "worker-1" / "model.keras")
 
 
-@pytest.mark.xfail(strict=True, reason="keras-team/keras#20585: Keras 3 model.fit fails under "
-                                       "MultiWorkerMirroredStrategy; if this passes, upstream fixed it: drop custom_loop")
-def test_upstream_keras_fit_under_multi_worker(tmp_path, spiece_path):
+def test_upstream_keras_fit_under_multi_worker_still_fails(tmp_path, spiece_path):
+    """keras-team/keras#20585. When this test fails, Keras' own model.fit works under MultiWorkerMirroredStrategy:
+    fit_multi_worker (training/custom_loop.py) can then give way to model.fit."""
     p = _two_workers("upstream_fit", spiece_path, tmp_path)
-    assert p.returncode == 0, p.stdout[-3000:]
+    assert p.returncode != 0 and "Attempt to convert a value" in p.stdout and "PerReplica" in p.stdout, p.stdout[-3000:]
