@@ -13,8 +13,10 @@ import collections
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -30,8 +32,9 @@ def export_ours(preset, path, variant):
     from keras_albert.backbone import AlbertBackbone
     from keras_albert.heads import AlbertClassifier
     model = AlbertClassifier(AlbertBackbone.from_preset(preset), 2)
+    data = convert(model, variant, buckets=BUCKETS if variant != "full_int8" else ())
     with open(path, "wb") as f:
-        f.write(convert(model, variant, buckets=BUCKETS if variant != "full_int8" else ()))
+        f.write(data)
 
 
 def export_kerashub(preset, path, variant):
@@ -57,7 +60,7 @@ def export_kerashub(preset, path, variant):
     def spec(n):
         return [tf.TensorSpec([1, n], tf.int32, name=k) for k in ("ids", "mask", "segment_ids")]
 
-    sm = path + ".savedmodel"
+    sm = tempfile.mkdtemp()
     archive = keras.export.ExportArchive()
     archive.track(model)
     archive.add_endpoint("serving_default", probabilities, input_signature=spec(None))
@@ -68,8 +71,10 @@ def export_kerashub(preset, path, variant):
         sm, signature_keys=["serving_default"] + [f"length_{n}" for n in BUCKETS])
     if variant != "float32":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    data = converter.convert()
+    shutil.rmtree(sm)
     with open(path, "wb") as f:
-        f.write(converter.convert())
+        f.write(data)
 
 
 def export_in_child(kind, preset, path, variant):
@@ -196,8 +201,6 @@ def time_torch(model, threads, runs, sentences):
 def real_sentences(limit):
     """Rotten Tomatoes test sentences as `[CLS] pieces [SEP]` id lists (an 8,000-piece vocab trained on the
     training split: lengths like a real ALBERT vocabulary's; the ids themselves do not matter for latency)."""
-    import tempfile
-
     from keras_albert.data import splits
     from keras_albert.tokenizer import AlbertTokenizer, train_vocab
     data = splits()

@@ -14,6 +14,8 @@ def activation(name):
 
 
 def _init(config):
+    """A new initializer for every weight: an unseeded Keras 3 initializer instance returns the SAME values
+    on every call (one shared instance made query == key == value at init, and word/position rows equal)."""
     return keras.initializers.TruncatedNormal(stddev=config.initializer_range)
 
 
@@ -35,16 +37,17 @@ class AlbertEmbedding(ConfigLayer):
 
     def __init__(self, config, **kwargs):
         super().__init__(config, **kwargs)
-        c, init = self.config, _init(self.config)
-        self.word_embeddings = keras.layers.Embedding(c.vocab_size, c.embedding_size, embeddings_initializer=init,
+        c = self.config
+        init = lambda: _init(c)  # noqa: E731
+        self.word_embeddings = keras.layers.Embedding(c.vocab_size, c.embedding_size, embeddings_initializer=init(),
                                                       name="word_embeddings")
         self.position_embeddings = keras.layers.Embedding(c.max_position_embeddings, c.embedding_size,
-                                                          embeddings_initializer=init, name="position_embeddings")
+                                                          embeddings_initializer=init(), name="position_embeddings")
         self.segment_embeddings = keras.layers.Embedding(c.type_vocab_size, c.embedding_size,
-                                                         embeddings_initializer=init, name="segment_embeddings")
+                                                         embeddings_initializer=init(), name="segment_embeddings")
         self.layer_norm = keras.layers.LayerNormalization(epsilon=c.layer_norm_eps, dtype="float32", name="layer_norm")
         self.dropout = keras.layers.Dropout(c.hidden_dropout_prob)
-        self.projection = keras.layers.Dense(c.hidden_size, kernel_initializer=init, name="projection")
+        self.projection = keras.layers.Dense(c.hidden_size, kernel_initializer=init(), name="projection")
 
     def build(self, token_ids_shape, segment_ids_shape=None):
         c = self.config
@@ -71,19 +74,20 @@ class TransformerBlock(ConfigLayer):
 
     def __init__(self, config, **kwargs):
         super().__init__(config, **kwargs)
-        c, init = self.config, _init(self.config)
+        c = self.config
+        init = lambda: _init(c)  # noqa: E731
         heads, size = c.num_attention_heads, c.head_size
 
         def project(name):  # [b, s, H] -> [b, s, heads, head_size] with no reshape in the graph
             return keras.layers.EinsumDense("bsh,hnd->bsnd", (None, heads, size), bias_axes="nd",
-                                            kernel_initializer=init, name=name)
+                                            kernel_initializer=init(), name=name)
         self.query, self.key, self.value = project("query"), project("key"), project("value")
         self.attention_output = keras.layers.EinsumDense("bsnd,ndh->bsh", (None, c.hidden_size), bias_axes="h",
-                                                         kernel_initializer=init, name="attention_output")
+                                                         kernel_initializer=init(), name="attention_output")
         self.attention_norm = keras.layers.LayerNormalization(epsilon=c.layer_norm_eps, dtype="float32",
                                                               name="attention_norm")
-        self.ffn = keras.layers.Dense(c.intermediate_size, kernel_initializer=init, name="ffn")
-        self.ffn_output = keras.layers.Dense(c.hidden_size, kernel_initializer=init, name="ffn_output")
+        self.ffn = keras.layers.Dense(c.intermediate_size, kernel_initializer=init(), name="ffn")
+        self.ffn_output = keras.layers.Dense(c.hidden_size, kernel_initializer=init(), name="ffn_output")
         self.output_norm = keras.layers.LayerNormalization(epsilon=c.layer_norm_eps, dtype="float32",
                                                            name="output_norm")
         self.act = activation(c.hidden_act)
