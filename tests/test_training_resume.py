@@ -8,6 +8,7 @@ import sys
 import time
 
 import numpy as np
+import pytest
 
 from keras_albert.model_dir import load_model_dir
 from keras_albert.training.resume import STATE, _load_arrays
@@ -26,6 +27,7 @@ def _step(backup):
         return -1
 
 
+@pytest.mark.slow
 def test_sigkill_mid_epoch_resumes_exactly(tmp_path, spiece_path):
     whole, killed = str(tmp_path / "whole"), str(tmp_path / "killed")
     proc = subprocess.Popen([sys.executable, WORKER, spiece_path, killed, "0.1"], stdout=subprocess.PIPE,
