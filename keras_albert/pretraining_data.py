@@ -199,4 +199,8 @@ def shard_dataset(pattern, sequence_length, max_predictions, batch_size, repeat=
     ds = tf.data.TFRecordDataset(files).map(parse, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     if repeat:
         ds = ds.repeat().shuffle(10000, seed=seed, reshuffle_each_iteration=True)
-    return ds.batch(batch_size, drop_remainder=repeat).skip(skip).prefetch(tf.data.AUTOTUNE)
+        return ds.batch(batch_size, drop_remainder=True).skip(skip).prefetch(tf.data.AUTOTUNE)
+    # a known length, so Keras does not warn that evaluation "ran out of data"
+    count = int(tf.data.TFRecordDataset(files).reduce(0, lambda n, _: n + 1))
+    ds = ds.batch(batch_size).apply(tf.data.experimental.assert_cardinality(-(-count // batch_size)))
+    return ds.prefetch(tf.data.AUTOTUNE)

@@ -122,11 +122,11 @@ def _fit_resumable(model, train_data, val_ds, tracker, epochs, steps_per_epoch, 
     cbs = [tracker, *callbacks]
     if done:
         model.fit(train_data(tracker.step), validation_data=val_ds, initial_epoch=epoch, epochs=epoch + 1,
-                  steps_per_epoch=steps_per_epoch - done, callbacks=cbs, verbose=verbose)
+                  steps_per_epoch=steps_per_epoch - done, callbacks=cbs, verbose=verbose, shuffle=False)
         epoch += 1
     if epoch < epochs and not tracker.state["stopped"]:
         model.fit(train_data(tracker.step), validation_data=val_ds, initial_epoch=epoch, epochs=epochs,
-                  steps_per_epoch=steps_per_epoch, callbacks=cbs, verbose=verbose)
+                  steps_per_epoch=steps_per_epoch, callbacks=cbs, verbose=verbose, shuffle=False)
 
 
 def _predict(model, dist, ds):
