@@ -80,8 +80,9 @@ def export_kerashub(preset, path, variant):
 def export_in_child(kind, preset, path, variant):
     """Run one export in a fresh process; returns (seconds, peak RSS of that process in MB)."""
     start = time.time()
-    code = (f"import sys, resource; sys.argv=['x']; sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r}); "
-            f"import cpu_infer; cpu_infer.export_{kind}({preset!r}, {path!r}, {variant!r}); "
+    here = os.path.dirname(os.path.abspath(__file__))
+    code = (f"import sys, resource; sys.argv=['x']; sys.path.insert(0, {here!r}); import cpu_infer; "
+            f"cpu_infer.export_{kind}({preset!r}, {path!r}, {variant!r}); "
             "print('PEAK_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
     peak_kb = int(out.split("PEAK_KB")[-1].split()[0])
@@ -132,11 +133,11 @@ def median_ms(fn, runs, warmup=3):
         start = time.perf_counter()
         fn()
         times.append((time.perf_counter() - start) * 1000)
-    return float(np.median(times)), float(np.percentile(times, 90))
+    return float(np.median(times)), float(np.min(times))
 
 
 def time_tflite(path, threads, runs, lengths=LENGTHS, fixed=False, **options):
-    """{length: (median, p90) ms} on the dynamic signature or the fixed `length_N` ones."""
+    """{length: (median, min) ms} on the dynamic signature or the fixed `length_N` ones."""
     interp = interpreter(path, threads, **options)
     out = {}
     for n in lengths:
@@ -220,6 +221,7 @@ def main():
     parser.add_argument("--sentences", type=int, default=200, help="real test sentences timed per variant")
     parser.add_argument("--threads", default="1,2")
     parser.add_argument("--skip", default="", help="comma list of: kerashub, torch, float32, real, options")
+    parser.add_argument("--extra", action="append", default=[], help="LABEL=PATH: another .tflite to time")
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
     threads = [int(t) for t in args.threads.split(",")]
@@ -233,7 +235,7 @@ def main():
         files[("ours", "float32")] = "ours_float32.tflite"
     if "kerashub" not in skip:
         files[("kerashub", "dynamic_int8")] = "kerashub_dynamic_int8.tflite"
-    for (kind, variant), name in files.items():
+    for (kind, variant), name in list(files.items()):
         path = os.path.join(args.out, name)
         if not os.path.exists(path):
             seconds, peak = export_in_child(kind, args.preset, path, variant)
@@ -243,6 +245,9 @@ def main():
         data = open(path, "rb").read()
         result["ops"][name] = {sig: op_histogram(data, sig) for sig in ("serving_default", "length_128")}
 
+    for item in args.extra:
+        label, path = item.split("=", 1)
+        files[(label, "dynamic_int8")] = os.path.relpath(path, args.out)
     sentences = real_sentences(args.sentences) if "real" not in skip else []
     for (kind, variant), name in files.items():
         path = os.path.join(args.out, name)
@@ -274,7 +279,7 @@ def main():
 
 
 def to_markdown(r):
-    lines = [f"{r['preset']}, batch 1, median ms (p90) over runs; load {r['load_before']} -> {r['load_after']}", "",
+    lines = [f"{r['preset']}, batch 1, median ms (min) over runs; load {r['load_before']} -> {r['load_after']}", "",
              "| variant | threads | " + " | ".join(f"seq {n}" for n in LENGTHS) + " |",
              "|---|---|" + "---|" * len(LENGTHS)]
     for label, by_t in r["latency_ms"].items():
@@ -287,8 +292,8 @@ def to_markdown(r):
         lines += [f"| {label} | {t} | {v[0]:.1f} |" for label, by_t in r["real_ms"].items() for t, v in by_t.items()]
     lines += ["", "Ops (dynamic / fixed-128 signature):"]
     for name, sigs in r["ops"].items():
-        lines.append(f"- {name}: " + " / ".join(f"{sum(h.values())} ({', '.join(f'{k} {v}' for k, v in list(h.items())[:8])})"
-                                                for h in sigs.values()))
+        top = [", ".join(f"{k} {v}" for k, v in list(h.items())[:8]) for h in sigs.values()]
+        lines.append(f"- {name}: " + " / ".join(f"{sum(h.values())} ({t})" for h, t in zip(sigs.values(), top)))
     for name, e in r["exports"].items():
         lines.append(f"- export {name}: {e['seconds']} s, peak RSS {e['peak_rss_mb']} MB, {e['size_mb']} MB")
     return "\n".join(lines)

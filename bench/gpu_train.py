@@ -230,7 +230,8 @@ def main():
     result["step_ms"]["keras-albert jax xla"] = timed(lambda: ours.run(xd, yd), args.steps, args.warmup, ours.sync)
     real = None if "real" in skip else real_batches(config, args.batch, args.seq, args.real_examples)
     if real:
-        result["examples_per_s"]["keras-albert, length-bucketed"] = examples_per_s(ours, real[0], lambda a, b: jax.device_put((a, b)))
+        result["examples_per_s"]["keras-albert, length-bucketed"] = examples_per_s(
+            ours, real[0], lambda a, b: jax.device_put((a, b)))
     for name, compiled in (("eager", False), ("compile", True)):
         if name in skip:
             continue

@@ -108,13 +108,36 @@ class TransformerBlock(ConfigLayer):
 
     def call(self, x, attention_bias, training=False):
         """`attention_bias` is [b, 1, 1, s] float32: 0 for real tokens, a large negative value for padding."""
-        q, k, v = self.query(x), self.key(x), self.value(x)
-        scores = ops.einsum("bqnd,bknd->bnqk", q, k)
+        # Plain 2-D matmuls over [batch * seq, H] and reshapes whose only unknown is `-1`: the same arithmetic
+        # as einsum, but a TFLite graph with a dynamic length (and batch 1) then has constant shapes everywhere
+        # and needs no SHAPE/REDUCE_PROD/PACK ops to rebuild them at run time.
+        c, batch = self.config, ops.shape(x)[0]
+        rows = ops.reshape(x, (-1, c.hidden_size))
+        q = self._split_heads(self._project(self.query, rows), batch, (0, 2, 1, 3))   # [b, n, s, d]
+        k = self._split_heads(self._project(self.key, rows), batch, (0, 2, 3, 1))     # [b, n, d, s]
+        v = self._split_heads(self._project(self.value, rows), batch, (0, 2, 1, 3))   # [b, n, s, d]
+        scores = ops.matmul(q, k)
         # (Keras autocasts float call arguments to the compute dtype: bring the bias back to float32)
         scores = ops.cast(scores, "float32") * self.scale + ops.cast(attention_bias, "float32")
         probs = self.attention_dropout(ops.softmax(scores, axis=-1), training=training)
-        context = ops.einsum("bnqk,bknd->bqnd", ops.cast(probs, self.compute_dtype), v)
-        attended = self.dropout(self.attention_output(context), training=training)
-        h = ops.cast(self.attention_norm(x + attended), self.compute_dtype)
+        context = ops.transpose(ops.matmul(ops.cast(probs, self.compute_dtype), v), (0, 2, 1, 3))
+        context = ops.reshape(context, (-1, c.hidden_size))
+        out = self.attention_output
+        attended = ops.matmul(context, self._weight(out.kernel, (-1, c.hidden_size))) + \
+            ops.cast(out.bias, self.compute_dtype)
+        attended = self.dropout(attended, training=training)
+        h = ops.cast(self.attention_norm(rows + attended), self.compute_dtype)
         ffn = self.dropout(self.ffn_output(self.act(self.ffn(h))), training=training)
-        return ops.cast(self.output_norm(h + ffn), self.compute_dtype)
+        return ops.reshape(ops.cast(self.output_norm(h + ffn), self.compute_dtype), (batch, -1, c.hidden_size))
+
+    def _weight(self, variable, shape):
+        return ops.reshape(ops.cast(variable, self.compute_dtype), shape)
+
+    def _project(self, layer, x):
+        """x @ kernel [H, heads, head_size] + bias, as one [H, heads * head_size] matmul."""
+        kernel = self._weight(layer.kernel, (self.config.hidden_size, -1))
+        return ops.matmul(x, kernel) + self._weight(layer.bias, (-1,))
+
+    def _split_heads(self, x, batch, perm):
+        c = self.config
+        return ops.transpose(ops.reshape(x, (batch, -1, c.num_attention_heads, c.head_size)), perm)
