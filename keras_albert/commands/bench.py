@@ -1,0 +1,39 @@
+"""`keras-albert bench MODEL.tflite`: latency of an exported classifier at several lengths and thread counts.
+
+The full comparisons against other implementations are scripts under bench/ (results in BENCHMARKS.md).
+"""
+import os
+
+
+def _ints(text):
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise ValueError(f"expected comma-separated integers, got {text!r}") from None
+    if not values or min(values) < 1:
+        raise ValueError(f"expected positive integers, got {text!r}")
+    return values
+
+
+def register(sub):
+    p = sub.add_parser("bench", help="time an exported .tflite at several sequence lengths and thread counts")
+    p.add_argument("model", help="a .tflite written by `keras-albert export`")
+    p.add_argument("--lengths", default="16,32,64,128")
+    p.add_argument("--threads", default="1,2")
+    p.add_argument("--runs", type=int, default=20)
+    p.set_defaults(run=run)
+
+
+def run(args):
+    from export.report import latencies
+
+    if not os.path.isfile(args.model):
+        raise FileNotFoundError(f"no TFLite model at {args.model}")
+    with open(args.model, "rb") as f:
+        if f.read(8)[4:8] != b"TFL3":
+            raise ValueError(f"{args.model} is not a TFLite model")
+    lengths, threads = _ints(args.lengths), _ints(args.threads)
+    table = latencies(args.model, lengths=lengths, threads=threads, runs=args.runs)
+    print("threads\t" + "\t".join(f"seq {n} (ms)" for n in lengths))
+    for n in threads:
+        print(f"{n}\t" + "\t".join(f"{table[n][length]:.2f}" for length in lengths))

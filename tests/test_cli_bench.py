@@ -1,0 +1,25 @@
+"""`keras-albert bench MODEL.tflite`: a latency table for the lengths and threads asked for."""
+from conftest import tiny_config
+
+from keras_albert import AlbertBackbone, AlbertClassifier
+from keras_albert.cli import main
+
+
+def test_bench_prints_one_row_per_thread_count(tmp_path, capsys):
+    from export.tflite import convert
+    path = tmp_path / "m.tflite"
+    path.write_bytes(convert(AlbertClassifier(AlbertBackbone(tiny_config()), 2), "dynamic_int8"))
+    assert main(["bench", str(path), "--lengths", "8,32", "--threads", "1,2", "--runs", "3"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0].split("\t") == ["threads", "seq 8 (ms)", "seq 32 (ms)"]
+    rows = [line.split("\t") for line in lines[1:]]
+    assert [r[0] for r in rows] == ["1", "2"] and all(float(ms) > 0 for r in rows for ms in r[1:])
+
+
+def test_bench_bad_input_is_one_line(tmp_path, capsys):
+    not_tflite = tmp_path / "x.tflite"
+    not_tflite.write_text("hello, not a model")
+    assert main(["bench", str(not_tflite)]) == 2
+    assert "is not a TFLite model" in capsys.readouterr().err
+    assert main(["bench", str(tmp_path / "missing.tflite")]) == 2
+    assert main(["bench", str(not_tflite), "--lengths", "a,b"]) == 2
