@@ -14,4 +14,4 @@ if [ ! -f /usr/share/java/junit4.jar ]; then
     echo "note: the Android core's tests need a JDK 17 and JUnit 4 (Debian: apt-get install junit4)" >&2
   fi
 fi
-[ "${1:-}" = "--install-only" ] || .venv/bin/keras-albert quickstart
+[ "${1:-}" = "--install-only" ] || .venv/bin/keras-albert quickstart --overwrite
