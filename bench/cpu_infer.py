@@ -195,7 +195,7 @@ def time_torch(model, threads, runs, sentences):
         for ids in sentences:
             t = torch.tensor([ids])
             model(input_ids=t, attention_mask=torch.ones_like(t), token_type_ids=torch.zeros_like(t))
-        real = (time.perf_counter() - start) * 1000 / len(sentences)
+        real = (time.perf_counter() - start) * 1000 / max(1, len(sentences))
     return out, real
 
 
