@@ -9,7 +9,6 @@ Run:  python bench/cpu_infer.py OUT_DIR [--preset albert-large-v2] [--runs 30] [
       (writes OUT_DIR/*.tflite, OUT_DIR/cpu_infer.json and prints a markdown table)
 """
 import argparse
-import collections
 import json
 import os
 import platform
@@ -87,25 +86,6 @@ def export_in_child(kind, preset, path, variant):
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
     peak_kb = int(out.split("PEAK_KB")[-1].split()[0])
     return round(time.time() - start, 1), round(peak_kb / 1024, 1)
-
-
-# ---------------------------------------------------------------- graph inspection
-
-def op_histogram(tflite_bytes, signature="serving_default"):
-    """{op name: count} of the subgraph behind one signature."""
-    from tensorflow.lite.python import schema_py_generated as schema
-    names = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
-    model = schema.ModelT.InitFromPackedBuf(bytearray(tflite_bytes), 0)
-    index = 0
-    for sig in model.signatureDefs or []:
-        key = sig.signatureKey.decode() if isinstance(sig.signatureKey, bytes) else sig.signatureKey
-        if key == signature:
-            index = sig.subgraphIndex
-    codes = model.operatorCodes
-    count = collections.Counter(
-        names.get(max(codes[op.opcodeIndex].builtinCode, codes[op.opcodeIndex].deprecatedBuiltinCode), "?")
-        for op in model.subgraphs[index].operators)
-    return dict(count.most_common())
 
 
 # ---------------------------------------------------------------- timing
@@ -214,6 +194,7 @@ def real_sentences(limit):
 # ---------------------------------------------------------------- main
 
 def main():
+    from export.tflite import op_histogram
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out")
     parser.add_argument("--preset", default="albert-large-v2")
@@ -242,7 +223,8 @@ def main():
             result["exports"][name] = {"seconds": seconds, "peak_rss_mb": peak,
                                        "size_mb": round(os.path.getsize(path) / 2**20, 2)}
             print(f"exported {name}: {seconds} s, peak RSS {peak} MB", flush=True)
-        data = open(path, "rb").read()
+        with open(path, "rb") as f:
+            data = f.read()
         result["ops"][name] = {sig: op_histogram(data, sig) for sig in ("serving_default", "length_128")}
 
     for item in args.extra:

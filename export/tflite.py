@@ -115,12 +115,17 @@ def _full_int8(converter, tokenizer, texts, max_length):
     return debugger.get_nondebug_quantized_model()
 
 
-def op_codes(tflite_bytes):
-    """[(op name, version)] of every operator code in the flatbuffer; custom and Flex ops by their custom name."""
+def _parse(tflite_bytes):
+    """({builtin code: op name}, the flatbuffer as TFLite's schema object)."""
     from tensorflow.lite.python import schema_py_generated as schema
 
     names = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
-    model = schema.ModelT.InitFromPackedBuf(bytearray(tflite_bytes), 0)
+    return names, schema.ModelT.InitFromPackedBuf(bytearray(tflite_bytes), 0)
+
+
+def op_codes(tflite_bytes):
+    """[(op name, version)] of every operator code in the flatbuffer; custom and Flex ops by their custom name."""
+    names, model = _parse(tflite_bytes)
     out = []
     for code in model.operatorCodes:
         builtin = max(code.builtinCode, code.deprecatedBuiltinCode)
@@ -137,3 +142,20 @@ def check_builtin_only(tflite_bytes):
     if bad:
         raise ValueError(f"the TFLite model uses non-builtin ops: {', '.join(bad)}")
     return True
+
+
+def op_histogram(tflite_bytes, signature="serving_default"):
+    """{op name: count} of the subgraph behind one signature (for op profiles and graph-size checks)."""
+    import collections
+
+    names, model = _parse(tflite_bytes)
+    index = 0
+    for sig in model.signatureDefs or []:
+        key = sig.signatureKey.decode() if isinstance(sig.signatureKey, bytes) else sig.signatureKey
+        if key == signature:
+            index = sig.subgraphIndex
+    codes = model.operatorCodes
+    count = collections.Counter(
+        names.get(max(codes[op.opcodeIndex].builtinCode, codes[op.opcodeIndex].deprecatedBuiltinCode), "?")
+        for op in model.subgraphs[index].operators)
+    return dict(count.most_common())
