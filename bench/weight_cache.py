@@ -1,0 +1,72 @@
+"""LiteRT CompiledModel with and without XNNPACK's weight cache file, on the fixed-length signatures.
+
+Without the cache XNNPACK packs the int8 weights of every dense node separately: ALBERT's one shared block
+becomes 24 packed copies per signature (1.5 GB RSS for albert-large with 5 signatures) and each layer streams
+its weights from L3. `CpuOptions(xnnpack_weight_cache_path=FILE)` packs each source buffer once.
+
+Run:  python bench/weight_cache.py MODEL.tflite [--threads 2] [--runs 25] [--cache-dir DIR]
+      (one child process per setting, so each RSS is its own)
+"""
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def run(path, threads, runs, cache_file, lengths):
+    import numpy as np
+    from ai_edge_litert.compiled_model import CompiledModel
+    from ai_edge_litert.cpu_options import CpuOptions
+    from ai_edge_litert.hardware_accelerator import HardwareAccelerator
+    from ai_edge_litert.options import Options
+    cpu = CpuOptions(num_threads=threads, xnnpack_weight_cache_path=cache_file or "")
+    model = CompiledModel.from_file(path, options=Options(hardware_accelerators=HardwareAccelerator.CPU,
+                                                          cpu_options=cpu))
+    for n in lengths:
+        index = model.get_signature_index(f"length_{n}")
+        inputs, outputs = model.create_input_buffers(index), model.create_output_buffers(index)
+        ids = np.full((1, n), 5, np.int32)
+        ids[0, 0], ids[0, -1] = 2, 3
+        values = {"ids": ids, "mask": np.ones_like(ids), "segment_ids": np.zeros_like(ids)}
+        for buffer, name in zip(inputs, model.get_signature_by_index(index)["inputs"]):
+            buffer.write(values[name])
+        for _ in range(3):
+            model.run_by_index(index, inputs, outputs)
+        times = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            model.run_by_index(index, inputs, outputs)
+            times.append((time.perf_counter() - start) * 1000)
+        rss = int(open("/proc/self/status").read().split("VmRSS:")[1].split()[0]) // 1024
+        print(f"RESULT {n} {np.median(times):.2f} {np.min(times):.2f} {rss}", flush=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("model")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--runs", type=int, default=25)
+    parser.add_argument("--lengths", default="16,32,64,128")
+    parser.add_argument("--cache-dir")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    lengths = [int(n) for n in args.lengths.split(",")]
+    if args.child is not None:
+        return run(args.model, args.threads, args.runs, args.child, lengths)
+    cache_dir = args.cache_dir or tempfile.mkdtemp()
+    print(f"{os.path.basename(args.model)}, {args.threads} thread(s), load {os.getloadavg()}")
+    print("| setting | " + " | ".join(f"seq {n} ms (min)" for n in lengths) + " | RSS MB |")
+    print("|---|" + "---|" * (len(lengths) + 1))
+    for label, cache in (("no weight cache", ""), ("weight cache", os.path.join(cache_dir, "weights.xnn"))):
+        out = subprocess.run([sys.executable, __file__, args.model, "--threads", str(args.threads), "--runs",
+                              str(args.runs), "--lengths", args.lengths, "--child", cache],
+                             capture_output=True, text=True, check=True).stdout
+        rows = [line.split()[1:] for line in out.splitlines() if line.startswith("RESULT")]
+        print(f"| {label} | " + " | ".join(f"{m} ({lo})" for _, m, lo, _ in rows) + f" | {rows[-1][3]} |",
+              flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
