@@ -4,7 +4,7 @@ Without the cache XNNPACK packs the int8 weights of every dense node separately:
 becomes 24 packed copies per signature (1.5 GB RSS for albert-large with 5 signatures) and each layer streams
 its weights from L3. `CpuOptions(xnnpack_weight_cache_path=FILE)` packs each source buffer once.
 
-Run:  python bench/weight_cache.py MODEL.tflite [--threads 2] [--runs 25] [--cache-dir DIR]
+Run:  python bench/weight_cache.py MODEL.tflite [--threads 2] [--runs 25] [--cache-dir DIR] [--dynamic]
       (one child process per setting, so each RSS is its own)
 """
 import argparse
@@ -15,7 +15,7 @@ import tempfile
 import time
 
 
-def run(path, threads, runs, cache_file, lengths):
+def run(path, threads, runs, cache_file, lengths, dynamic=False):
     import numpy as np
     from ai_edge_litert.compiled_model import CompiledModel
     from ai_edge_litert.cpu_options import CpuOptions
@@ -25,7 +25,11 @@ def run(path, threads, runs, cache_file, lengths):
     model = CompiledModel.from_file(path, options=Options(hardware_accelerators=HardwareAccelerator.CPU,
                                                           cpu_options=cpu))
     for n in lengths:
-        index = model.get_signature_index(f"length_{n}")
+        key = f"length_{n}" if not dynamic else "serving_default"
+        index = model.get_signature_index(key)
+        if dynamic:
+            for name in model.get_signature_by_index(index)["inputs"]:
+                model.resize_input_tensor_by_name(key, name, [1, n])
         inputs, outputs = model.create_input_buffers(index), model.create_output_buffers(index)
         ids = np.full((1, n), 5, np.int32)
         ids[0, 0], ids[0, -1] = 2, 3
@@ -50,18 +54,20 @@ def main():
     parser.add_argument("--runs", type=int, default=25)
     parser.add_argument("--lengths", default="16,32,64,128")
     parser.add_argument("--cache-dir")
+    parser.add_argument("--dynamic", action="store_true", help="time serving_default resized to each length")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     lengths = [int(n) for n in args.lengths.split(",")]
     if args.child is not None:
-        return run(args.model, args.threads, args.runs, args.child, lengths)
+        return run(args.model, args.threads, args.runs, args.child, lengths, args.dynamic)
     cache_dir = args.cache_dir or tempfile.mkdtemp()
     print(f"{os.path.basename(args.model)}, {args.threads} thread(s), load {os.getloadavg()}")
     print("| setting | " + " | ".join(f"seq {n} ms (min)" for n in lengths) + " | RSS MB |")
     print("|---|" + "---|" * (len(lengths) + 1))
     for label, cache in (("no weight cache", ""), ("weight cache", os.path.join(cache_dir, "weights.xnn"))):
         out = subprocess.run([sys.executable, __file__, args.model, "--threads", str(args.threads), "--runs",
-                              str(args.runs), "--lengths", args.lengths, "--child", cache],
+                              str(args.runs), "--lengths", args.lengths, "--child", cache]
+                             + (["--dynamic"] if args.dynamic else []),
                              capture_output=True, text=True, check=True).stdout
         rows = [line.split()[1:] for line in out.splitlines() if line.startswith("RESULT")]
         print(f"| {label} | " + " | ".join(f"{m} ({lo})" for _, m, lo, _ in rows) + f" | {rows[-1][3]} |",
