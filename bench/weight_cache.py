@@ -14,8 +14,11 @@ import sys
 import tempfile
 import time
 
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-def run(path, threads, runs, cache_file, lengths, dynamic=False):
+
+def run(path, threads, runs, cache_file, lengths, dynamic=False, real=0):
     import numpy as np
     from ai_edge_litert.compiled_model import CompiledModel
     from ai_edge_litert.cpu_options import CpuOptions
@@ -45,6 +48,31 @@ def run(path, threads, runs, cache_file, lengths, dynamic=False):
             times.append((time.perf_counter() - start) * 1000)
         rss = int(open("/proc/self/status").read().split("VmRSS:")[1].split()[0]) // 1024
         print(f"RESULT {n} {np.median(times):.2f} {np.min(times):.2f} {rss}", flush=True)
+    if real:
+        print(f"REAL {real_sentences_ms(model, real):.2f}", flush=True)
+
+
+def real_sentences_ms(model, count):
+    """Mean ms per Rotten Tomatoes test sentence on the dynamic signature, resized to each sentence."""
+    import numpy as np
+
+    from cpu_infer import real_sentences
+    key, index = "serving_default", model.get_signature_index("serving_default")
+    names = list(model.get_signature_by_index(index)["inputs"])
+    total = 0.0
+    for i, ids in enumerate(real_sentences(count)):
+        ids = np.asarray([ids], np.int32)
+        start = time.perf_counter()
+        for name in names:
+            model.resize_input_tensor_by_name(key, name, list(ids.shape))
+        inputs, outputs = model.create_input_buffers(index), model.create_output_buffers(index)
+        values = {"ids": ids, "mask": np.ones_like(ids), "segment_ids": np.zeros_like(ids)}
+        for buffer, name in zip(inputs, names):
+            buffer.write(values[name])
+        model.run_by_index(index, inputs, outputs)
+        if i >= 5:  # warm-up
+            total += (time.perf_counter() - start) * 1000
+    return total / (count - 5)
 
 
 def main():
@@ -55,11 +83,12 @@ def main():
     parser.add_argument("--lengths", default="16,32,64,128")
     parser.add_argument("--cache-dir")
     parser.add_argument("--dynamic", action="store_true", help="time serving_default resized to each length")
+    parser.add_argument("--real", type=int, default=0, help="also time N real Rotten Tomatoes test sentences")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     lengths = [int(n) for n in args.lengths.split(",")]
     if args.child is not None:
-        return run(args.model, args.threads, args.runs, args.child, lengths, args.dynamic)
+        return run(args.model, args.threads, args.runs, args.child, lengths, args.dynamic, args.real)
     cache_dir = args.cache_dir or tempfile.mkdtemp()
     print(f"{os.path.basename(args.model)}, {args.threads} thread(s), load {os.getloadavg()}")
     print("| setting | " + " | ".join(f"seq {n} ms (min)" for n in lengths) + " | RSS MB |")
@@ -67,11 +96,12 @@ def main():
     for label, cache in (("no weight cache", ""), ("weight cache", os.path.join(cache_dir, "weights.xnn"))):
         out = subprocess.run([sys.executable, __file__, args.model, "--threads", str(args.threads), "--runs",
                               str(args.runs), "--lengths", args.lengths, "--child", cache]
-                             + (["--dynamic"] if args.dynamic else []),
+                             + (["--dynamic"] if args.dynamic else []) + ["--real", str(args.real)],
                              capture_output=True, text=True, check=True).stdout
         rows = [line.split()[1:] for line in out.splitlines() if line.startswith("RESULT")]
-        print(f"| {label} | " + " | ".join(f"{m} ({lo})" for _, m, lo, _ in rows) + f" | {rows[-1][3]} |",
-              flush=True)
+        real = [line.split()[1] for line in out.splitlines() if line.startswith("REAL")]
+        print(f"| {label} | " + " | ".join(f"{m} ({lo})" for _, m, lo, _ in rows) + f" | {rows[-1][3]} |"
+              + (f" real sentences: {real[0]} ms |" if real else ""), flush=True)
 
 
 if __name__ == "__main__":
