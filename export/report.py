@@ -30,7 +30,7 @@ def tflite_predictions(path, tokenizer, texts, max_length=128):
     return np.asarray([int(np.argmax(classifier(pack(tokenizer, t, max_length)))) for t in texts])
 
 
-def latencies(path, lengths=LENGTHS, threads=THREADS, runs=20, signature=None):
+def latencies(path, lengths=LENGTHS, threads=THREADS, runs=20, signature=None, weight_cache=False):
     """{threads: {length: median ms}} for one .tflite (dynamic signature, or one fixed signature per length)."""
     from export.runtime import SIGNATURE, TFLiteClassifier
     table = {}
@@ -38,7 +38,8 @@ def latencies(path, lengths=LENGTHS, threads=THREADS, runs=20, signature=None):
         row = {}
         for length in lengths:
             sig = signature(length) if signature else SIGNATURE
-            row[length] = round(TFLiteClassifier(path, num_threads=n, signature=sig).latency_ms(length, runs), 3)
+            classifier = TFLiteClassifier(path, num_threads=n, signature=sig, weight_cache=weight_cache)
+            row[length] = round(classifier.latency_ms(length, runs), 3)
         table[n] = row
     return table
 

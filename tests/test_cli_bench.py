@@ -11,9 +11,25 @@ def test_bench_prints_one_row_per_thread_count(tmp_path, capsys):
     path.write_bytes(convert(AlbertClassifier(AlbertBackbone(tiny_config()), 2), "dynamic_int8"))
     assert main(["bench", str(path), "--lengths", "8,32", "--threads", "1,2", "--runs", "3"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
-    assert lines[0].split("\t") == ["threads", "seq 8 (ms)", "seq 32 (ms)"]
+    assert lines[0].split("\t") == ["runtime", "threads", "seq 8 (ms)", "seq 32 (ms)"]
     rows = [line.split("\t") for line in lines[1:]]
-    assert [r[0] for r in rows] == ["1", "2"] and all(float(ms) > 0 for r in rows for ms in r[1:])
+    assert [r[:2] for r in rows] == [["interpreter", "1"], ["interpreter", "2"], ["weight-cache", "1"],
+                                     ["weight-cache", "2"]]
+    assert all(float(ms) > 0 for r in rows for ms in r[2:])
+
+
+def test_weight_cache_runtime_gives_the_interpreters_numbers(tmp_path):
+    import numpy as np
+
+    from export.runtime import TFLiteClassifier
+    from export.tflite import convert
+    data = convert(AlbertClassifier(AlbertBackbone(tiny_config(num_hidden_groups=2)), 3), "dynamic_int8")
+    classic, cached = TFLiteClassifier(model_content=data), TFLiteClassifier(model_content=data, weight_cache=True)
+    rng = np.random.default_rng(0)
+    for length in (4, 19, 4, 40):  # resizing back and forth
+        ids = rng.integers(5, 500, (1, length)).astype(np.int32)
+        inputs = {"ids": ids, "mask": np.ones_like(ids), "segment_ids": np.zeros_like(ids)}
+        np.testing.assert_allclose(cached(inputs), classic(inputs), atol=1e-6)
 
 
 def test_bench_bad_input_is_one_line(tmp_path, capsys):

@@ -74,6 +74,8 @@ def test_classify_prints_label_and_probability(exported, spiece_path, capsys):
         assert float(p) == pytest.approx(probs.max(), abs=1e-4)
     direct = TFLiteClassifier(path)(pack(tokenizer, sentences[0], MAX_LENGTH))
     assert float(lines[0].split("\t")[1]) == pytest.approx(direct.max(), abs=1e-4)
+    assert main(["classify", path, "--weight-cache"] + sentences) == 0  # the CompiledModel path: same lines
+    assert capsys.readouterr().out.strip().splitlines() == lines
 
 
 def test_classify_errors(exported, tmp_path, monkeypatch, capsys):

@@ -1,4 +1,6 @@
-"""`keras-albert bench MODEL.tflite`: latency of an exported classifier at several lengths and thread counts.
+"""`keras-albert bench MODEL.tflite`: latency of an exported classifier at several lengths and thread counts,
+with the classic Interpreter and with LiteRT's CompiledModel plus XNNPACK's weight cache (ALBERT's shared block
+packed once: the fast path for large models).
 
 The full comparisons against other implementations are scripts under bench/ (results in BENCHMARKS.md).
 """
@@ -33,7 +35,8 @@ def run(args):
         if f.read(8)[4:8] != b"TFL3":
             raise ValueError(f"{args.model} is not a TFLite model")
     lengths, threads = _ints(args.lengths), _ints(args.threads)
-    table = latencies(args.model, lengths=lengths, threads=threads, runs=args.runs)
-    print("threads\t" + "\t".join(f"seq {n} (ms)" for n in lengths))
-    for n in threads:
-        print(f"{n}\t" + "\t".join(f"{table[n][length]:.2f}" for length in lengths))
+    print("runtime\tthreads\t" + "\t".join(f"seq {n} (ms)" for n in lengths))
+    for runtime, weight_cache in (("interpreter", False), ("weight-cache", True)):
+        table = latencies(args.model, lengths=lengths, threads=threads, runs=args.runs, weight_cache=weight_cache)
+        for n in threads:
+            print(f"{runtime}\t{n}\t" + "\t".join(f"{table[n][length]:.2f}" for length in lengths))

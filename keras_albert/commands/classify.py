@@ -11,10 +11,13 @@ def register(sub):
     p.add_argument("sentences", nargs="+")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--sequence-length", type=int, default=128)
+    p.add_argument("--weight-cache", action="store_true",
+                   help="run with LiteRT's CompiledModel and XNNPACK's weight cache (faster, far less memory "
+                        "for large models)")
     p.set_defaults(run=run)
 
 
-def load(model_path, threads=2):
+def load(model_path, threads=2, weight_cache=False):
     """-> (TFLiteClassifier, AlbertTokenizer, labels) from a .tflite and its metadata or sibling files."""
     from export.runtime import TFLiteClassifier, associated_files
     from keras_albert.model_dir import LABELS, SPIECE
@@ -26,7 +29,7 @@ def load(model_path, threads=2):
         content = f.read()
     if content[4:8] != b"TFL3":
         raise ValueError(f"{model_path} is not a TFLite model")
-    classifier = TFLiteClassifier(model_content=content, num_threads=threads)
+    classifier = TFLiteClassifier(model_content=content, num_threads=threads, weight_cache=weight_cache)
     packed = associated_files(content)
     folder = os.path.dirname(os.path.abspath(model_path))
     for name in (SPIECE, LABELS):
@@ -44,7 +47,7 @@ def run(args):
     import numpy as np
 
     from export.runtime import pack
-    classifier, tokenizer, labels = load(args.model, args.threads)
+    classifier, tokenizer, labels = load(args.model, args.threads, args.weight_cache)
     for sentence in args.sentences:
         probabilities = classifier(pack(tokenizer, sentence, args.sequence_length))
         best = int(np.argmax(probabilities))

@@ -134,11 +134,8 @@ def _predict(model, dist, ds):
     if dist is not None and dist.__class__.__name__.startswith("MultiWorker"):
         from keras_albert.training.custom_loop import predict_classes
         return predict_classes(model, dist, ds)
-    true, pred = [], []
-    for x, y in ds:  # one pass, so labels and predictions come from the same batches whatever the order
-        true.append(y.numpy().argmax(-1))
-        pred.append(np.asarray(model.predict_on_batch(x)).argmax(-1))
-    return np.concatenate(true), np.concatenate(pred)
+    true = np.concatenate([y.numpy().argmax(-1) for _, y in ds])
+    return true, np.argmax(model.predict(ds.map(lambda x, y: x), verbose=0), axis=-1)
 
 
 def _resolve_model(model, tokenizer, num_classes):
