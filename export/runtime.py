@@ -105,6 +105,7 @@ class CompiledRunner:
         with _quiet_native_stderr():  # LiteRT logs every accelerator it probes at INFO level
             self.model = CompiledModel.from_buffer(
                 model_content, options=Options(hardware_accelerators=HardwareAccelerator.CPU, cpu_options=cpu))
+        _silence_teardown_logs()
         self.key, self.index = signature, self.model.get_signature_index(signature)
         self.signature = self.model.get_signature_by_index(self.index)
         self._shape = None
@@ -152,3 +153,23 @@ class _quiet_native_stderr:
         import os
         os.dup2(self._saved, 2)
         os.close(self._saved)
+
+
+_TEARDOWN_SILENCED = []
+
+
+def _silence_teardown_logs():
+    """LiteRT's global environment logs every accelerator it destroys when the interpreter shuts down, after
+    the program's own output; point native stderr at /dev/null at exit (once) so those lines do not trail it."""
+    if not _TEARDOWN_SILENCED:
+        import atexit
+        import os
+        import sys
+
+        def silence():
+            sys.stderr.flush()
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, 2)
+            os.close(null)
+        atexit.register(silence)
+        _TEARDOWN_SILENCED.append(True)
