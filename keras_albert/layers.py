@@ -78,7 +78,8 @@ class TransformerBlock(ConfigLayer):
         init = lambda: _init(c)  # noqa: E731
         heads, size = c.num_attention_heads, c.head_size
 
-        def project(name):  # [b, s, H] -> [b, s, heads, head_size] with no reshape in the graph
+        # Per-head kernels [H, heads, head_size] (the checkpoint layout; `call` multiplies them as [H, H])
+        def project(name):
             return keras.layers.EinsumDense("bsh,hnd->bsnd", (None, heads, size), bias_axes="nd",
                                             kernel_initializer=init(), name=name)
         self.query, self.key, self.value = project("query"), project("key"), project("value")
