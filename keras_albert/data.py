@@ -30,13 +30,17 @@ def load_texts(source):
 
 
 def splits(source="rotten_tomatoes", seed=0, fractions=(0.8, 0.1, 0.1)):
-    """Fixed train/validation/test splits: a seed-`seed` permutation cut 80/10/10.
+    """Fixed train/validation/test splits of a built-in source (see `split_rows`).
 
     The package ships one split only; these are ours, and every number we report uses them.
     Returns {"train": (texts, labels), "validation": ..., "test": ...}.
     """
+    return split_rows(*load_labelled(source), seed=seed, fractions=fractions)
+
+
+def split_rows(texts, labels, seed=0, fractions=(0.8, 0.1, 0.1)):
+    """The one split rule for every data source: a seed-`seed` permutation cut 80/10/10."""
     import numpy as np
-    texts, labels = load_labelled(source)
     order = np.random.default_rng(seed).permutation(len(texts))
     cut1 = int(round(fractions[0] * len(texts)))
     cut2 = cut1 + int(round(fractions[1] * len(texts)))

@@ -112,15 +112,6 @@ def label_names(raw_labels):
     return names
 
 
-def split_rows(texts, labels, seed=0, fractions=(0.8, 0.1, 0.1)):
-    """The same fixed rule as `keras_albert.data.splits`: a seed-`seed` permutation cut 80/10/10."""
-    order = np.random.default_rng(seed).permutation(len(texts))
-    cut1 = int(round(fractions[0] * len(texts)))
-    cut2 = cut1 + int(round(fractions[1] * len(texts)))
-    parts = {"train": order[:cut1], "validation": order[cut1:cut2], "test": order[cut2:]}
-    return {name: ([texts[i] for i in idx], [labels[i] for i in idx]) for name, idx in parts.items()}
-
-
 def load_splits(source, text_columns=("text",), label_column="label", skip_bad_rows=False, seed=0):
     """-> ({"train"|"validation"|"test": (texts, label ids)}, label names, rows skipped).
 
@@ -132,7 +123,7 @@ def load_splits(source, text_columns=("text",), label_column="label", skip_bad_r
     table = read_table(source, text_columns, label_column, skip_bad_rows)
     names = label_names(table.labels)
     index = {n: i for i, n in enumerate(names)}
-    return split_rows(table.texts, [index[x] for x in table.labels], seed=seed), names, table.skipped
+    return data.split_rows(table.texts, [index[x] for x in table.labels], seed=seed), names, table.skipped
 
 
 # -- tf.data ------------------------------------------------------------------------------------------
