@@ -26,11 +26,23 @@ LENGTHS, THREADS, BUCKETS = (16, 32, 64, 128), (1, 2), (16, 32, 64, 128)
 
 # ---------------------------------------------------------------- export (child processes)
 
+def like_a_checkpoint(model, seed=0):
+    """Give every bias and LayerNorm scale/offset random values, as a trained checkpoint has: at their init
+    values (0 and 1) the converter folds them away and the graph would be smaller than a real model's."""
+    import numpy as np
+    rng = np.random.default_rng(seed)
+    for w in model.weights:
+        name = w.path.rsplit("/", 1)[-1]
+        if name in ("bias", "beta", "gamma"):
+            w.assign((1.0 if name == "gamma" else 0.0) + rng.normal(0, 0.05, w.shape).astype("float32"))
+
+
 def export_ours(preset, path, variant):
     from export.tflite import convert
     from keras_albert.backbone import AlbertBackbone
     from keras_albert.heads import AlbertClassifier
     model = AlbertClassifier(AlbertBackbone.from_preset(preset), 2)
+    like_a_checkpoint(model)
     data = convert(model, variant, buckets=BUCKETS if variant != "full_int8" else ())
     with open(path, "wb") as f:
         f.write(data)
@@ -51,6 +63,7 @@ def export_kerashub(preset, path, variant):
         hidden_dim=c.hidden_size, intermediate_dim=c.intermediate_size, dropout=0.0,
         max_sequence_length=c.max_position_embeddings)
     model = keras_hub.models.AlbertTextClassifier(backbone=backbone, num_classes=2, preprocessor=None)
+    like_a_checkpoint(model)
 
     def probabilities(ids, mask, segment_ids):
         logits = model({"token_ids": ids, "padding_mask": mask, "segment_ids": segment_ids}, training=False)

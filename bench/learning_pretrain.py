@@ -1,7 +1,8 @@
 """Pretrain a small ALBERT on the IMDB review text (MLM + SOP), for the fine-tuning comparison in BENCHMARKS.md.
 
 The vocabulary is trained on the IMDB text only; no Rotten Tomatoes sentence is seen before fine-tuning.
-Run:  python bench/learning_pretrain.py OUT_DIR [--steps N]   (writes OUT_DIR/pretrain_run.json)
+Run:  python bench/learning_pretrain.py OUT_DIR [--steps N] [any other `keras-albert pretrain` flag, which
+      overrides the defaults below]   (writes OUT_DIR/pretrain_run.json)
 """
 import argparse
 import json
@@ -22,9 +23,9 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("out")
     parser.add_argument("--steps", type=int, default=1200)
-    args = parser.parse_args()
+    args, extra = parser.parse_known_args()
     from keras_albert.cli import main as cli
-    argv = ["pretrain", *ARGS, "--steps", str(args.steps), "--out", args.out, "--overwrite"]
+    argv = ["pretrain", *ARGS, "--steps", str(args.steps), *extra, "--out", args.out, "--overwrite"]
     start = time.time()
     status = cli(argv)
     record = {"command": "keras-albert " + " ".join(argv), "seconds": round(time.time() - start, 1),

@@ -3,7 +3,7 @@ import keras
 from keras import ops
 
 from keras_albert.backbone import ConfigModel, backbone_inputs
-from keras_albert.layers import ConfigLayer, _init, activation
+from keras_albert.layers import ConfigLayer, LayerNorm, _init, activation
 
 
 @keras.saving.register_keras_serializable(package="keras_albert")
@@ -15,8 +15,7 @@ class AlbertMLMHead(ConfigLayer):
         c = self.config
         self.word_embeddings = word_embeddings  # shared with the backbone, not a copy
         self.dense = keras.layers.Dense(c.embedding_size, kernel_initializer=_init(c), name="dense")
-        self.layer_norm = keras.layers.LayerNormalization(epsilon=c.layer_norm_eps, dtype="float32",
-                                                          name="layer_norm")
+        self.layer_norm = LayerNorm(c.layer_norm_eps, name="layer_norm")
         self.act = activation(c.hidden_act)
 
     def build(self, x_shape, positions_shape=None):

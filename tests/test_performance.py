@@ -38,7 +38,9 @@ def test_dynamic_length_layers_need_no_shape_ops():
     assert per_layer_dynamic.pop("RESHAPE") <= per_layer_fixed.pop("RESHAPE") + 2
     assert {k: v for k, v in per_layer_dynamic.items() if v} == {k: v for k, v in per_layer_fixed.items() if v}
     assert all(per_layer_dynamic.get(op, 0) == 0 for op in SHAPE_OPS)
-    assert per_layer_dynamic.get("FULLY_CONNECTED") == 2 * 6  # q, k, v, output, ffn, ffn output per layer
+    # one fused q|k|v matmul, attention output, ffn, ffn output; one transpose into heads and one back
+    assert per_layer_dynamic.get("FULLY_CONNECTED") == 2 * 4
+    assert per_layer_dynamic.get("TRANSPOSE") == 2 * 2 and per_layer_dynamic.get("SPLIT") == 2 * 1
 
 
 def test_calibration_rows_are_unpadded_real_text(tokenizer, rt_texts):

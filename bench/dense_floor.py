@@ -1,0 +1,105 @@
+"""The floor under albert-large's int8 latency: its dense layers alone, and what one small op costs.
+
+1. Dense floor: the 4 dense layers of the block (fused q|k|v, attention output, ffn, ffn output) called 24
+   times with ONE set of int8 weights, as in ALBERT, run by LiteRT CompiledModel with the XNNPACK weight cache
+   (which packs them once). Each layer streams 12.6 MB of packed int8 weights from L3: at short lengths this
+   costs about the same for 1 token as for 16, so no graph change can take the model below it.
+2. Small-op cost: 600 chained elementwise ops on [seq, 1024] floats; the time per op is what every LayerNorm,
+   residual add, reshape or transpose node costs at short lengths.
+Run:  python bench/dense_floor.py [--seqs 1,16,32,128] [--threads 1,2]
+"""
+import argparse
+import os
+import sys
+import tempfile
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+H, FFN, LAYERS, CHAIN = 1024, 4096, 24, 600
+
+
+def dense_stack(seq):
+    import numpy as np
+    import tensorflow as tf
+    rng = np.random.default_rng(0)
+    shapes = {"qkv": (H, 3 * H), "output": (H, H), "ffn": (H, FFN), "ffn_output": (FFN, H)}
+    w = {k: tf.constant(rng.normal(0, 0.02, s).astype("float32")) for k, s in shapes.items()}
+    b = {k: tf.constant(rng.normal(0, 0.02, s[1]).astype("float32")) for k, s in shapes.items()}
+
+    @tf.function(input_signature=[tf.TensorSpec([seq, H], tf.float32)])
+    def f(x):
+        for _ in range(LAYERS):
+            qkv = tf.matmul(x, w["qkv"]) + b["qkv"]
+            x = tf.matmul(qkv[:, :H] + qkv[:, H:2 * H] + qkv[:, 2 * H:], w["output"]) + b["output"]
+            x = tf.matmul(tf.matmul(x, w["ffn"]) + b["ffn"], w["ffn_output"]) + b["ffn_output"]
+        return x
+    return f, True
+
+
+def elementwise_chain(seq):
+    import tensorflow as tf
+
+    @tf.function(input_signature=[tf.TensorSpec([seq, H], tf.float32)] * 2)
+    def f(x, y):
+        for i in range(CHAIN):
+            x = x * y if i % 2 else x + y
+        return x
+    return f, False
+
+
+def to_tflite(fn, quantize):
+    import tensorflow as tf
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([fn.get_concrete_function()], fn)
+    if quantize:
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    return converter.convert()
+
+
+def time_ms(content, seq, threads, runs=60):
+    import numpy as np
+    from ai_edge_litert.compiled_model import CompiledModel
+    from ai_edge_litert.cpu_options import CpuOptions
+    from ai_edge_litert.hardware_accelerator import HardwareAccelerator
+    from ai_edge_litert.options import Options
+    folder = tempfile.mkdtemp()
+    path = os.path.join(folder, "model.tflite")
+    with open(path, "wb") as f:
+        f.write(content)
+    cpu = CpuOptions(num_threads=threads, xnnpack_weight_cache_path=os.path.join(folder, "weights.xnn"))
+    model = CompiledModel.from_file(path, options=Options(hardware_accelerators=HardwareAccelerator.CPU,
+                                                          cpu_options=cpu))
+    inputs, outputs = model.create_input_buffers(0), model.create_output_buffers(0)
+    rng = np.random.default_rng(0)
+    for buffer in inputs:  # values near 1: 600 chained adds and multiplies stay finite
+        buffer.write(rng.uniform(0.99, 1.0, (seq, H)).astype("float32"))
+    for _ in range(5):
+        model.run_by_index(0, inputs, outputs)
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        model.run_by_index(0, inputs, outputs)
+        times.append((time.perf_counter() - start) * 1000)
+    return float(np.median(times))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seqs", default="1,16,32,128")
+    parser.add_argument("--threads", default="1,2")
+    args = parser.parse_args()
+    seqs, threads = [int(s) for s in args.seqs.split(",")], [int(t) for t in args.threads.split(",")]
+    print(f"load {os.getloadavg()}")
+    print("| seq | threads | dense floor, 24 layers (ms) | GB/s of int8 weights | one small op (us) |")
+    print("|---|---|---|---|---|")
+    weight_gb = LAYERS * (3 * H * H + H * H + 2 * H * FFN) / 1e9
+    for seq in seqs:
+        dense, chain = to_tflite(*dense_stack(seq)), to_tflite(*elementwise_chain(seq))
+        for t in threads:
+            ms = time_ms(dense, seq, t)
+            op_us = time_ms(chain, seq, t) * 1000 / CHAIN
+            print(f"| {seq} | {t} | {ms:.2f} | {weight_gb / ms * 1000:.0f} | {op_us:.2f} |", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
