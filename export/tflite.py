@@ -7,6 +7,7 @@ The route matters: `keras.export.ExportArchive` writes a SavedModel and `TFLiteC
 converts it. Saving a plain tf.Module or using `from_concrete_functions` with the model as trackable writes
 uninitialised variables (a small file that outputs NaN), so the tests compare every variant with Keras.
 """
+import contextlib
 import os
 import tempfile
 
@@ -86,7 +87,7 @@ def convert(model, variant="dynamic_int8", *, compat=None, tokenizer=None, calib
     limit = model.config.max_position_embeddings
     if any(not 3 <= int(n) <= limit for n in buckets):
         raise ValueError(f"length buckets must be between 3 and {limit}, got {list(buckets)}")
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, _layer_norm_for(variant):
         signatures = _write_savedmodel(model, os.path.join(tmp, "sm"), [int(n) for n in buckets])
         converter = tf.lite.TFLiteConverter.from_saved_model(os.path.join(tmp, "sm"), signature_keys=signatures)
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
@@ -97,6 +98,17 @@ def convert(model, variant="dynamic_int8", *, compat=None, tokenizer=None, calib
         if variant == "full_int8":
             return _full_int8(converter, tokenizer, calibration_texts, min(128, limit))
         return converter.convert()
+
+
+@contextlib.contextmanager
+def _layer_norm_for(variant):
+    """Trace LayerNorm in the form that quantizes well for this variant (see keras_albert.layers.LayerNorm)."""
+    from keras_albert.layers import LayerNorm
+    LayerNorm.gamma_on_rows = variant == "full_int8"
+    try:
+        yield
+    finally:
+        LayerNorm.gamma_on_rows = False
 
 
 def _full_int8(converter, tokenizer, texts, max_length):

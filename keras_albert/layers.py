@@ -21,13 +21,16 @@ def _init(config):
 
 @keras.saving.register_keras_serializable(package="keras_albert")
 class LayerNorm(keras.layers.LayerNormalization):
-    """LayerNorm over the last axis, always in float32, as (x - mean) * rsqrt(var + eps) * gamma + beta.
+    """LayerNorm over the last axis, always in float32: (x - mean) * rsqrt(var + eps) * gamma + beta.
 
     The same weights and arithmetic as Keras' layer, written as the 9 ops a converter keeps (Keras' form
-    becomes 10 TFLite ops, and this one runs 25% faster in XNNPACK; albert-large has 49 of them). gamma
-    multiplies the per-row scale, not the output: otherwise the converter folds it into the next dense
-    layer's int8 kernel, and layer 0 (fed by the embedding projection) keeps a second 3 MB copy.
+    becomes 10 TFLite ops, and this one runs 25% faster in XNNPACK; albert-large has 49 of them).
+    Where gamma multiplies is an export choice, not arithmetic: by default it scales the per-row factor, so
+    the converter cannot fold it into the next int8 kernel (layer 0, fed by the embedding projection, would
+    then keep its own 3 MB copy of the q|k|v kernel); the full-integer export sets `gamma_on_rows`, because
+    int8 activations quantize the normalized rows well and rsqrt * gamma badly.
     """
+    gamma_on_rows = False
 
     def __init__(self, epsilon=1e-12, **kwargs):
         kwargs.setdefault("dtype", "float32")
@@ -37,6 +40,8 @@ class LayerNorm(keras.layers.LayerNormalization):
         x = ops.cast(x, "float32")
         centered = x - ops.mean(x, axis=-1, keepdims=True)
         inverse_std = ops.rsqrt(ops.mean(ops.square(centered), axis=-1, keepdims=True) + self.epsilon)
+        if LayerNorm.gamma_on_rows:
+            return centered * inverse_std * self.gamma + self.beta
         return centered * (inverse_std * self.gamma) + self.beta
 
 
@@ -133,9 +138,7 @@ class TransformerBlock(ConfigLayer):
         # and needs no SHAPE/REDUCE_PROD/PACK ops to rebuild them at run time.
         c, batch = self.config, ops.shape(x)[0]
         rows = ops.reshape(x, (-1, c.hidden_size))
-        qkv = ops.matmul(rows, self._qkv_kernel()) + self._qkv_bias()      # one [b*s, 3H] matmul for q, k, v
-        qkv = ops.transpose(ops.reshape(qkv, (batch, -1, 3 * c.num_attention_heads, c.head_size)), (0, 2, 1, 3))
-        q, k, v = ops.split(qkv, 3, axis=1)                                 # [b, n, s, d] each; q is pre-scaled
+        q, k, v = self._heads(rows, batch)                                  # [b, n, s, d]; q pre-scaled
         scores = ops.matmul(q, ops.swapaxes(k, -1, -2))
         # (Keras autocasts float call arguments to the compute dtype: bring the bias back to float32)
         scores = ops.cast(scores, "float32") + ops.cast(attention_bias, "float32")
@@ -153,15 +156,15 @@ class TransformerBlock(ConfigLayer):
     def _weight(self, variable, shape):
         return ops.reshape(ops.cast(variable, self.compute_dtype), shape)
 
-    def _qkv_kernel(self):
-        """[H, 3H]: the query, key and value kernels side by side, the query scaled by 1/sqrt(head_size).
-
-        One matmul instead of three, and no score scaling: a converter folds this into one constant, so the
-        TFLite graph has one FULLY_CONNECTED, one TRANSPOSE and no MUL where it had three, three and one."""
-        h = self.config.hidden_size
-        return ops.concatenate([self._weight(self.query.kernel, (h, -1)) * self.scale,
-                                self._weight(self.key.kernel, (h, -1)), self._weight(self.value.kernel, (h, -1))], 1)
-
-    def _qkv_bias(self):
-        return ops.concatenate([self._weight(self.query.bias, (-1,)) * self.scale,
-                                self._weight(self.key.bias, (-1,)), self._weight(self.value.bias, (-1,))], 0)
+    def _heads(self, rows, batch):
+        """q, k, v as [b, n, s, d] from ONE [H, 3H] matmul, one transpose and a split, the query kernel
+        pre-scaled by 1/sqrt(head_size). A converter folds the concatenated kernels into one constant, so a
+        TFLite layer has 1 FULLY_CONNECTED, 1 TRANSPOSE and no score MUL where it had 3, 3 and 1."""
+        c = self.config
+        projections = (self.query, self.key, self.value)
+        kernels = [self._weight(p.kernel, (c.hidden_size, -1)) for p in projections]
+        biases = [self._weight(p.bias, (-1,)) for p in projections]
+        kernels[0], biases[0] = kernels[0] * self.scale, biases[0] * self.scale
+        qkv = ops.matmul(rows, ops.concatenate(kernels, 1)) + ops.concatenate(biases, 0)
+        qkv = ops.reshape(qkv, (batch, -1, 3 * c.num_attention_heads, c.head_size))
+        return ops.split(ops.transpose(qkv, (0, 2, 1, 3)), 3, axis=1)

@@ -58,3 +58,23 @@ def test_calibration_rows_are_unpadded_real_text(tokenizer, rt_texts):
     # the first row starts with the first sentence, exactly as the device would see it
     first = pack(tokenizer, texts[0], 64)["ids"][0]
     np.testing.assert_array_equal(rows[0]["ids"][0, :len(first)], first)
+
+
+
+def test_layer_norm_forms_agree():
+    """The full-integer export traces LayerNorm with gamma on the normalized rows; same arithmetic."""
+    from conftest import random_inputs
+    from keras_albert.backbone import AlbertBackbone
+    from keras_albert.layers import LayerNorm
+    backbone = AlbertBackbone(tiny_config())
+    for w in backbone.weights:
+        if w.path.endswith(("gamma", "beta")):
+            w.assign(np.random.default_rng(0).normal(1.0, 0.2, w.shape))
+    inputs = random_inputs(backbone.config)
+    default = backbone(inputs)["sequence_output"]
+    LayerNorm.gamma_on_rows = True
+    try:
+        on_rows = backbone(inputs)["sequence_output"]
+    finally:
+        LayerNorm.gamma_on_rows = False
+    np.testing.assert_allclose(np.asarray(default), np.asarray(on_rows), atol=1e-5)
