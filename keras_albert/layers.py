@@ -1,4 +1,4 @@
-"""The two layers of ALBERT: the factorized embedding and the transformer block that all layers share."""
+"""The layers of ALBERT: the factorized embedding, the transformer block that all layers share, their LayerNorm."""
 import keras
 from keras import ops
 
