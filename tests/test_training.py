@@ -124,6 +124,16 @@ def test_cli_pretrain_then_finetune(tmp_path, rt_texts, capsys):
     assert type(model).__name__ == "AlbertPretrainer" and tokenizer.vocab_size <= 400
     history = json.load(open(os.path.join(out, "pretrain_history.json")))
     assert len(history["val_sop_logits_accuracy"]) == 2
+    # continued pretraining starts from the checkpoint's weights and vocabulary (a vanishing learning rate
+    # leaves them where they were; a fresh start would be a different random model)
+    again = str(tmp_path / "again")
+    assert main(["pretrain", "--corpus", str(corpus), "--init", out, "--out", again, "--sequence-length", "64",
+                 "--max-predictions", "8", "--steps", "2", "--steps-per-log", "2", "--batch-size", "8",
+                 "--learning-rate", "1e-12", "--verbose", "0"]) == 0
+    continued, tokenizer2, _ = load_model_dir(again)
+    assert continued.config == model.config and tokenizer2.vocab_size == tokenizer.vocab_size
+    for a, b in zip(continued.weights, model.weights):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-6)
     result = finetune(out, None, _keyword_task(rt_texts, 32), out_dir=str(tmp_path / "ft"), epochs=1,
                       batch_size=16, sequence_length=32, verbose=0)
     for a, b in zip(result.model.backbone.weights, model.backbone.weights):

@@ -12,6 +12,8 @@ def register(sub):
                    help="text files (one sentence per line, blank line between documents), or imdb / rotten_tomatoes")
     p.add_argument("--out", required=True, help="output directory (shards/, model.keras, spiece.model, report)")
     p.add_argument("--spiece", help="an existing spiece.model (default: train one on the corpus)")
+    p.add_argument("--init", help="continue pretraining a checkpoint (model directory, HF directory or hub id, "
+                                  "TF1 checkpoint): its shape, weights and vocabulary; shape flags are ignored")
     p.add_argument("--vocab-size", type=int, default=8000)
     p.add_argument("--preset", help="model shape from a preset (default: a small ALBERT, see --hidden-size ...)")
     for name, value in MODEL_FLAGS.items():
@@ -48,7 +50,15 @@ def run(args):
     if os.path.exists(os.path.join(args.out, "model.keras")) and not args.overwrite:
         raise FileExistsError(f"{args.out}/model.keras already exists; pass --overwrite to replace it")
     documents = read_corpus(args.corpus)
-    if args.spiece:
+    start = None
+    if args.init:
+        from keras_albert.pretrained import load_pretrained
+        start, tokenizer, _ = load_pretrained(args.init, task="pretraining")
+        if args.spiece:
+            tokenizer = AlbertTokenizer.from_file(args.spiece)
+        if tokenizer is None:
+            raise ValueError(f"{args.init} has no spiece.model; pass the checkpoint's vocabulary with --spiece")
+    elif args.spiece:
         tokenizer = AlbertTokenizer.from_file(args.spiece)
     else:
         tokenizer = train_vocab([s for d in documents for s in d], vocab_size=args.vocab_size)
@@ -63,7 +73,9 @@ def run(args):
     write_shards(evals, shards, num_shards=1, prefix="eval")
     print(f"{len(documents):,} documents -> {len(train['sop_label']):,} train / {len(evals['sop_label']):,} eval "
           f"examples in {shards}")
-    if args.preset:
+    if start is not None:
+        config = start.config
+    elif args.preset:
         config = dataclasses.replace(get_preset(args.preset), vocab_size=tokenizer.vocab_size)
     else:
         config = AlbertConfig(vocab_size=tokenizer.vocab_size, max_position_embeddings=max(args.sequence_length, 128),
@@ -73,7 +85,8 @@ def run(args):
                           max_predictions=args.max_predictions, steps=args.steps, steps_per_log=args.steps_per_log,
                           batch_size=args.batch_size, learning_rate=args.learning_rate, optimizer=args.optimizer,
                           strategy=args.strategy, mixed_precision=args.mixed_precision, seed=args.seed,
-                          verbose=args.verbose, overwrite=args.overwrite)
+                          verbose=args.verbose, overwrite=args.overwrite,
+                          initial_weights=None if start is None else start.get_weights())
     with open(os.path.join(args.out, "pretrain_history.json"), "w") as f:
         json.dump(history, f, indent=2)
     print(f"eval MLM accuracy {history['val_mlm_logits_accuracy'][-1]:.4f}, "

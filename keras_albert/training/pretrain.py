@@ -12,9 +12,10 @@ from keras_albert.training.strategies import distribution_scope, get_strategy
 def pretrain(config, tokenizer, train_shards, *, out_dir, eval_shards=None, sequence_length=128,
              max_predictions=20, steps=1000, steps_per_log=200, batch_size=64, learning_rate=1e-3,
              warmup_ratio=0.05, optimizer="lamb", strategy="default", mixed_precision=None, seed=0,
-             verbose=1, backup_every=100, overwrite=False):
-    """Train a fresh AlbertPretrainer for `steps` steps; returns (model, history). Reports MLM and SOP
-    accuracy on `eval_shards` every `steps_per_log` steps; writes a model directory to `out_dir`."""
+             verbose=1, backup_every=100, overwrite=False, initial_weights=None):
+    """Train an AlbertPretrainer for `steps` steps; returns (model, history). Reports MLM and SOP accuracy on
+    `eval_shards` every `steps_per_log` steps; writes a model directory to `out_dir`. It starts fresh, or from
+    `initial_weights` (`get_weights()` of an AlbertPretrainer of the same config: continued pretraining)."""
     from keras_albert import AlbertBackbone, AlbertPretrainer
     from keras_albert.model_dir import save_model_dir
     from keras_albert.pretraining_data import shard_dataset
@@ -31,6 +32,8 @@ def pretrain(config, tokenizer, train_shards, *, out_dir, eval_shards=None, sequ
             keras.config.set_dtype_policy(mixed_precision)
         try:
             model = AlbertPretrainer(AlbertBackbone(config), mask_positions=True)
+            if initial_weights is not None:
+                model.set_weights(initial_weights)
         finally:
             keras.config.set_dtype_policy(previous)
         acc = keras.metrics.SparseCategoricalAccuracy
