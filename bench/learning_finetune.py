@@ -6,6 +6,7 @@ Each starting point gets its own learning rate, chosen on VALIDATION accuracy wi
 --lrs; the other seeds then run at that rate, and the test accuracy is reported as mean and spread over seeds
 (the test split is never used to choose anything). Run after bench/learning_pretrain.py:
     python bench/learning_finetune.py PRETRAINED_DIR OUT_DIR [--lrs 1e-4,5e-4] [--seeds 0,1,2] [--epochs 3]
+           [--starts from_scratch,pretrained_imdb]
 (writes OUT_DIR/learning.json)
 """
 import argparse
@@ -41,6 +42,7 @@ def main():
     parser.add_argument("--lrs", default="1e-4,5e-4")
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--starts", default="from_scratch,pretrained_imdb", help="which starting points to run")
     args = parser.parse_args()
     import keras
 
@@ -53,7 +55,9 @@ def main():
     save_model_dir(scratch, AlbertBackbone(model.config), tokenizer, overwrite=True)
     lrs, seeds = args.lrs.split(","), [int(s) for s in args.seeds.split(",")]
     results = {}
-    for name, source in (("from_scratch", scratch), ("pretrained_imdb", args.pretrained)):
+    starts = [(name, source) for name, source in (("from_scratch", scratch), ("pretrained_imdb", args.pretrained))
+              if name in args.starts.split(",")]
+    for name, source in starts:
         runs = [finetune(source, os.path.join(args.out, f"{name}-lr{lr}-s{seeds[0]}"), lr, seeds[0], args.epochs)
                 for lr in lrs]
         best = max(runs, key=lambda r: r["validation_accuracy"])["lr"]
