@@ -130,6 +130,9 @@ def test_cli_pretrain_then_finetune(tmp_path, rt_texts, capsys):
     assert main(["pretrain", "--corpus", str(corpus), "--init", out, "--out", again, "--sequence-length", "64",
                  "--max-predictions", "8", "--steps", "2", "--steps-per-log", "2", "--batch-size", "8",
                  "--learning-rate", "1e-12", "--verbose", "0"]) == 0
+    assert main(["pretrain", "--corpus", str(corpus), "--init", out, "--out", str(tmp_path / "too-long"),
+                 "--sequence-length", "512", "--verbose", "0"]) == 2
+    assert "position table (128)" in capsys.readouterr().err
     continued, tokenizer2, _ = load_model_dir(again)
     assert continued.config == model.config and tokenizer2.vocab_size == tokenizer.vocab_size
     for a, b in zip(continued.weights, model.weights):

@@ -54,6 +54,9 @@ def run(args):
     if args.init:
         from keras_albert.pretrained import load_pretrained
         start, tokenizer, _ = load_pretrained(args.init, task="pretraining")
+        if args.sequence_length > start.config.max_position_embeddings:
+            raise ValueError(f"--sequence-length {args.sequence_length} is longer than {args.init}'s position "
+                             f"table ({start.config.max_position_embeddings})")
         if args.spiece:
             tokenizer = AlbertTokenizer.from_file(args.spiece)
         if tokenizer is None:
