@@ -128,13 +128,14 @@ class CompiledRunner:
                 self.model.resize_input_tensor_by_name(self.key, name, shape)
             self._in = self.model.create_input_buffers(self.index)
             self._out = self.model.create_output_buffers(self.index)
+            details = self.model.get_output_tensor_details(self.key)
+            self._out_shapes = [details[name]["shape"] for name in self.signature["outputs"]]
             self._shape = shape
         for buffer, name in zip(self._in, self.signature["inputs"]):
             buffer.write(np.ascontiguousarray(inputs[name], np.int32))
         self.model.run_by_index(self.index, self._in, self._out)
-        details = self.model.get_output_tensor_details(self.key)
-        return {name: buffer.read(int(np.prod(details[name]["shape"])), np.float32).reshape(details[name]["shape"])
-                for buffer, name in zip(self._out, self.signature["outputs"])}
+        return {name: buffer.read(int(np.prod(shape)), np.float32).reshape(shape)
+                for buffer, name, shape in zip(self._out, self.signature["outputs"], self._out_shapes)}
 
 
 class _quiet_native_stderr:
@@ -142,12 +143,8 @@ class _quiet_native_stderr:
 
     def __enter__(self):
         import os
-        import sys
-        sys.stderr.flush()
         self._saved = os.dup(2)
-        null = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(null, 2)
-        os.close(null)
+        _stderr_to_devnull()
 
     def __exit__(self, *exc):
         import os
@@ -163,13 +160,15 @@ def _silence_teardown_logs():
     the program's own output; point native stderr at /dev/null at exit (once) so those lines do not trail it."""
     if not _TEARDOWN_SILENCED:
         import atexit
-        import os
-        import sys
-
-        def silence():
-            sys.stderr.flush()
-            null = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(null, 2)
-            os.close(null)
-        atexit.register(silence)
+        atexit.register(_stderr_to_devnull)
         _TEARDOWN_SILENCED.append(True)
+
+
+def _stderr_to_devnull():
+    """Point file descriptor 2 at /dev/null (after flushing what Python has buffered for it)."""
+    import os
+    import sys
+    sys.stderr.flush()
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 2)
+    os.close(null)
