@@ -25,7 +25,7 @@ def features(backbone, preprocessor, texts, batch=256):
 
 
 def ridge_probe(splits):
-    """Fit w on train for each L2 strength, keep the best on validation, return (validation, test) accuracy."""
+    """Fit w on train for each L2 strength; -> {"validation", "test" accuracy, "l2"} of the best on validation."""
     mean, std = splits["train"][0].mean(0), splits["train"][0].std(0) + 1e-6
     x = {k: np.hstack([(f - mean) / std, np.ones((len(f), 1))]) for k, (f, _) in splits.items()}
     y = {k: np.asarray(labels) for k, (_, labels) in splits.items()}
@@ -50,9 +50,9 @@ def main():
     for path in sys.argv[1:]:
         model, tokenizer, _ = load_model_dir(path)
         pretrained = getattr(model, "backbone", model)
+        preprocessor = AlbertPreprocessor(tokenizer, sequence_length=64)
         keras.utils.set_random_seed(0)
         for name, backbone in (("random init", AlbertBackbone(pretrained.config)), ("pretrained", pretrained)):
-            preprocessor = AlbertPreprocessor(tokenizer, sequence_length=64)
             feats = {k: (features(backbone, preprocessor, texts), labels) for k, (texts, labels) in rt.items()}
             best = ridge_probe(feats)
             print(f"{path} {name}: validation {best['validation']:.3f} test {best['test']:.3f} (l2 {best['l2']})",

@@ -50,21 +50,19 @@ def run(args):
     if os.path.exists(os.path.join(args.out, "model.keras")) and not args.overwrite:
         raise FileExistsError(f"{args.out}/model.keras already exists; pass --overwrite to replace it")
     documents = read_corpus(args.corpus)
-    start = None
+    start, tokenizer = None, None
     if args.init:
         from keras_albert.pretrained import load_pretrained
         start, tokenizer, _ = load_pretrained(args.init, task="pretraining")
         if args.sequence_length > start.config.max_position_embeddings:
             raise ValueError(f"--sequence-length {args.sequence_length} is longer than {args.init}'s position "
                              f"table ({start.config.max_position_embeddings})")
-        if args.spiece:
-            tokenizer = AlbertTokenizer.from_file(args.spiece)
-        if tokenizer is None:
-            raise ValueError(f"{args.init} has no spiece.model; pass the checkpoint's vocabulary with --spiece")
-    elif args.spiece:
+    if args.spiece:
         tokenizer = AlbertTokenizer.from_file(args.spiece)
-    else:
+    elif start is None:
         tokenizer = train_vocab([s for d in documents for s in d], vocab_size=args.vocab_size)
+    if tokenizer is None:
+        raise ValueError(f"{args.init} has no spiece.model; pass the checkpoint's vocabulary with --spiece")
     order = np.random.default_rng(args.seed).permutation(len(documents))
     n_eval = max(1, int(len(documents) * args.eval_fraction))
     shards = os.path.join(args.out, "shards")
