@@ -4,10 +4,13 @@
     config.json    its AlbertConfig
     spiece.model   the SentencePiece vocabulary (optional)
     labels.txt     class names, one per line (classifiers)
+    heldout.jsonl  the held-out split the model was fine-tuned with ({"text", "text_pair"?, "label"} per line):
+                   what the int8 gate scores on
 """
 import os
 
 MODEL, CONFIG, SPIECE, LABELS = "model.keras", "config.json", "spiece.model", "labels.txt"
+HELDOUT = "heldout.jsonl"
 
 
 def save_model_dir(out_dir, model, tokenizer=None, labels=None, overwrite=False):

@@ -1,0 +1,65 @@
+"""Output folders that appear whole or not at all.
+
+Every command writes into a staging folder beside its `--out` and renames it into place when the work is
+complete, so a crash or a kill -9 at any moment leaves either the old folder or nothing under the final name
+(a hidden `.NAME.partial-*` sibling may stay behind). An existing non-empty `--out` is refused before any work
+starts unless `overwrite`, which replaces the folder as a whole (never file by file).
+"""
+import contextlib
+import os
+import shutil
+import uuid
+
+
+def check_output(out, overwrite=False):
+    """Refuse, before any work, an output that is a file or a non-empty folder (unless `overwrite`)."""
+    out = os.fspath(out)
+    if not out:
+        raise ValueError("the output folder name is empty")
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise ValueError(f"{out} is a file, not a folder: give a folder name for the output")
+    parent = os.path.dirname(os.path.abspath(out))
+    if os.path.exists(parent) and not os.path.isdir(parent):
+        raise ValueError(f"{parent} is a file, not a folder")
+    if os.path.isdir(out) and os.listdir(out) and not overwrite:
+        raise FileExistsError(f"{out} already exists and is not empty; pass --overwrite to replace it as a whole")
+    return out
+
+
+def staging_path(out, tag=None):
+    """A hidden sibling of `out` on the same file system (so the final rename is atomic)."""
+    parent, name = os.path.split(os.path.abspath(os.fspath(out)))
+    return os.path.join(parent, f".{name}.{tag or 'partial-' + uuid.uuid4().hex[:8]}")
+
+
+@contextlib.contextmanager
+def staged_output(out, overwrite=False, staging=None):
+    """Yield a fresh folder to write into; on success it becomes `out`, on any error it is removed.
+
+    `staging`: a fixed staging folder to use instead (a resumable run keeps it across kills; it is not
+    removed on error then).
+    """
+    check_output(out, overwrite)
+    tmp = staging or staging_path(out)
+    os.makedirs(tmp, exist_ok=True)
+    try:
+        yield tmp
+    except BaseException:
+        if staging is None:
+            shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    publish(tmp, out, overwrite)
+
+
+def publish(tmp, out, overwrite=False):
+    """Move the complete folder `tmp` into place as `out` (replacing an existing one only if `overwrite`)."""
+    check_output(out, overwrite)  # again: something may have been written there meanwhile
+    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+    if os.path.isdir(out):
+        old = staging_path(out, "old-" + uuid.uuid4().hex[:8])
+        os.rename(out, old)
+        os.rename(tmp, out)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.rename(tmp, out)
+    return out
