@@ -34,6 +34,7 @@ def pipeline(task, model, tokenizer=None, labels=None, **kwargs):
 
 
 class Pipeline:
+    name = needs = None     # the pipeline's name; what model it needs, in words
     task = None             # the `from_pretrained` task whose model this pipeline runs
     accepts = ()            # tasks of the Keras models it runs (an ALBERT model of another task is refused)
     unused_heads = ()       # heads whose absence from a checkpoint does not matter here
