@@ -8,6 +8,7 @@
                    what the int8 gate scores on
 """
 import os
+import zipfile
 
 MODEL, CONFIG, SPIECE, LABELS = "model.keras", "config.json", "spiece.model", "labels.txt"
 HELDOUT = "heldout.jsonl"
@@ -39,10 +40,13 @@ def load_model_dir(path, compile=False):
     model_path = os.path.join(path, MODEL) if os.path.isdir(path) else path
     if not os.path.isfile(model_path):
         raise FileNotFoundError(f"no Keras model at {model_path}")
+    if not zipfile.is_zipfile(model_path):  # (Keras would call it "File not found")
+        raise ValueError(f"{model_path} is corrupt or truncated: a .keras model is a zip archive and this is not one")
     try:
         model = keras.models.load_model(model_path, compile=compile)
-    except Exception as e:  # a corrupt or foreign file: say so, not a zipfile stack trace
-        raise ValueError(f"{model_path} is not a loadable .keras model: {e}") from None
+    except Exception as e:  # a damaged or foreign archive: say so, not a stack trace
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise ValueError(f"{model_path} is not a loadable .keras model ({first})") from None
     folder = os.path.dirname(model_path)
     spiece = os.path.join(folder, SPIECE)
     tokenizer = AlbertTokenizer.from_file(spiece) if os.path.isfile(spiece) else None

@@ -1,50 +1,110 @@
-"""`pipeline("fill-mask" | "feature-extraction" | "text-classification")`: text in, transformers' output format out."""
+"""`pipeline("fill-mask" | "feature-extraction" | "text-classification")`: text in, transformers' output format out.
+
+transformers' arguments work here too, at construction (as defaults) or per call: `batch_size`, `truncation`,
+`max_length` (also inside fill-mask's `tokenizer_kwargs` / feature-extraction's `tokenize_kwargs`), `top_k`
+(fill-mask, text-classification) and `function_to_apply` (text-classification). Every text is tokenized and
+checked before the model runs, so one bad input costs no work.
+"""
+import collections
+import warnings
+
 import numpy as np
 
 from keras_albert.tokenizer import CLS_ID, MASK_ID, PAD_ID, SEP_ID, SPECIAL_TOKENS
 
-TASKS = {"fill-mask": "masked_lm", "feature-extraction": None, "text-classification": "classification"}
+Options = collections.namedtuple("Options", "batch_size truncation max_length post")
+_UNSET = object()
 
 
-def pipeline(task, model, tokenizer=None, labels=None):
+def pipeline(task, model, tokenizer=None, labels=None, **kwargs):
     """`model`: a path or hub id (loaded with `load_pretrained` for the task) or a Keras model plus `tokenizer`."""
-    if task not in TASKS:
-        raise ValueError(f"unknown pipeline task {task!r}; expected one of {sorted(TASKS)}")
+    if task not in PIPELINES:
+        raise ValueError(f"unknown pipeline task {task!r}; expected one of {sorted(PIPELINES)}")
+    cls = PIPELINES[task]
     if isinstance(model, str) or hasattr(model, "__fspath__"):
         from keras_albert.pretrained import load_pretrained
-        loaded = load_pretrained(model, task=TASKS[task])
+        with warnings.catch_warnings():
+            for unused in cls.unused_heads:  # a head this pipeline never reads may well be absent
+                warnings.filterwarnings("ignore", message=f"the checkpoint has no {unused}:")
+            loaded = load_pretrained(model, task=cls.task)
         model, tokenizer, labels = loaded.model, tokenizer or loaded.tokenizer, labels or loaded.labels
     if tokenizer is None:
         raise ValueError("this model has no tokenizer (spiece.model): pass tokenizer=AlbertTokenizer.from_file(...)")
-    cls = {"fill-mask": FillMaskPipeline, "feature-extraction": FeatureExtractionPipeline,
-           "text-classification": TextClassificationPipeline}[task]
-    return cls(model, tokenizer, labels)
+    return cls(model, tokenizer, labels, **kwargs)
 
 
 class Pipeline:
-    def __init__(self, model, tokenizer, labels=None):
-        self.model, self.tokenizer, self.labels = model, tokenizer, labels
+    name = needs = None     # the pipeline's name; what model it needs, in words
+    task = None             # the `from_pretrained` task whose model this pipeline runs
+    accepts = ()            # tasks of the Keras models it runs (an ALBERT model of another task is refused)
+    unused_heads = ()       # heads whose absence from a checkpoint does not matter here
+    special_tokens = False  # user text is text: only fill-mask reads a typed [MASK]
+    truncation = False      # over-long text is refused unless truncation=True
 
-    def encode(self, texts):
-        """Texts -> padded backbone inputs plus each row's ids (`[CLS] text [SEP]`, literal [MASK] kept)."""
-        rows = [[CLS_ID, *self.tokenizer.tokenize(t), SEP_ID] for t in texts]
-        width = max(len(r) for r in rows)
-        ids = np.full((len(rows), width), PAD_ID, "int32")
-        for i, r in enumerate(rows):
-            ids[i, :len(r)] = r
-        inputs = {"token_ids": ids, "segment_ids": np.zeros_like(ids), "padding_mask": (ids != PAD_ID).astype("int32")}
-        return inputs, rows
+    def __init__(self, model, tokenizer, labels=None, **kwargs):
+        self.model, self.tokenizer, self.labels = self.runnable(model), tokenizer, labels
+        self.defaults = kwargs
+        self.options(kwargs)  # bad arguments fail here, not at the first call
 
-    def __call__(self, inputs, batch_size=8, **kwargs):
+    def runnable(self, model):
+        from keras_albert.backbone import ConfigModel
+        from keras_albert.convert.hf import task_of
+        if isinstance(model, ConfigModel) and task_of(model) not in self.accepts:
+            raise ValueError(f"{self.name} needs {self.needs}, got {type(model).__name__}")
+        return model
+
+    def options(self, kwargs):
+        """Defaults and call arguments -> validated Options (unknown keywords: TypeError, as in Python)."""
+        kwargs = dict(kwargs)
+        for nested in ("tokenizer_kwargs", "tokenize_kwargs"):
+            kwargs.update(kwargs.pop(nested, None) or {})
+        return self._options(**kwargs)
+
+    def _options(self, batch_size=8, truncation=None, max_length=None, **post):
+        limit = self.model.config.max_position_embeddings
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        if max_length is not None and (isinstance(max_length, bool) or not isinstance(max_length, int)
+                                       or not 3 <= max_length <= limit):
+            raise ValueError(f"max_length must be an integer from 3 to the model's {limit} positions, "
+                             f"got {max_length!r}")
+        if truncation not in (None, True, False):
+            raise ValueError(f"truncation must be True or False, got {truncation!r}")
+        if truncation is None:  # (as transformers' tokenizers: a max_length alone means cut to it)
+            truncation = self.truncation or max_length is not None
+        return Options(batch_size, truncation, max_length or limit, self.sanitize(**post))
+
+    def sanitize(self):
+        return {}
+
+    def __call__(self, inputs, **kwargs):
+        opts = self.options({**self.defaults, **kwargs})
         single = isinstance(inputs, str)
         texts = [inputs] if single else list(inputs)
         if not texts or not all(isinstance(t, str) for t in texts):
             raise ValueError("pipeline input must be a string or a non-empty list of strings")
+        rows = [self.row(i, t, opts) for i, t in enumerate(texts)]
         results = []
-        for start in range(0, len(texts), batch_size):
-            batch, rows = self.encode(texts[start:start + batch_size])
-            results += self.postprocess(self.model(batch), rows, **kwargs)
+        for start in range(0, len(rows), opts.batch_size):
+            batch = rows[start:start + opts.batch_size]
+            results += self.postprocess(self.model(_pad(batch)), batch, **opts.post)
         return results[0] if single else results
+
+    def row(self, i, text, opts):
+        """One text -> `[CLS] pieces [SEP]`, cut to max_length as the exported models cut (keeping [SEP])."""
+        if self.special_tokens:
+            try:
+                ids = self.tokenizer.tokenize(text, special_tokens=True)
+            except TypeError:  # a tokenizer without the keyword reads the special tokens anyway
+                ids = self.tokenizer.tokenize(text)
+        else:
+            ids = self.tokenizer.tokenize(text)
+        if len(ids) + 2 > opts.max_length:
+            if not opts.truncation:
+                raise ValueError(f"input {i} is {len(ids) + 2} tokens long, more than max_length "
+                                 f"{opts.max_length}: pass truncation=True to keep its first {opts.max_length - 2}")
+            ids = ids[:opts.max_length - 2]
+        return [CLS_ID, *ids, SEP_ID]
 
     def decode(self, ids, skip_special_tokens=False):
         """Ids -> text as transformers' ALBERT tokenizer decodes (Metaspace: '▁' -> ' ', first one dropped)."""
@@ -57,14 +117,24 @@ class Pipeline:
 
 class FillMaskPipeline(Pipeline):
     """Per [MASK]: the top_k tokens as {"sequence", "score", "token", "token_str"}, best first."""
+    name, task, accepts, special_tokens = "fill-mask", "masked_lm", ("masked_lm", "pretraining"), True
+    needs = "a model with a masked-LM head (AlbertMaskedLM or AlbertPretrainer)"
+
+    def sanitize(self, top_k=5):
+        return {"top_k": _positive("top_k", top_k)}
+
+    def row(self, i, text, opts):
+        ids = super().row(i, text, opts)
+        if MASK_ID not in ids:
+            raise ValueError(f"no [MASK] token in input {i}: {text!r}" + (" (after truncation to max_length "
+                             f"{opts.max_length})" if "[MASK]" in text else ""))
+        return ids
 
     def postprocess(self, logits, rows, top_k=5):
         logits = np.asarray(logits["mlm_logits"] if isinstance(logits, dict) else logits, "float32")
         out = []
         for b, row in enumerate(rows):
             positions = [i for i, t in enumerate(row) if t == MASK_ID]
-            if not positions:
-                raise ValueError(f"no [MASK] token in the input: {self.decode(row[1:-1])!r}")
             single = len(positions) == 1
             per_mask = []
             for pos in positions:
@@ -82,7 +152,14 @@ class FillMaskPipeline(Pipeline):
 
 
 class FeatureExtractionPipeline(Pipeline):
-    """The sequence output of each text, [1, tokens, hidden] (special tokens included, no padding)."""
+    """The sequence output of each text, [1, tokens, hidden] (special tokens included, no padding).
+
+    Any ALBERT model gives its backbone's features (never a head's logits); a checkpoint without a pooler
+    (AlbertForMaskedLM) is fine, since the pooled output is not returned."""
+    name, task, unused_heads = "feature-extraction", None, ("pooler",)
+
+    def runnable(self, model):
+        return getattr(model, "backbone", model)
 
     def postprocess(self, outputs, rows):
         seq = np.asarray(outputs["sequence_output"] if isinstance(outputs, dict) else outputs, "float32")
@@ -90,24 +167,58 @@ class FeatureExtractionPipeline(Pipeline):
 
 
 class TextClassificationPipeline(Pipeline):
-    """[{"label", "score"}] per text: the top_k labels by softmax probability (sigmoid for one output)."""
+    """[{"label", "score"}] per text as transformers returns it: the best label (a dict) by default, the top_k
+    labels best first (a list; top_k=None: all) when top_k is given. Scores: softmax, or sigmoid for one output,
+    unless `function_to_apply` says "softmax", "sigmoid" or "none". Over-long text is cut like the exported
+    models cut it (`[CLS]` + the first max_length - 2 pieces + `[SEP]`) unless truncation=False."""
+    name, task, accepts, truncation = "text-classification", "classification", ("classification",), True
+    needs = "a classifier (AlbertClassifier)"
 
-    def postprocess(self, logits, rows, top_k=1):
+    def sanitize(self, top_k=_UNSET, function_to_apply=None):
+        if top_k is not _UNSET and top_k is not None:
+            _positive("top_k", top_k)
+        if function_to_apply is not None and str(function_to_apply).lower() not in SCORES:
+            raise ValueError(f"function_to_apply must be one of {sorted(SCORES)}, got {function_to_apply!r}")
+        return {"top_k": 1 if top_k is _UNSET else top_k, "legacy": top_k is _UNSET,
+                "function_to_apply": function_to_apply and str(function_to_apply).lower()}
+
+    def postprocess(self, logits, rows, top_k=1, legacy=True, function_to_apply=None):
         logits = np.asarray(logits, "float32")
         names = self.labels or [f"LABEL_{i}" for i in range(logits.shape[-1])]
         out = []
         for scores in logits:
-            probs = 1.0 / (1.0 + np.exp(-scores)) if scores.shape[-1] == 1 else _softmax(scores)
-            order = np.argsort(-probs, kind="stable")[:top_k or len(probs)]
-            ranked = [{"label": names[i], "score": float(probs[i])} for i in order]
-            out.append(ranked[0] if top_k == 1 else ranked)
+            probs = SCORES[function_to_apply or ("sigmoid" if scores.shape[-1] == 1 else "softmax")](scores)
+            if legacy:
+                out.append({"label": names[int(np.argmax(probs))], "score": float(np.max(probs))})
+                continue
+            order = np.argsort(-probs, kind="stable")[:top_k]
+            out.append([{"label": names[i], "score": float(probs[i])} for i in order])
         return out
 
-    def __call__(self, inputs, batch_size=8, top_k=1):
-        result = super().__call__(inputs, batch_size=batch_size, top_k=top_k)
-        return [result] if isinstance(inputs, str) and top_k == 1 else result
+    def __call__(self, inputs, **kwargs):
+        result = super().__call__(inputs, **kwargs)
+        # transformers' quirk, kept so outputs compare: one string without a call-time top_k -> a list around it
+        return [result] if isinstance(inputs, str) and "top_k" not in kwargs else result
+
+
+def _positive(name, value):
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return value
+
+
+def _pad(rows):
+    """Rows of ids -> the backbone's three inputs, right-padded to the longest row."""
+    ids = np.full((len(rows), max(len(r) for r in rows)), PAD_ID, "int32")
+    for i, r in enumerate(rows):
+        ids[i, :len(r)] = r
+    return {"token_ids": ids, "segment_ids": np.zeros_like(ids), "padding_mask": (ids != PAD_ID).astype("int32")}
 
 
 def _softmax(x):
     e = np.exp(x - x.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
+
+
+SCORES = {"softmax": _softmax, "sigmoid": lambda x: 1.0 / (1.0 + np.exp(-x)), "none": lambda x: x}
+PIPELINES = {p.name: p for p in (FillMaskPipeline, FeatureExtractionPipeline, TextClassificationPipeline)}

@@ -14,7 +14,9 @@ _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
 def from_pretrained(name_or_path, task=None, num_classes=None):
     """Load ALBERT weights exactly; `task` None -> AlbertBackbone, "masked_lm" -> AlbertMaskedLM,
     "pretraining" -> AlbertPretrainer, "classification" -> AlbertClassifier, "auto" -> whatever heads the
-    checkpoint holds. Any mismatch raises one ValueError naming the tensor and both shapes."""
+    checkpoint holds (a saved model: the model as saved). Any mismatch raises one ValueError naming the tensor
+    and both shapes, before the model is built. A head (or pooler) the checkpoint lacks starts from random
+    weights with a warning, except a masked-LM head for "masked_lm", which is refused."""
     return load_pretrained(name_or_path, task=task, num_classes=num_classes).model
 
 
@@ -32,15 +34,15 @@ def load_pretrained(name_or_path, task=None, num_classes=None):
         tensors, fmt = hf.read_weights(path), hf.FORMAT
         hf.check_ties(tensors)
         labels_from = lambda n: hf.labels_of(raw, n)  # noqa: E731
-        spiece = os.path.join(path, "spiece.model")
+        vocab, kind = hf.vocab_path(path), (raw.get("architectures") or ["a Hugging Face checkpoint"])[0]
     elif tf1.is_tf1_dir(path):
         config, tensors, fmt = tf1.read_config(path), tf1.read_weights(path), tf1.FORMAT
-        labels_from, spiece = (lambda n: None), tf1.vocab_path(path)
+        labels_from, vocab, kind = (lambda n: None), tf1.vocab_path(path), "a TF1 checkpoint"
     else:
         raise ValueError(f"{path} is not an ALBERT checkpoint: expected config.json + model.safetensors or "
                          f"pytorch_model.bin (Hugging Face), albert_config.json + model.ckpt-* (TF1), or model.keras")
-    model, labels = _build_and_load(config, tensors, fmt, task, num_classes, labels_from)
-    return Pretrained(model, _tokenizer(spiece), labels)
+    model, labels = _build_and_load(config, tensors, fmt, task, num_classes, labels_from, f"{path} ({kind})")
+    return Pretrained(model, _tokenizer(vocab), labels)
 
 
 def resolve(name_or_path):
@@ -57,9 +59,11 @@ def download(repo_id):
     from huggingface_hub import snapshot_download
     try:
         path = snapshot_download(repo_id, allow_patterns=["config.json", "*.safetensors",
-                                                          "model.safetensors.index.json", "spiece.model"])
+                                                          "model.safetensors.index.json", "spiece.model",
+                                                          "tokenizer.json"])
         if not any(f.endswith(".safetensors") for f in os.listdir(path)):
-            path = snapshot_download(repo_id, allow_patterns=["config.json", "pytorch_model.bin", "spiece.model"])
+            path = snapshot_download(repo_id, allow_patterns=["config.json", "pytorch_model.bin", "spiece.model",
+                                                                    "tokenizer.json"])
     except (OSError, ValueError) as e:  # every huggingface_hub download and offline error is one of these
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise FileNotFoundError(f"could not download model {repo_id!r} from the Hugging Face Hub and no local "
@@ -67,9 +71,10 @@ def download(repo_id):
     return path
 
 
-def _tokenizer(spiece):
+def _tokenizer(vocab):
+    """spiece.model or tokenizer.json -> AlbertTokenizer (None when the checkpoint has no vocabulary)."""
     from keras_albert.tokenizer import AlbertTokenizer
-    return AlbertTokenizer.from_file(spiece) if spiece and os.path.isfile(spiece) else None
+    return AlbertTokenizer.from_file(vocab) if vocab else None
 
 
 def build(task, config, num_classes=None):
@@ -88,9 +93,14 @@ def _auto_task(groups):
     return None
 
 
-def _build_and_load(config, tensors, fmt, task, num_classes, labels_from):
+def _build_and_load(config, tensors, fmt, task, num_classes, labels_from, source):
+    """Check every tensor against the config (nothing allocated yet), then build the model and assign."""
     present = table.present_groups(tensors, fmt, config)
     task = _auto_task(present) if task == "auto" else task
+    for group in table.TASKS[task]["required"]:
+        if group != "backbone" and group not in present:  # (a partial backbone is listed tensor by tensor)
+            raise ValueError(f"{source} has no {table.GROUP_NAMES[group]}: task {task!r} needs a checkpoint "
+                             f"that has one")
     labels = None
     if task == "classification":
         found = table.checkpoint_classes(tensors, fmt, config)
@@ -98,22 +108,28 @@ def _build_and_load(config, tensors, fmt, task, num_classes, labels_from):
         if num_classes is None:
             raise ValueError("the checkpoint has no classifier head: pass num_classes for a new one")
         labels = labels_from(num_classes) if found == num_classes else None
+    weights = table.check(tensors, fmt, config, task, num_classes)
     model = build(task, config, num_classes)
-    table.assign(table.match(model, tensors, fmt, task))
-    for group in set(table.NEW_HEADS) & table.model_groups(model) - present:
-        warnings.warn(f"the checkpoint has no {group} head: it starts from random weights", stacklevel=3)
+    table.assign(model, weights)
+    for group in table.TASKS[task]["optional"]:
+        if group not in present:
+            warnings.warn(f"the checkpoint has no {table.GROUP_NAMES[group]}: it starts from random weights",
+                          stacklevel=3)
     return model, labels
 
 
 def _from_keras(path, task, num_classes):
-    """A saved model as is (task None or "auto"), or re-headed for another task through the weight table."""
+    """A saved model as is ("auto" or its own task), its backbone (None), or re-headed through the weight table."""
     from keras_albert.model_dir import load_model_dir
     model, tokenizer, labels = load_model_dir(path)
-    if task in (None, "auto") or task == hf.task_of(model) and (
+    if task == "auto" or task == hf.task_of(model) and (
             task != "classification" or num_classes in (None, model.num_classes)):
         return Pretrained(model, tokenizer, labels)
-    state = hf.strip_prefix(hf.export_state(model))
+    if task is None:
+        return Pretrained(getattr(model, "backbone", model), tokenizer, None)
+    state = hf.strip_prefix(hf.export_state(model, table.model_groups(model)))
     kept = labels if task == "classification" and hf.task_of(model) == "classification" else None
     model, labels = _build_and_load(model.config, state, hf.FORMAT, task, num_classes,
-                                    lambda n: kept if kept and len(kept) == n else None)
+                                    lambda n: kept if kept and len(kept) == n else None,
+                                    f"{path} (a saved {type(model).__name__})")
     return Pretrained(model, tokenizer, labels)

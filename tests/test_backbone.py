@@ -93,3 +93,22 @@ def test_config_round_trip_through_get_config():
     backbone = AlbertBackbone(config)
     rebuilt = AlbertBackbone.from_config(backbone.get_config())
     assert rebuilt.config == config and rebuilt.count_params() == backbone.count_params()
+
+
+def test_layers_apply_the_groups_in_order():
+    """Layer i runs group int(i / (layers / groups)), each group's inner blocks in order: written out by hand
+    here (6 layers, 3 groups: 0 0 1 1 2 2), so a loop that runs the groups or blocks backwards fails."""
+    from keras_albert.backbone import attention_bias
+    config = tiny_config(num_hidden_layers=6, num_hidden_groups=3, inner_group_num=2)
+    backbone = AlbertBackbone(config)
+    rng = np.random.default_rng(0)
+    for v in backbone.weights:  # LayerNorms near 1, so every block changes the result
+        v.assign(rng.normal(1.0 if v.path.endswith("gamma") else 0.0, 0.3, v.shape).astype("float32"))
+    x = random_inputs(config, batch=2, seq=9)
+    h = backbone.embeddings(x["token_ids"], x["segment_ids"])
+    bias = attention_bias(x["padding_mask"])
+    for group in (0, 0, 1, 1, 2, 2):
+        for inner in (0, 1):
+            h = backbone.groups[group][inner](h, bias)
+    mask = x["padding_mask"].astype(bool)
+    np.testing.assert_allclose(np.asarray(backbone(x)["sequence_output"])[mask], np.asarray(h)[mask], atol=1e-5)

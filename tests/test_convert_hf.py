@@ -24,13 +24,30 @@ def hf_config(**overrides):
     return transformers.AlbertConfig(**{**base, **overrides})
 
 
+def checkpoint_like(name, shape, rng):
+    """A random array shaped like a trained checkpoint's: LayerNorm gammas near 1 and betas small (so hidden
+    states keep unit scale), query/key projections large enough that attention is peaked but not one-hot
+    (scores with a std near 3), every other weight and bias random too (so a swap shows). With every weight
+    from N(0, 0.2) attention was nearly uniform and a wrong 1/sqrt(head_size) scale went unnoticed.
+    `name`: an HF, TF1 or Keras weight name."""
+    lowered = name.lower()
+    if "layernorm" in lowered.replace("_", "") or "gamma" in lowered or "beta" in lowered:
+        bias = lowered.endswith(("bias", "beta"))
+        return (rng.normal(0.0, 0.05, shape) if bias else 1.0 + rng.normal(0.0, 0.1, shape)).astype("float32")
+    if lowered.endswith("bias"):
+        return rng.normal(0.0, 0.1, shape).astype("float32")
+    projection = any(k in lowered.replace("/", ".").split(".") for k in ("query", "key"))
+    return rng.normal(0.0, 0.3 if projection else 0.2, shape).astype("float32")
+
+
 def hf_model(cls, config, seed=0):
-    """A transformers model with EVERY parameter random (biases and LayerNorms too, so a swap shows)."""
+    """A transformers model with EVERY parameter random, checkpoint-like (see `checkpoint_like`)."""
     torch.manual_seed(seed)
     model = cls(config).eval()
+    rng = np.random.default_rng(seed)
     with torch.no_grad():
-        for p in model.parameters():
-            p.normal_(0.0, 0.2)
+        for name, p in model.named_parameters():
+            p.copy_(torch.from_numpy(checkpoint_like(name, tuple(p.shape), rng)))
     return model
 
 
@@ -114,33 +131,50 @@ def test_pytorch_bin_unprefixed_model_and_masked_lm_without_pooler(tmp_path):
     assert "predictions.decoder.weight" in mlm.state_dict()
     close(keras_albert.from_pretrained(tmp_path / "mlm", task="masked_lm")(x), run_hf(mlm, x).logits,
           x["padding_mask"])
-    with pytest.raises(ValueError, match=r"missing tensor 'pooler.weight' \(model expects shape \(32, 32\)\)"):
-        keras_albert.from_pretrained(tmp_path / "mlm")
+    # Its encoder alone, as transformers' AlbertModel reads it: the absent pooler starts random, with a warning.
+    with pytest.warns(UserWarning, match="no pooler: it starts from random weights"):
+        backbone = keras_albert.from_pretrained(tmp_path / "mlm")
+    reference = transformers.AlbertModel.from_pretrained(tmp_path / "mlm").eval()
+    close(backbone(x)["sequence_output"], run_hf(reference, x).last_hidden_state, x["padding_mask"])
 
 
-def test_pickles_with_code_are_refused(tmp_path):
+def test_pickles_with_code_are_refused_in_one_line_of_ours(tmp_path):
     hf_config().to_json_file(tmp_path / "config.json")
     torch.save({"weights": torch.zeros(2), "payload": print}, tmp_path / "pytorch_model.bin")
-    with pytest.raises(ValueError, match="not a weights-only PyTorch checkpoint"):
+    with pytest.raises(ValueError) as e:
         keras_albert.from_pretrained(tmp_path)
+    assert str(e.value) == (f"{tmp_path / 'pytorch_model.bin'} holds Python code (print), not only weights: "
+                            "it was not loaded (only weights-only checkpoints are read)")
+    (tmp_path / "pytorch_model.bin").write_bytes(b"no pickle at all")
+    with pytest.raises(ValueError) as e:
+        keras_albert.from_pretrained(tmp_path)
+    assert str(e.value).endswith("is not a PyTorch checkpoint: torch cannot read it as weights")
+    assert "weights_only" not in str(e.value)
 
 
-@pytest.mark.parametrize("task, cls", [(None, transformers.AlbertModel),
-                                       ("masked_lm", transformers.AlbertForMaskedLM),
-                                       ("pretraining", transformers.AlbertForPreTraining),
-                                       ("classification", transformers.AlbertForSequenceClassification)])
-def test_save_hf_round_trip_loads_in_transformers_with_same_outputs(tmp_path, task, cls):
-    config = ours(hf_config(num_hidden_groups=2, inner_group_num=2, hidden_act="gelu"))
+ARCHITECTURES = [(None, transformers.AlbertModel), ("masked_lm", transformers.AlbertForMaskedLM),
+                 ("pretraining", transformers.AlbertForPreTraining),
+                 ("classification", transformers.AlbertForSequenceClassification)]
+
+
+def random_model(task, config, seed=7):
     model = keras_albert.pretrained.build(task, config, num_classes=2)
-    rng = np.random.default_rng(7)
+    rng = np.random.default_rng(seed)
     for v in model.weights:
-        v.assign(rng.normal(0, 0.2, v.shape).astype("float32"))
-    keras_albert.save_hf(model, tmp_path, labels=["bad", "good"] if task == "classification" else None)
-    with pytest.raises(FileExistsError):
-        keras_albert.save_hf(model, tmp_path)
-    hf, info = cls.from_pretrained(tmp_path, output_loading_info=True)
+        v.assign(checkpoint_like(v.path, tuple(v.shape), rng))
+    return model
+
+
+@pytest.mark.parametrize("task, cls", ARCHITECTURES)
+def test_save_hf_round_trip_loads_in_transformers_with_same_outputs(tmp_path, task, cls, tokenizer):
+    config = ours(hf_config(num_hidden_groups=2, inner_group_num=2, hidden_act="gelu",
+                            vocab_size=tokenizer.vocab_size))
+    model = random_model(task, config)
+    keras_albert.save_hf(model, tmp_path / "hf", tokenizer=tokenizer,
+                         labels=["bad", "good"] if task == "classification" else None)
+    hf, info = cls.from_pretrained(tmp_path / "hf", output_loading_info=True)
     hf.eval()
-    assert not info["missing_keys"] and not info["mismatched_keys"]
+    assert not info["missing_keys"] and not info["mismatched_keys"] and not info["unexpected_keys"]
     x = random_inputs(config, seed=8)
     got, expected = model(x), run_hf(hf, x)
     if task is None:
@@ -154,6 +188,63 @@ def test_save_hf_round_trip_loads_in_transformers_with_same_outputs(tmp_path, ta
     if task == "classification":
         assert hf.config.id2label == {0: "bad", 1: "good"}
     # ...and back again: the exported directory is a checkpoint we load exactly.
-    again = keras_albert.from_pretrained(tmp_path, task=task)
+    again = keras_albert.from_pretrained(tmp_path / "hf", task=task)
     for a, b in zip(model.weights, again.weights):
-        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+        if "pooler" not in a.path or task != "masked_lm":  # (AlbertForMaskedLM has no pooler to carry)
+            np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
+@pytest.mark.parametrize("task, cls", ARCHITECTURES)
+def test_save_hf_writes_exactly_the_tensors_transformers_writes(tmp_path, task, cls, tokenizer):
+    """No `albert.pooler.*` in an AlbertForMaskedLM file (transformers would report them UNEXPECTED)."""
+    from safetensors.numpy import load_file
+    cfg = hf_config(num_hidden_groups=2, num_labels=2, vocab_size=tokenizer.vocab_size)
+    cls(cfg).save_pretrained(tmp_path / "theirs")
+    keras_albert.save_hf(random_model(task, ours(cfg)), tmp_path / "ours", tokenizer=tokenizer)
+    assert set(load_file(tmp_path / "ours" / "model.safetensors")) == \
+        set(load_file(tmp_path / "theirs" / "model.safetensors"))
+
+
+def test_save_hf_writes_the_vocabulary_transformers_reads(tmp_path, tokenizer, rt_texts):
+    """Without a tokenizer transformers would load a 5-token vocabulary and fill-mask would print empty strings:
+    save_hf refuses, and with one the directory's tokenizer gives our ids."""
+    config = ours(hf_config(vocab_size=tokenizer.vocab_size))
+    model = random_model("masked_lm", config)
+    with pytest.raises(ValueError, match="save_hf needs the model's tokenizer"):
+        keras_albert.save_hf(model, tmp_path / "none")
+    assert not (tmp_path / "none").exists()
+    keras_albert.save_hf(model, tmp_path / "hf", tokenizer=tokenizer)
+    written = {p.name for p in (tmp_path / "hf").iterdir()}
+    assert {"config.json", "model.safetensors", "spiece.model"} <= written
+    if hasattr(tokenizer, "save_tokenizer_json"):  # (the tokenizer's own writer, where it has one)
+        assert "tokenizer.json" in written
+    theirs = transformers.AutoTokenizer.from_pretrained(tmp_path / "hf")
+    assert len(theirs) == tokenizer.vocab_size and theirs.model_max_length == config.max_position_embeddings
+    for text in rt_texts[0][:200]:
+        assert theirs(text)["input_ids"] == [2, *tokenizer.tokenize(text), 3], text
+    small = ours(hf_config(vocab_size=500))
+    with pytest.raises(ValueError, match=f"tokenizer has {tokenizer.vocab_size} pieces.*500"):
+        keras_albert.save_hf(random_model("masked_lm", small), tmp_path / "small", tokenizer=tokenizer)
+
+
+def test_save_hf_is_atomic_and_never_overwrites(tmp_path, tokenizer):
+    config = ours(hf_config(vocab_size=tokenizer.vocab_size))
+    model = random_model(None, config)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "notes.txt").write_text("mine")
+    with pytest.raises(FileExistsError, match="already exists and is not empty"):
+        keras_albert.save_hf(model, tmp_path / "out", tokenizer=tokenizer)
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["notes.txt"]
+
+    class Broken:  # fails half way, after the weights are written
+        vocab_size = tokenizer.vocab_size
+
+        def save(self, path):
+            raise OSError("disk full")
+    with pytest.raises(OSError, match="disk full"):
+        keras_albert.save_hf(model, tmp_path / "new", tokenizer=Broken())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # nothing under the name, no staging left
+    keras_albert.save_hf(model, tmp_path / "out", tokenizer=tokenizer, overwrite=True)
+    assert "notes.txt" not in {p.name for p in (tmp_path / "out").iterdir()}
+    np.testing.assert_array_equal(np.asarray(keras_albert.from_pretrained(tmp_path / "out").weights[0]),
+                                  np.asarray(model.weights[0]))

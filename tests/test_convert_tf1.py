@@ -10,7 +10,7 @@ import tensorflow as tf
 import torch
 import transformers
 from conftest import random_inputs
-from test_convert_hf import close, hf_config, ours, run_hf
+from test_convert_hf import checkpoint_like, close, hf_config, ours, run_hf
 
 import keras_albert
 
@@ -85,7 +85,7 @@ def reference_state(arrays):
 def make_tf1_dir(path, hf_cfg, spiece_path, seed, num_labels=None, hub_prefix=False):
     c = ours(hf_cfg)
     rng = np.random.default_rng(seed)
-    arrays = {n: rng.normal(0, 0.2, shape).astype("float32") for n, shape in tf1_shapes(c, num_labels).items()}
+    arrays = {n: checkpoint_like(n, shape, rng) for n, shape in tf1_shapes(c, num_labels).items()}
     path.mkdir(parents=True, exist_ok=True)
     stale = {n: np.zeros_like(a) for n, a in arrays.items()}  # an older checkpoint next to it must not be picked
     write_checkpoint(path / "model.ckpt-500", stale)
@@ -161,3 +161,50 @@ def test_tf1_mismatches_name_the_tensor(tmp_path, spiece_path):
     shutil.copy(tmp_path / "ok" / "albert_config.json", tmp_path / "empty")
     with pytest.raises(FileNotFoundError, match="no model.ckpt"):
         keras_albert.from_pretrained(tmp_path / "empty")
+
+
+@pytest.fixture(scope="module")
+def tf1_dir(tmp_path_factory, spiece_path):
+    path = tmp_path_factory.mktemp("tf1") / "ok"
+    make_tf1_dir(path, hf_config(num_hidden_layers=2), spiece_path, seed=14)
+    return path
+
+
+def _one_line_error(path, match, error=ValueError):
+    with pytest.raises(error, match=match) as e:
+        keras_albert.from_pretrained(path)
+    assert "\n" not in str(e.value)
+    return str(e.value)
+
+
+def test_missing_or_truncated_data_file_is_one_line(tf1_dir, tmp_path):
+    shutil.copytree(tf1_dir, tmp_path / "missing")
+    (tmp_path / "missing" / "model.ckpt-1000.data-00000-of-00001").unlink()
+    _one_line_error(tmp_path / "missing", r"model.ckpt-1000.data-00000-of-00001 is missing")
+    shutil.copytree(tf1_dir, tmp_path / "truncated")
+    data = tmp_path / "truncated" / "model.ckpt-1000.data-00000-of-00001"
+    data.write_bytes(data.read_bytes()[:1000])
+    _one_line_error(tmp_path / "truncated", r"model.ckpt-1000: tensor '.*' cannot be read, the .data file is "
+                                            r"truncated")
+
+
+def test_checkpoint_file_naming_a_missing_step_is_refused(tf1_dir, tmp_path):
+    """TensorFlow would log an error and pick nothing; falling back to the newest step loaded another one."""
+    shutil.copytree(tf1_dir, tmp_path / "named")
+    state = tmp_path / "named" / "checkpoint"
+    state.write_text('model_checkpoint_path: "model.ckpt-500"\nall_model_checkpoint_paths: "model.ckpt-500"\n')
+    stale = keras_albert.from_pretrained(tmp_path / "named")  # the named step is loaded, not the newest
+    assert not np.any(np.asarray(stale.embeddings.word_embeddings.embeddings))
+    state.write_text('model_checkpoint_path: "/elsewhere/run/model.ckpt-1000"\n')  # a moved run folder
+    assert np.any(np.asarray(keras_albert.from_pretrained(tmp_path / "named").embeddings.word_embeddings.embeddings))
+    state.write_text('model_checkpoint_path: "model.ckpt-2000"\n')
+    _one_line_error(tmp_path / "named", r"checkpoint names 'model.ckpt-2000', which is not in .*steps here: "
+                                        r"model.ckpt-500, model.ckpt-1000")
+    state.write_text("not a checkpoint state {{")
+    _one_line_error(tmp_path / "named", r"checkpoint is not a TensorFlow checkpoint state file")
+
+
+def test_config_that_is_json_but_not_an_object(tf1_dir, tmp_path):
+    shutil.copytree(tf1_dir, tmp_path / "list")
+    (tmp_path / "list" / "albert_config.json").write_text("[1, 2, 3]")
+    _one_line_error(tmp_path / "list", r"albert_config.json holds a JSON list, not an object")

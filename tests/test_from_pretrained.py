@@ -105,14 +105,105 @@ def test_saved_model_directory_as_is_and_reheaded(pretraining_dir, tmp_path):
     path, hf = pretraining_dir
     model, tok, _ = load_pretrained(path, task="pretraining")
     save_model_dir(tmp_path / "saved", model, tokenizer=tok)
-    again = keras_albert.from_pretrained(tmp_path / "saved")
+    again = keras_albert.from_pretrained(tmp_path / "saved", task="auto")
     assert isinstance(again, keras_albert.AlbertPretrainer)
     x = random_inputs(model.config, seed=3)
     close(again(x)["sop_logits"], model(x)["sop_logits"])
     mlm = keras_albert.from_pretrained(tmp_path / "saved", task="masked_lm")  # re-headed through the table
     close(mlm(x), model(x)["mlm_logits"], x["padding_mask"])
-    with pytest.raises(ValueError, match="missing tensor 'predictions.dense.weight'"):
+    backbone = keras_albert.from_pretrained(tmp_path / "saved")  # task None: the backbone, as documented
+    assert type(backbone) is keras_albert.AlbertBackbone
+    close(backbone(x)["pooled_output"], model.backbone(x)["pooled_output"])
+    with pytest.raises(ValueError, match=r"saved AlbertBackbone\) has no masked-LM head: task 'masked_lm' needs"):
         keras_albert.from_pretrained(save_model_dir(tmp_path / "bb", model.backbone), task="masked_lm")
+
+
+def test_convert_task_backbone_writes_the_backbone(pretraining_dir, tmp_path):
+    from keras_albert.cli import main
+    path, _ = pretraining_dir
+    model, tok, _ = load_pretrained(path, task="classification", num_classes=2)
+    save_model_dir(tmp_path / "clf", model, tokenizer=tok, labels=["no", "yes"])
+    assert main(["convert", str(tmp_path / "clf"), str(tmp_path / "bb"), "--task", "backbone"]) == 0
+    converted = keras_albert.from_pretrained(tmp_path / "bb", task="auto")
+    assert type(converted) is keras_albert.AlbertBackbone
+    x = random_inputs(model.config, seed=5)
+    close(converted(x)["pooled_output"], model.backbone(x)["pooled_output"])
+
+
+def test_pretraining_starts_from_a_classifier_or_a_masked_lm_without_pooler(pretraining_dir, tmp_path):
+    """`pretrain --init` takes anything from_pretrained loads: heads the source lacks start random, said so."""
+    path, _ = pretraining_dir
+    model, tok, _ = load_pretrained(path, task="classification", num_classes=2)
+    save_model_dir(tmp_path / "clf", model, tokenizer=tok)
+    with pytest.warns(UserWarning) as caught:
+        pretrainer = keras_albert.from_pretrained(tmp_path / "clf", task="pretraining")
+    assert {str(w.message) for w in caught} >= {
+        "the checkpoint has no masked-LM head: it starts from random weights",
+        "the checkpoint has no sentence-order head: it starts from random weights"}
+    x = random_inputs(model.config, seed=6)
+    close(pretrainer.backbone(x)["pooled_output"], model.backbone(x)["pooled_output"])
+
+    mlm = hf_model(transformers.AlbertForMaskedLM, hf_config(num_hidden_groups=2, num_hidden_layers=2), seed=32)
+    mlm.save_pretrained(tmp_path / "mlm")
+    with pytest.warns(UserWarning) as caught:
+        pretrainer = keras_albert.from_pretrained(tmp_path / "mlm", task="pretraining")
+    assert {str(w.message) for w in caught} >= {"the checkpoint has no pooler: it starts from random weights",
+                                                "the checkpoint has no sentence-order head: it starts from random "
+                                                "weights"}
+    close(pretrainer(x)["mlm_logits"], mlm(**_t(x)).logits.detach(), x["padding_mask"])
+
+
+def test_sizes_are_checked_before_the_model_is_built(pretraining_dir, tmp_path, monkeypatch):
+    """vocab_size 1e9 with small weights used to allocate 64 GB (and die) before the shapes were compared."""
+    path, _ = pretraining_dir
+    bad = copy_with(path, tmp_path / "huge", config={"vocab_size": 10**9})
+
+    def build(*args, **kwargs):
+        raise AssertionError("the model was built before the checkpoint was checked against the config")
+    monkeypatch.setattr(keras_albert.pretrained, "build", build)
+    with pytest.raises(ValueError, match=r"'embeddings.word_embeddings.weight' has shape \(500, 16\) in the "
+                                         r"checkpoint but the model expects \(1000000000, 16\)"):
+        keras_albert.from_pretrained(bad, task="pretraining")
+
+
+def test_broken_files_are_one_line(pretraining_dir, tmp_path):
+    path, _ = pretraining_dir
+    listed = copy_with(path, tmp_path / "list")
+    (listed / "config.json").write_text('["albert"]')
+    with pytest.raises(ValueError, match=r"config.json holds a JSON list, not an object of config fields"):
+        keras_albert.from_pretrained(listed)
+    model, tok, _ = load_pretrained(path, task="masked_lm")
+    save_model_dir(tmp_path / "saved", model, tokenizer=tok)
+    keras = tmp_path / "saved" / "model.keras"
+    keras.write_bytes(keras.read_bytes()[:5000])  # cut short, as an interrupted copy leaves it
+    with pytest.raises(ValueError) as e:
+        keras_albert.from_pretrained(tmp_path / "saved")
+    assert str(e.value) == (f"{keras} is corrupt or truncated: a .keras model is a zip archive and this is not one")
+
+
+def test_fill_mask_on_a_classifier_says_what_it_is(pretraining_dir, tmp_path, capsys):
+    from keras_albert.cli import main
+    path, _ = pretraining_dir
+    model, tok, _ = load_pretrained(path, task="classification", num_classes=2)
+    save_model_dir(tmp_path / "clf", model, tokenizer=tok)
+    assert main(["fill-mask", str(tmp_path / "clf"), "a [MASK] film ."]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (f"keras-albert fill-mask: error: {tmp_path / 'clf'} (a saved AlbertClassifier) has no masked-LM "
+                   f"head: task 'masked_lm' needs a checkpoint that has one")
+
+
+def test_a_tokenizer_json_is_the_vocabulary_when_there_is_no_spiece_model(pretraining_dir, tmp_path, monkeypatch):
+    """transformers 5 writes tokenizer.json only: the loader hands it to AlbertTokenizer.from_file."""
+    from keras_albert.tokenizer import AlbertTokenizer
+    path, _ = pretraining_dir
+    only_json = copy_with(path, tmp_path / "json")
+    (only_json / "spiece.model").unlink()
+    (only_json / "tokenizer.json").write_text("{}")
+    opened = []
+    monkeypatch.setattr(AlbertTokenizer, "from_file", classmethod(lambda cls, p: opened.append(p) or "tokenizer"))
+    assert load_pretrained(only_json).tokenizer == "tokenizer"
+    assert opened == [str(only_json / "tokenizer.json")]
+    assert load_pretrained(path).tokenizer == "tokenizer" and opened[-1] == str(path / "spiece.model")
 
 
 def _run_offline(code, hf_home):

@@ -1,11 +1,13 @@
 """Pipelines against transformers' own pipelines on the same weights and the same spiece.model."""
 import shutil
+import warnings
 
 import numpy as np
 import pytest
 import transformers
 from test_convert_hf import hf_config, hf_model
 
+import keras_albert
 from keras_albert import pipeline
 from keras_albert.cli import main
 
@@ -110,3 +112,115 @@ def test_cli_convert_and_fill_mask(hf_dirs, tmp_path, capsys):
         assert f"{p['score']:.4f}  {p['token_str']:<16} {p['sequence']}" in printed
     assert main(["fill-mask", str(out), "no mask"]) == 2
     assert "no [MASK]" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def long_texts(rt_texts):
+    """Reviews longer than the 64-position table, between short ones."""
+    joined = [" ".join(rt_texts[0][i:i + 6]) for i in range(0, 30, 6)]
+    return ["a gorgeous , witty , seductive movie .", *joined[:2], "boilerplate clichés .", *joined[2:]]
+
+
+def test_text_classification_truncates_like_transformers(hf_dirs, tokenizer, long_texts):
+    """Over-long text is cut to [CLS] + the first max_length - 2 pieces + [SEP] by default (as the exported
+    models cut it), so one long review no longer fails a whole list; transformers' arguments are accepted."""
+    root, _, cls, hf_tokenizer = hf_dirs
+    assert max(len(tokenizer.tokenize(t)) for t in long_texts) > 64
+    theirs = transformers.pipeline("text-classification", model=cls, tokenizer=hf_tokenizer)
+    ours = pipeline("text-classification", model=str(root / "cls"))
+    for kwargs in ({}, dict(max_length=20), dict(top_k=None, function_to_apply="none", batch_size=3)):
+        expected = theirs(long_texts, truncation=True, **{"max_length": 64, **kwargs})
+        for got in (ours(long_texts, **kwargs), ours(long_texts, truncation=True, **kwargs)):
+            assert _labels(got) == _labels(expected)
+            np.testing.assert_allclose(_scores(got), _scores(expected), atol=1e-4)
+    with pytest.raises(ValueError, match=r"input 1 is \d+ tokens long, more than max_length 64: pass "
+                                         r"truncation=True"):
+        ours(long_texts, truncation=False)
+
+
+@pytest.mark.parametrize("kwargs", [dict(top_k=1), dict(top_k=2), dict(top_k=None), dict(function_to_apply="sigmoid"),
+                                    dict(function_to_apply="NONE", top_k=None), dict(function_to_apply="softmax"),
+                                    dict(truncation=True, max_length=12, batch_size=1)])
+def test_text_classification_arguments_at_construction_and_call(hf_dirs, long_texts, kwargs):
+    root, _, cls, hf_tokenizer = hf_dirs
+    texts = long_texts[:1] + ["the plot is nothing but boilerplate clichés ."]
+    made_ours = pipeline("text-classification", model=str(root / "cls"), **kwargs)
+    made_theirs = transformers.pipeline("text-classification", model=cls, tokenizer=hf_tokenizer, **kwargs)
+    called_ours = pipeline("text-classification", model=str(root / "cls"))
+    called_theirs = transformers.pipeline("text-classification", model=cls, tokenizer=hf_tokenizer)
+    for inputs in (texts[0], texts):  # (one string and a list come back in different shapes)
+        for got, expected in ((made_ours(inputs), made_theirs(inputs)),
+                              (called_ours(inputs, **kwargs), called_theirs(inputs, **kwargs))):
+            assert _shape(got) == _shape(expected)
+            assert _labels(got) == _labels(expected)
+            np.testing.assert_allclose(_scores(got), _scores(expected), atol=1e-4)
+
+
+def _shape(result):
+    return [_shape(r) for r in result] if isinstance(result, list) else type(result).__name__
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(top_k=0), "top_k must be a positive integer, got 0"),
+    (dict(function_to_apply="relu"), "function_to_apply must be one of"),
+    (dict(max_length=65), "max_length must be an integer from 3 to the model's 64 positions, got 65"),
+    (dict(batch_size=0), "batch_size must be a positive integer"),
+    (dict(truncation="yes"), "truncation must be True or False"),
+])
+def test_text_classification_bad_arguments_are_one_line(hf_dirs, kwargs, message):
+    root = hf_dirs[0]
+    with pytest.raises(ValueError, match=message):
+        pipeline("text-classification", model=str(root / "cls"), **kwargs)
+    with pytest.raises(ValueError, match=message):
+        pipeline("text-classification", model=str(root / "cls"))("a film", **kwargs)
+
+
+def test_fill_mask_top_k_and_truncation(hf_dirs, long_texts):
+    root, mlm, _, hf_tokenizer = hf_dirs
+    ours = pipeline("fill-mask", model=str(root / "mlm"))
+    for top_k in (0, -1):
+        with pytest.raises(ValueError, match=f"top_k must be a positive integer, got {top_k}"):
+            ours(SENTENCES[0], top_k=top_k)
+        with pytest.raises(ValueError, match="top_k must be a positive integer"):
+            pipeline("fill-mask", model=str(root / "mlm"), top_k=top_k)
+    long = "a [MASK] film . " + long_texts[1]
+    with pytest.raises(ValueError, match=r"input 0 is \d+ tokens long, more than max_length 64"):
+        ours(long)
+    theirs = transformers.pipeline("fill-mask", model=mlm, tokenizer=hf_tokenizer)
+    cut = {"truncation": True, "max_length": 30}
+    assert_same_predictions(ours(long, tokenizer_kwargs=cut, top_k=3), theirs(long, tokenizer_kwargs=cut, top_k=3))
+    made = pipeline("fill-mask", model=str(root / "mlm"), top_k=2, tokenizer_kwargs=cut, batch_size=1)
+    assert_same_predictions(made([long, SENTENCES[1]]), theirs([long, SENTENCES[1]], top_k=2, tokenizer_kwargs=cut))
+    with pytest.raises(ValueError, match=r"no \[MASK\] token in input 0.*after truncation to max_length 12"):
+        ours(long_texts[1] + " [MASK]", truncation=True, max_length=12)
+
+
+def test_feature_extraction_reads_a_masked_lm_checkpoint_and_model(hf_dirs, long_texts):
+    """transformers' AlbertModel reads an AlbertForMaskedLM checkpoint (no pooler): so do we; and a masked-LM
+    model object gives its backbone's features, not vocabulary logits."""
+    root, mlm, _, hf_tokenizer = hf_dirs
+    reference = transformers.AlbertModel.from_pretrained(root / "mlm")
+    theirs = transformers.pipeline("feature-extraction", model=reference, tokenizer=hf_tokenizer)
+    texts = ["a short one .", "a much longer sentence , with more words to pad the other one ."]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the pooler it does not use is not worth a warning
+        from_dir = pipeline("feature-extraction", model=str(root / "mlm"))
+    masked_lm = keras_albert.from_pretrained(root / "mlm", task="masked_lm")
+    from_model = pipeline("feature-extraction", model=masked_lm, tokenizer=from_dir.tokenizer)
+    for ours in (from_dir, from_model):
+        for a, b in zip(ours(texts), theirs(texts)):
+            assert a.shape == np.asarray(b).shape and a.shape[-1] == 32
+            np.testing.assert_allclose(a, np.asarray(b), atol=1e-4, rtol=0)
+    cut = {"truncation": True, "max_length": 64}
+    for a, b in zip(from_dir(long_texts, tokenize_kwargs=cut), theirs(long_texts, tokenize_kwargs=cut)):
+        assert a.shape == np.asarray(b).shape
+        np.testing.assert_allclose(a, np.asarray(b), atol=1e-4, rtol=0)
+
+
+def test_a_model_of_another_task_is_refused(hf_dirs, tokenizer):
+    root = hf_dirs[0]
+    classifier = keras_albert.from_pretrained(root / "cls", task="classification")
+    with pytest.raises(ValueError, match="fill-mask needs a model with a masked-LM head .*got AlbertClassifier"):
+        pipeline("fill-mask", model=classifier, tokenizer=tokenizer)
+    with pytest.raises(ValueError, match="text-classification needs a classifier .*got AlbertBackbone"):
+        pipeline("text-classification", model=classifier.backbone, tokenizer=tokenizer)

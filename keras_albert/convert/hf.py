@@ -1,6 +1,7 @@
 """Hugging Face ALBERT directories: config.json + model.safetensors (or pytorch_model.bin), both ways."""
 import json
 import os
+import re
 
 import numpy as np
 
@@ -16,8 +17,12 @@ HF_DEFAULTS = dict(vocab_size=30000, embedding_size=128, hidden_size=4096, num_h
 TIED = {"predictions.decoder.weight": "embeddings.word_embeddings.weight",
         "predictions.decoder.bias": "predictions.bias"}
 BUFFERS = ("embeddings.position_ids", "embeddings.token_type_ids")
-ARCHITECTURES = {None: "AlbertModel", "masked_lm": "AlbertForMaskedLM", "pretraining": "AlbertForPreTraining",
-                 "classification": "AlbertForSequenceClassification"}
+# task -> (transformers architecture, the weight groups it holds: exactly its state dict, no more)
+ARCHITECTURES = {None: ("AlbertModel", ("backbone", "pooler")),
+                 "masked_lm": ("AlbertForMaskedLM", ("backbone", "mlm")),
+                 "pretraining": ("AlbertForPreTraining", ("backbone", "pooler", "mlm", "sop")),
+                 "classification": ("AlbertForSequenceClassification", ("backbone", "pooler", "classifier"))}
+WEIGHTS, SPIECE, TOKENIZER_JSON = "model.safetensors", "spiece.model", "tokenizer.json"
 
 FORMAT = Format(label="Hugging Face", name=lambda e: e.hf, transposed=lambda e: e.kind in LINEAR_KINDS,
                 ignored=lambda n: n in BUFFERS or n in TIED)
@@ -34,11 +39,21 @@ def read_config(path):
             raw = json.load(f)
         except json.JSONDecodeError as e:
             raise ValueError(f"{path}/config.json is not valid JSON: {e}") from None
+    if not isinstance(raw, dict):
+        raise ValueError(f"{path}/config.json holds a JSON {type(raw).__name__}, not an object of config fields")
     if raw.get("model_type", "albert") != "albert":
         raise ValueError(f"{path} holds a {raw['model_type']!r} model, not ALBERT")
     if raw.get("position_embedding_type", "absolute") != "absolute":
         raise ValueError(f"position_embedding_type {raw['position_embedding_type']!r} is not supported")
     return AlbertConfig.from_dict({**HF_DEFAULTS, **raw}, ignore_unknown=True), raw
+
+
+def vocab_path(path):
+    """The directory's vocabulary: spiece.model, else the tokenizer.json that transformers 5 writes alone."""
+    for name in (SPIECE, TOKENIZER_JSON):
+        if os.path.isfile(os.path.join(path, name)):
+            return os.path.join(path, name)
+    return None
 
 
 def labels_of(raw, num_classes):
@@ -86,7 +101,11 @@ def _read_torch(path):
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # a pickle with code in it, or not a checkpoint at all
-        raise ValueError(f"{path} is not a weights-only PyTorch checkpoint: {e}") from None
+        code = re.findall(r"Unsupported global: GLOBAL (\S+)", str(e))
+        if code:
+            raise ValueError(f"{path} holds Python code ({', '.join(sorted(set(code)))}), not only weights: it was "
+                             "not loaded (only weights-only checkpoints are read)") from None
+        raise ValueError(f"{path} is not a PyTorch checkpoint: torch cannot read it as weights") from None
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise ValueError(f"{path} does not hold a state dict of tensors")
     return {k: v.float().numpy() if v.is_floating_point() else v.numpy() for k, v in state.items()}
@@ -111,10 +130,12 @@ def check_ties(tensors):
 
 def hf_config(model, task, labels=None):
     """Our config -> an HF config.json dict for `task`'s architecture."""
-    d = {"architectures": [ARCHITECTURES[task]], "model_type": "albert", **model.config.to_dict(),
+    d = {"architectures": [ARCHITECTURES[task][0]], "model_type": "albert", **model.config.to_dict(),
          "pad_token_id": 0, "bos_token_id": 2, "eos_token_id": 3, "tie_word_embeddings": True}
     if task == "classification":
         names = labels or [f"LABEL_{i}" for i in range(model.num_classes)]
+        if len(names) != model.num_classes:
+            raise ValueError(f"{len(names)} labels given for a classifier with {model.num_classes} classes")
         d["id2label"] = {str(i): n for i, n in enumerate(names)}
         d["label2id"] = {n: i for i, n in enumerate(names)}
     return d
@@ -129,25 +150,44 @@ def task_of(model):
     return None
 
 
-def export_state(model):
-    """Our model -> HF state dict (numpy) with the names its HF architecture uses."""
-    prefix = PREFIX if task_of(model) is not None else ""
+def export_state(model, groups=None):
+    """Our model -> HF state dict (numpy) with the names its HF architecture uses; `groups`: which weight groups
+    (default: exactly those of the architecture, e.g. no pooler for AlbertForMaskedLM)."""
+    task = task_of(model)
+    prefix = PREFIX if task is not None else ""
+    groups = ARCHITECTURES[task][1] if groups is None else groups
     return {(prefix if e.group in ("backbone", "pooler") else "") + e.hf:
-            np.ascontiguousarray(FORMAT.to_canonical(e, v)) for e, v in export(model)}
+            np.ascontiguousarray(FORMAT.to_canonical(e, v)) for e, v in export(model, groups)}
 
 
 def save_hf(model, out_dir, tokenizer=None, labels=None, overwrite=False):
-    """Write `model` as a Hugging Face directory (config.json, model.safetensors, spiece.model) that
-    transformers' `AlbertModel` / `AlbertFor*` `.from_pretrained(out_dir)` loads with the same outputs."""
+    """Write `model` as a Hugging Face directory (config.json, model.safetensors, spiece.model, tokenizer.json)
+    that transformers' `AlbertModel` / `AlbertFor*` `.from_pretrained(out_dir)` loads with the same outputs.
+
+    The tokenizer is required: without its vocabulary transformers would load the model with a 5-token one.
+    The folder appears whole or not at all; an existing non-empty `out_dir` is replaced only with `overwrite`.
+    """
     from safetensors.numpy import save_file
-    os.makedirs(out_dir, exist_ok=True)
-    target = os.path.join(out_dir, "model.safetensors")
-    if os.path.exists(target) and not overwrite:
-        raise FileExistsError(f"{target} already exists; pass overwrite=True (--overwrite) to replace it")
-    save_file(export_state(model), target, metadata={"format": "pt"})
-    with open(os.path.join(out_dir, "config.json"), "w", encoding="utf-8") as f:
-        json.dump(hf_config(model, task_of(model), labels), f, indent=2, sort_keys=True)
-        f.write("\n")
-    if tokenizer is not None:
-        tokenizer.save(os.path.join(out_dir, "spiece.model"))
+
+    from keras_albert.staging import staged_output
+    if tokenizer is None:
+        raise ValueError("save_hf needs the model's tokenizer (tokenizer=AlbertTokenizer.from_file(...)): without "
+                         "its vocabulary transformers would load the directory with a 5-token one")
+    if tokenizer.vocab_size > model.config.vocab_size:
+        raise ValueError(f"the tokenizer has {tokenizer.vocab_size} pieces but the model's vocabulary has "
+                         f"{model.config.vocab_size} rows: they do not belong together")
+    task = task_of(model)
+    config = hf_config(model, task, labels)
+    with staged_output(out_dir, overwrite) as tmp:
+        save_file(export_state(model), os.path.join(tmp, WEIGHTS), metadata={"format": "pt"})
+        with open(os.path.join(tmp, "config.json"), "w", encoding="utf-8") as f:
+            json.dump(config, f, indent=2, sort_keys=True)
+            f.write("\n")
+        with open(os.path.join(tmp, "tokenizer_config.json"), "w", encoding="utf-8") as f:
+            json.dump({"tokenizer_class": "AlbertTokenizer", "model_max_length": model.config.max_position_embeddings,
+                       "do_lower_case": True, "keep_accents": False, "remove_space": True}, f, indent=2)
+            f.write("\n")
+        tokenizer.save(os.path.join(tmp, SPIECE))
+        if hasattr(tokenizer, "save_tokenizer_json"):
+            tokenizer.save_tokenizer_json(os.path.join(tmp, TOKENIZER_JSON))
     return out_dir

@@ -1,11 +1,12 @@
 """The one table from our weight paths to checkpoint names, and the one walk over it.
 
 Every weight of every model is one `Entry`: where it lives in our model, its Hugging Face name, its
-google-research TF1 name, and how its array is laid out. HF and TF1 differ only in a `Format` (names, which
-arrays are stored transposed, which names to skip), so the same walk loads both and the same table writes HF.
+google-research TF1 name, its shape, and how its array is laid out. HF and TF1 differ only in a `Format` (names,
+which arrays are stored transposed, which names to skip), so the same walk loads both and the same table writes
+HF. The shapes come from the config alone, so a checkpoint is checked against a config BEFORE any model is built
+(a config claiming a billion-word vocabulary must not allocate one).
 """
 import dataclasses
-import math
 
 import numpy as np
 
@@ -13,14 +14,23 @@ import numpy as np
 COPY, LINEAR, HEADS_OUT, HEADS_IN, HEADS_BIAS = "copy", "linear", "heads_out", "heads_in", "heads_bias"
 LINEAR_KINDS = (LINEAR, HEADS_OUT, HEADS_IN)  # the ones a torch nn.Linear stores as [out, in]
 
-# Weight groups, and which a task needs: `required` must be complete; `optional` are all-or-nothing.
+# Weight groups per task model. `required` must be in the checkpoint, complete. `optional` groups are
+# all-or-nothing: an absent one starts from random weights with a warning (as transformers does). `extra`
+# groups are loaded when present and otherwise left as initialized, silently: the task's outputs never use them.
 TASKS = {
-    None: {"required": ("backbone", "pooler"), "optional": ()},
-    "masked_lm": {"required": ("backbone", "mlm"), "optional": ("pooler",)},
-    "pretraining": {"required": ("backbone", "pooler", "mlm"), "optional": ("sop",)},
-    "classification": {"required": ("backbone", "pooler"), "optional": ("classifier",)},
+    None: {"required": ("backbone",), "optional": ("pooler",), "extra": ()},
+    "masked_lm": {"required": ("backbone", "mlm"), "optional": (), "extra": ("pooler",)},
+    "pretraining": {"required": ("backbone",), "optional": ("pooler", "mlm", "sop"), "extra": ()},
+    "classification": {"required": ("backbone",), "optional": ("pooler", "classifier"), "extra": ()},
 }
-NEW_HEADS = ("sop", "classifier")  # heads a fine-tuning or continued-pretraining run may start without
+GROUP_NAMES = {"backbone": "encoder", "pooler": "pooler", "mlm": "masked-LM head", "sop": "sentence-order head",
+               "classifier": "classifier head"}
+
+
+def task_groups(task):
+    """Every weight group the task's model has, in table order."""
+    spec = TASKS[task]
+    return tuple(g for g in GROUP_NAMES if g in spec["required"] + spec["optional"] + spec["extra"])
 
 
 @dataclasses.dataclass(frozen=True)
@@ -28,72 +38,66 @@ class Entry:
     ours: str              # attribute path from the group's root layer: "groups.0.1.query.kernel"
     hf: str                # HF name (backbone names without the "albert." prefix)
     tf1: str               # google-research name
+    shape: tuple           # canonical shape ([in, out] for kernels); None for a dimension the config leaves open
     kind: str = COPY
     group: str = "backbone"
     tf1_out_in: bool = False  # TF1 `output_weights` are stored [out, in], like torch
 
 
-def canonical_shape(kind, shape):
-    """Our variable's shape -> its shape in the canonical [in, out] layout."""
-    if kind == HEADS_OUT:   # [H, heads, head_size] <-> [H, H]
-        return (shape[0], math.prod(shape[1:]))
-    if kind == HEADS_IN:    # [heads, head_size, H] <-> [H, H]
-        return (math.prod(shape[:-1]), shape[-1])
-    if kind == HEADS_BIAS:  # [heads, head_size] <-> [H]
-        return (math.prod(shape),)
-    return tuple(shape)
+def _dense(ours, hf, tf1, shape, group="backbone", kind=LINEAR, bias_kind=COPY):
+    return [Entry(f"{ours}.kernel", f"{hf}.weight", f"{tf1}/kernel", shape, kind, group),
+            Entry(f"{ours}.bias", f"{hf}.bias", f"{tf1}/bias", shape[-1:], bias_kind, group)]
 
 
-def _dense(ours, hf, tf1, group="backbone", kind=LINEAR, bias_kind=COPY):
-    return [Entry(f"{ours}.kernel", f"{hf}.weight", f"{tf1}/kernel", kind, group),
-            Entry(f"{ours}.bias", f"{hf}.bias", f"{tf1}/bias", bias_kind, group)]
+def _norm(ours, hf, tf1, size, group="backbone"):
+    return [Entry(f"{ours}.gamma", f"{hf}.weight", f"{tf1}/gamma", (size,), COPY, group),
+            Entry(f"{ours}.beta", f"{hf}.bias", f"{tf1}/beta", (size,), COPY, group)]
 
 
-def _norm(ours, hf, tf1, group="backbone"):
-    return [Entry(f"{ours}.gamma", f"{hf}.weight", f"{tf1}/gamma", COPY, group),
-            Entry(f"{ours}.beta", f"{hf}.bias", f"{tf1}/beta", COPY, group)]
-
-
-def _output(ours, hf, tf1, group):
+def _output(ours, hf, tf1, shape, group):
     """The SOP and classifier heads: TF1 keeps `output_weights` [out, in] and `output_bias`."""
-    return [Entry(f"{ours}.kernel", f"{hf}.weight", f"{tf1}output_weights", LINEAR, group, tf1_out_in=True),
-            Entry(f"{ours}.bias", f"{hf}.bias", f"{tf1}output_bias", COPY, group)]
+    return [Entry(f"{ours}.kernel", f"{hf}.weight", f"{tf1}output_weights", shape, LINEAR, group, tf1_out_in=True),
+            Entry(f"{ours}.bias", f"{hf}.bias", f"{tf1}output_bias", shape[-1:], COPY, group)]
 
 
-def _block(g, j):
+def _block(c, g, j):
     ours, hf = f"groups.{g}.{j}", f"encoder.albert_layer_groups.{g}.albert_layers.{j}"
     tf1 = f"bert/encoder/transformer/group_{g}/inner_group_{j}"
+    H, I = c.hidden_size, c.intermediate_size
     entries = []
     for name in ("query", "key", "value"):
-        entries += _dense(f"{ours}.{name}", f"{hf}.attention.{name}", f"{tf1}/attention_1/self/{name}",
+        entries += _dense(f"{ours}.{name}", f"{hf}.attention.{name}", f"{tf1}/attention_1/self/{name}", (H, H),
                           kind=HEADS_OUT, bias_kind=HEADS_BIAS)
     return entries + [
-        *_dense(f"{ours}.attention_output", f"{hf}.attention.dense", f"{tf1}/attention_1/output/dense",
+        *_dense(f"{ours}.attention_output", f"{hf}.attention.dense", f"{tf1}/attention_1/output/dense", (H, H),
                 kind=HEADS_IN),
-        *_norm(f"{ours}.attention_norm", f"{hf}.attention.LayerNorm", f"{tf1}/LayerNorm"),
-        *_dense(f"{ours}.ffn", f"{hf}.ffn", f"{tf1}/ffn_1/intermediate/dense"),
-        *_dense(f"{ours}.ffn_output", f"{hf}.ffn_output", f"{tf1}/ffn_1/intermediate/output/dense"),
-        *_norm(f"{ours}.output_norm", f"{hf}.full_layer_layer_norm", f"{tf1}/LayerNorm_1"),
+        *_norm(f"{ours}.attention_norm", f"{hf}.attention.LayerNorm", f"{tf1}/LayerNorm", H),
+        *_dense(f"{ours}.ffn", f"{hf}.ffn", f"{tf1}/ffn_1/intermediate/dense", (H, I)),
+        *_dense(f"{ours}.ffn_output", f"{hf}.ffn_output", f"{tf1}/ffn_1/intermediate/output/dense", (I, H)),
+        *_norm(f"{ours}.output_norm", f"{hf}.full_layer_layer_norm", f"{tf1}/LayerNorm_1", H),
     ]
 
 
-def entries(config):
-    """Every weight of every model built from `config`, in one list."""
-    emb = [Entry(f"embeddings.{ours}.embeddings", f"embeddings.{hf}.weight", f"bert/embeddings/{hf}")
-           for ours, hf in (("word_embeddings", "word_embeddings"), ("position_embeddings", "position_embeddings"),
-                            ("segment_embeddings", "token_type_embeddings"))]
-    table = emb + _norm("embeddings.layer_norm", "embeddings.LayerNorm", "bert/embeddings/LayerNorm")
+def entries(config, num_classes=None):
+    """Every weight of every model built from `config` (a classifier with `num_classes`), in one list."""
+    c = config
+    V, E, H = c.vocab_size, c.embedding_size, c.hidden_size
+    emb = [Entry(f"embeddings.{ours}.embeddings", f"embeddings.{hf}.weight", f"bert/embeddings/{hf}", (rows, E))
+           for ours, hf, rows in (("word_embeddings", "word_embeddings", V),
+                                  ("position_embeddings", "position_embeddings", c.max_position_embeddings),
+                                  ("segment_embeddings", "token_type_embeddings", c.type_vocab_size))]
+    table = emb + _norm("embeddings.layer_norm", "embeddings.LayerNorm", "bert/embeddings/LayerNorm", E)
     table += _dense("embeddings.projection", "encoder.embedding_hidden_mapping_in",
-                    "bert/encoder/embedding_hidden_mapping_in")
-    for g in range(config.num_hidden_groups):
-        for j in range(config.inner_group_num):
-            table += _block(g, j)
-    table += _dense("pooler", "pooler", "bert/pooler/dense", group="pooler")
-    table += _dense("mlm_head.dense", "predictions.dense", "cls/predictions/transform/dense", group="mlm")
-    table += _norm("mlm_head.layer_norm", "predictions.LayerNorm", "cls/predictions/transform/LayerNorm", "mlm")
-    table.append(Entry("mlm_head.bias", "predictions.bias", "cls/predictions/output_bias", COPY, "mlm"))
-    table += _output("sop_classifier", "sop_classifier.classifier", "cls/seq_relationship/", "sop")
-    table += _output("classifier", "classifier", "", "classifier")
+                    "bert/encoder/embedding_hidden_mapping_in", (E, H))
+    for g in range(c.num_hidden_groups):
+        for j in range(c.inner_group_num):
+            table += _block(c, g, j)
+    table += _dense("pooler", "pooler", "bert/pooler/dense", (H, H), group="pooler")
+    table += _dense("mlm_head.dense", "predictions.dense", "cls/predictions/transform/dense", (H, E), group="mlm")
+    table += _norm("mlm_head.layer_norm", "predictions.LayerNorm", "cls/predictions/transform/LayerNorm", E, "mlm")
+    table.append(Entry("mlm_head.bias", "predictions.bias", "cls/predictions/output_bias", (V,), COPY, "mlm"))
+    table += _output("sop_classifier", "sop_classifier.classifier", "cls/seq_relationship/", (H, 2), "sop")
+    table += _output("classifier", "classifier", "", (H, num_classes), "classifier")
     return table
 
 
@@ -132,57 +136,52 @@ class Format:
         return tuple(reversed(canonical)) if self.transposed(entry) else tuple(canonical)
 
 
-def match(model, tensors, fmt, task):
-    """-> [(variable, array)] for every weight of `model`, checked against `tensors` (name -> array).
+def check(tensors, fmt, config, task, num_classes=None):
+    """-> [(Entry, canonical array)] for every weight of `task`'s model that the checkpoint holds.
 
-    Raises one ValueError listing every missing, unexpected or mis-shaped tensor; assigns nothing.
+    Needs only the config (no model is built): raises one ValueError listing every missing, unexpected or
+    mis-shaped tensor.
     """
-    table = entries(model.config)
+    table = entries(config, num_classes)
     known = {fmt.name(e) for e in table}
     problems = [f"unexpected tensor {n!r} with shape {tuple(np.shape(tensors[n]))} (no such weight in a model "
-                f"with num_hidden_groups={model.config.num_hidden_groups}, "
-                f"inner_group_num={model.config.inner_group_num})"
+                f"with num_hidden_groups={config.num_hidden_groups}, inner_group_num={config.inner_group_num})"
                 for n in sorted(tensors) if n not in known and not fmt.ignored(n)]
-    spec, groups = TASKS[task], model_groups(model)
-    pairs = []
-    for group in (g for g in ("backbone", "pooler", "mlm", "sop", "classifier") if g in groups):
+    spec, found = TASKS[task], []
+    for group in task_groups(task):
         members = [e for e in table if e.group == group]
-        found = [e for e in members if fmt.name(e) in tensors]
-        if group not in spec["required"] and not found:
+        if group not in spec["required"] and not any(fmt.name(e) in tensors for e in members):
             continue  # an absent optional group keeps its initial weights
         for e in members:
-            var, name = variable(model, e.ours), fmt.name(e)
-            expected = canonical_shape(e.kind, tuple(var.shape))
+            name = fmt.name(e)
             if name not in tensors:
-                problems.append(f"missing tensor {name!r} (model expects shape {fmt.stored_shape(e, expected)})")
+                problems.append(f"missing tensor {name!r} (model expects shape {fmt.stored_shape(e, e.shape)})")
                 continue
             array = np.asarray(tensors[name])
             value = fmt.to_canonical(e, array)
-            if tuple(value.shape) != expected:
+            if tuple(value.shape) != e.shape:
                 problems.append(f"tensor {name!r} has shape {tuple(array.shape)} in the checkpoint but the model "
-                                f"expects {fmt.stored_shape(e, expected)}")
+                                f"expects {fmt.stored_shape(e, e.shape)}")
                 continue
-            pairs.append((var, value.reshape(tuple(var.shape))))
+            found.append((e, value))
     if problems:
         shown = problems[:20] + ([f"... and {len(problems) - 20} more"] if len(problems) > 20 else [])
         raise ValueError(f"{fmt.label} checkpoint does not match the model config: " + "; ".join(shown))
-    return pairs
+    return found
 
 
-def assign(pairs):
-    for var, value in pairs:
-        var.assign(value.astype(var.dtype))
+def assign(model, found):
+    """Write `check`'s arrays into the model's variables."""
+    for e, value in found:
+        var = variable(model, e.ours)
+        var.assign(np.reshape(value, tuple(var.shape)).astype(var.dtype))
 
 
-def export(model):
-    """-> [(Entry, canonical array)] for every weight `model` has (the inverse of `match`)."""
-    groups = model_groups(model)
-    out = []
-    for e in entries(model.config):
-        if e.group in groups:
-            value = np.asarray(variable(model, e.ours).numpy())
-            out.append((e, value.reshape(canonical_shape(e.kind, value.shape))))
-    return out
+def export(model, groups=None):
+    """-> [(Entry, canonical array)] for every weight of `groups` (default: all `model` has); inverse of `match`."""
+    groups = model_groups(model) if groups is None else groups
+    return [(e, np.asarray(variable(model, e.ours).numpy()).reshape(e.shape))
+            for e in entries(model.config, getattr(model, "num_classes", None)) if e.group in groups]
 
 
 def present_groups(tensors, fmt, config):

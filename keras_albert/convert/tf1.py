@@ -27,6 +27,8 @@ def read_config(path):
             raw = json.load(f)
         except json.JSONDecodeError as e:
             raise ValueError(f"{path}/{CONFIG} is not valid JSON: {e}") from None
+    if not isinstance(raw, dict):
+        raise ValueError(f"{path}/{CONFIG} holds a JSON {type(raw).__name__}, not an object of config fields")
     if raw.get("net_structure_type", 0) != 0 or raw.get("layers_to_keep"):
         raise ValueError(f"{path}: net_structure_type / layers_to_keep variants of ALBERT are not supported")
     if raw.get("hidden_act") == "gelu":
@@ -35,24 +37,47 @@ def read_config(path):
 
 
 def checkpoint_prefix(path):
-    """The newest `model.ckpt-N` in a directory (or the `checkpoint` file's pick)."""
-    import tensorflow as tf
-    latest = tf.train.latest_checkpoint(path)
-    if latest:
-        return latest
+    """The step the `checkpoint` file names (refused when that step is not here), else the newest model.ckpt-N."""
     steps = []
     for index in glob.glob(os.path.join(path, "*.ckpt*.index")):
         m = re.search(r"-(\d+)\.index$", index)
         steps.append((int(m.group(1)) if m else -1, index[:-len(".index")]))
-    if not steps:
-        raise FileNotFoundError(f"no model.ckpt-* checkpoint in {path}")
-    return max(steps)[1]
+    named = _named_step(path)
+    if named is None:
+        if not steps:
+            raise FileNotFoundError(f"no model.ckpt-* checkpoint in {path}")
+        return max(steps)[1]
+    for candidate in (named if os.path.isabs(named) else os.path.join(path, named),  # as written, then moved here
+                      os.path.join(path, os.path.basename(named))):
+        if os.path.isfile(candidate + ".index"):
+            return candidate
+    here = ", ".join(os.path.basename(p) for _, p in sorted(steps)) or "none"
+    raise ValueError(f"{path}/checkpoint names {named!r}, which is not in {path} (steps here: {here}): "
+                     f"restore it, or edit the checkpoint file to name the step to load")
+
+
+def _named_step(path):
+    """`model_checkpoint_path` of the directory's `checkpoint` file (TensorFlow's CheckpointState), or None."""
+    state_file = os.path.join(path, "checkpoint")
+    if not os.path.isfile(state_file):
+        return None
+    from google.protobuf import text_format
+    from tensorflow.python.training.checkpoint_state_pb2 import CheckpointState
+    try:
+        with open(state_file, encoding="utf-8") as f:
+            state = text_format.Parse(f.read(), CheckpointState())
+    except (text_format.ParseError, UnicodeDecodeError) as e:
+        raise ValueError(f"{state_file} is not a TensorFlow checkpoint state file: {e}") from None
+    return state.model_checkpoint_path or None
 
 
 def read_weights(path):
-    """name -> numpy array for every variable of the newest checkpoint (TF-Hub's `module/` prefix removed)."""
+    """name -> numpy array for every variable of the checkpoint (TF-Hub's `module/` prefix removed)."""
     import tensorflow as tf
     prefix = checkpoint_prefix(path)
+    if not glob.glob(glob.escape(prefix) + ".data-*"):
+        raise ValueError(f"{prefix}.data-00000-of-00001 is missing: {os.path.basename(prefix)}.index lists the "
+                         f"weights but they are stored in the .data file")
     try:
         reader = tf.train.load_checkpoint(prefix)
     except (tf.errors.OpError, ValueError) as e:
@@ -61,7 +86,12 @@ def read_weights(path):
     for name in reader.get_variable_to_shape_map():
         if not FORMAT.ignored(name):
             key = name[len(TF_HUB_PREFIX):] if name.startswith(TF_HUB_PREFIX) else name
-            out[key] = reader.get_tensor(name)
+            try:
+                out[key] = reader.get_tensor(name)
+            except (tf.errors.OpError, IndexError, ValueError) as e:
+                first = str(e).strip().splitlines()[0] if str(e).strip() else e.__class__.__name__
+                raise ValueError(f"{prefix}: tensor {name!r} cannot be read, the .data file is truncated, "
+                                 f"corrupt or missing a shard ({first})") from None
     return out
 
 
