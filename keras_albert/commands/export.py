@@ -20,7 +20,8 @@ def register(sub):
                    help="MediaPipe TextClassifier metadata (tokenizer + labels inside the .tflite); "
                         "auto: skip with a warning when the writer cannot be set up")
     p.add_argument("--buckets", default="", help="also write fixed-length signatures, e.g. 16,32,64,128")
-    p.add_argument("--sequence-length", type=int, default=128, help="longest input (tokens), default 128")
+    p.add_argument("--sequence-length", type=int, default=None,
+                   help="longest input in tokens (default 128, or the model's position table if shorter)")
     p.add_argument("--data", default=None,
                    help="held-out data for the int8 gate: a .csv/.tsv/.jsonl file labelled with the model's label "
                         "names, or rotten_tomatoes / imdb (test split); default: the model's heldout.jsonl")
@@ -50,7 +51,7 @@ def check_options(variants, sequence_length, limit, max_drop, buckets=()):
     unknown = [v for v in variants if v not in VARIANTS]
     if unknown or not variants:
         raise ValueError(f"unknown TFLite variant(s) {unknown}; choose from {', '.join(VARIANTS)}")
-    if sequence_length < 3:
+    if sequence_length is not None and sequence_length < 3:
         raise ValueError(f"--sequence-length must be at least 3 ([CLS] a token [SEP]), got {sequence_length}")
     if limit is not None and limit < 1:
         raise ValueError(f"--limit must be at least 1 sentence, got {limit}")
@@ -61,7 +62,7 @@ def check_options(variants, sequence_length, limit, max_drop, buckets=()):
 
 
 def export_all(model_dir, out, *, variants=("float32", "dynamic_int8"), compat=None, metadata="auto",
-               buckets=(), sequence_length=128, data=None, text_columns=None, label_column="label", limit=None,
+               buckets=(), sequence_length=None, data=None, text_columns=None, label_column="label", limit=None,
                max_drop=1.0, overwrite=False, reject=True, log=print):
     """Write everything into `out` (staged: it appears complete or not at all); returns the report dict.
 
@@ -88,8 +89,9 @@ def export_all(model_dir, out, *, variants=("float32", "dynamic_int8"), compat=N
     if tokenizer is None:
         raise FileNotFoundError(f"{model_dir} has no {SPIECE}: the export needs the model's vocabulary")
     table = model.config.max_position_embeddings
-    if sequence_length > table or any(n > table for n in buckets):
+    if (sequence_length or 0) > table or any(n > table for n in buckets):
         raise ValueError(f"--sequence-length/--buckets longer than {model_dir}'s position table ({table} tokens)")
+    sequence_length = sequence_length or min(128, table)
     labels = labels or [str(i) for i in range(model.num_classes)]
     gated = max_drop is not None and any("int8" in v for v in variants)
     test = source = None
