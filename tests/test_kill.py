@@ -57,6 +57,7 @@ def check_old_or_nothing(out, rc, complete):
         assert state in (OLD, None), sorted(state or ())  # never a mix of old and new files
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("point", ["saved_model", "report.json"])  # the first file written, and the last
 def test_killed_export_leaves_the_old_folder(model_dir, tmp_path, point):
     out = old_folder(tmp_path / "export")
@@ -65,6 +66,7 @@ def test_killed_export_leaves_the_old_folder(model_dir, tmp_path, point):
     check_old_or_nothing(out, rc, lambda s: s is not None and "report.md" in s and "sub/notes.txt" not in s)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("point", ["", "model.keras"])
 def test_killed_convert_leaves_the_old_folder(model_dir, tmp_path, point):
     out = old_folder(tmp_path / "converted")

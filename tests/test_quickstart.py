@@ -48,12 +48,12 @@ def test_quickstart_int8_that_loses_fails_and_ships_nothing(tmp_path, monkeypatc
 
     monkeypatch.setattr(export.report, "tflite_predictions", broken_int8)
     out = tmp_path / "qs"
-    assert main(["quickstart", "--out", str(out), *QUICK, "--variants", "float32,full_int8"]) == 1
+    assert main(["quickstart", "--out", str(out), *QUICK]) == 1
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "full_int8 lost" in err[0] and f"{out}.rejected" in err[0]
+    assert len(err) == 1 and "dynamic_int8 lost" in err[0] and f"{out}.rejected" in err[0]
     assert not out.exists()
     rejected = tmp_path / "qs.rejected"
-    assert (rejected / "REJECTED.txt").exists() and (rejected / "export" / "model_full_int8.tflite").exists()
+    assert (rejected / "REJECTED.txt").exists() and (rejected / "export" / "model_dynamic_int8.tflite").exists()
     assert sorted(os.listdir(tmp_path)) == ["qs.rejected"]
 
 

@@ -29,8 +29,8 @@ def register(sub):
     p.add_argument("--label-column", default="label", help="label column of --data (default: label)")
     p.add_argument("--limit", type=int, default=None, help="gate on only the first N held-out sentences (N >= 1)")
     p.add_argument("--max-accuracy-drop", type=float, default=None,
-                   help="fail when an int8 variant loses more accuracy points than this against float "
-                        "(0-100, default 1.0)")
+                   help="fail (exit 1, the export moved to OUT.rejected) when an int8 variant loses more "
+                        "accuracy points than this against float (0-100, default 1.0)")
     p.add_argument("--no-gate", action="store_true",
                    help="do not fail on int8 accuracy (still measured and reported when held-out data exists)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out folder as a whole")
