@@ -9,25 +9,51 @@ import os
 LENGTHS, THREADS = (16, 32, 64, 128), (1, 2)
 
 
+def _segments(texts):
+    """texts (str or (first, second) pairs) -> the preprocessor's arguments."""
+    texts = list(texts)
+    if texts and isinstance(texts[0], (tuple, list)):
+        return [t[0] for t in texts], [t[1] for t in texts]
+    return texts, None
+
+
 def keras_predictions(model, tokenizer, texts, max_length=128, batch_size=64):
     """Argmax of the Keras model over `texts` (the float reference)."""
     import numpy as np
 
     from keras_albert.preprocessor import AlbertPreprocessor
     pre = AlbertPreprocessor(tokenizer, sequence_length=max_length)
+    first, second = _segments(texts)
     out = []
-    for i in range(0, len(texts), batch_size):
-        inputs = {k: v.numpy() for k, v in pre(list(texts[i:i + batch_size])).items()}
-        out.append(np.argmax(model.predict(inputs, verbose=0), axis=-1))
+    for i in range(0, len(first), batch_size):
+        batch = pre(first[i:i + batch_size], None if second is None else second[i:i + batch_size])
+        out.append(np.argmax(model.predict({k: v.numpy() for k, v in batch.items()}, verbose=0), axis=-1))
     return np.concatenate(out) if out else np.zeros(0, int)
+
+
+def device_inputs(tokenizer, texts, max_length=128):
+    """Batch-1 unpadded inputs as a device builds them: `pack` for one text, the preprocessor's packing
+    (longest segment trimmed first) for pairs."""
+    from export.runtime import pack
+    first, second = _segments(texts)
+    if second is None:
+        return [pack(tokenizer, t, max_length) for t in first]
+    from keras_albert.preprocessor import AlbertPreprocessor
+    pre, rows = AlbertPreprocessor(tokenizer, sequence_length=max_length), []
+    for a, b in zip(first, second):
+        x = pre([a], [b])
+        n = int(x["padding_mask"].numpy().sum())
+        rows.append({"ids": x["token_ids"].numpy()[:, :n], "mask": x["padding_mask"].numpy()[:, :n],
+                     "segment_ids": x["segment_ids"].numpy()[:, :n]})
+    return rows
 
 
 def tflite_predictions(path, tokenizer, texts, max_length=128):
     import numpy as np
 
-    from export.runtime import TFLiteClassifier, pack
+    from export.runtime import TFLiteClassifier
     classifier = TFLiteClassifier(path, num_threads=2)
-    return np.asarray([int(np.argmax(classifier(pack(tokenizer, t, max_length)))) for t in texts])
+    return np.asarray([int(np.argmax(classifier(x))) for x in device_inputs(tokenizer, texts, max_length)], int)
 
 
 def latencies(path, lengths=LENGTHS, threads=THREADS, runs=20, signature=None, weight_cache=False):
@@ -44,24 +70,30 @@ def latencies(path, lengths=LENGTHS, threads=THREADS, runs=20, signature=None, w
     return table
 
 
-def build_report(model, tokenizer, files, test, *, lengths=LENGTHS, threads=THREADS, max_length=128, runs=20,
-                 bucket_file=None):
-    """files: {variant: path}; test: (texts, labels). Returns a JSON-able dict."""
+def build_report(model, tokenizer, files, test=None, *, lengths=LENGTHS, threads=THREADS, max_length=128, runs=20,
+                 bucket_file=None, source=None):
+    """files: {variant: path}; test: (texts, labels) held out, or None (sizes and latency only). JSON-able."""
     import numpy as np
 
     from export.tflite import bucket_signature
-    texts, gold = list(test[0]), np.asarray(test[1])
+    if test is not None and not len(test[0]):
+        raise ValueError("the held-out set is empty: the int8 gate needs at least one sentence")
     max_length = min(max_length, model.config.max_position_embeddings)
     lengths = [n for n in lengths if n <= model.config.max_position_embeddings]
-    reference = keras_predictions(model, tokenizer, texts, max_length)
-    report = {"test_sentences": len(texts), "max_length": max_length,
-              "keras": {"accuracy": _pct(reference == gold)}, "variants": {}}
+    report = {"test_sentences": 0, "heldout": source, "max_length": max_length, "keras": {"accuracy": None},
+              "variants": {}}
+    if test is not None:
+        texts, gold = list(test[0]), np.asarray(test[1])
+        reference = keras_predictions(model, tokenizer, texts, max_length)
+        report.update(test_sentences=len(texts), keras={"accuracy": _pct(reference == gold)})
     for variant, path in files.items():
-        predicted = tflite_predictions(path, tokenizer, texts, max_length)
-        report["variants"][variant] = {
-            "file": os.path.basename(path), "size_mb": round(os.path.getsize(path) / 2**20, 3),
-            "accuracy": _pct(predicted == gold), "agreement_with_keras": _pct(predicted == reference),
-            "latency_ms": latencies(path, lengths, threads, runs)}
+        r = report["variants"][variant] = {"file": os.path.basename(path),
+                                           "size_mb": round(os.path.getsize(path) / 2**20, 3),
+                                           "accuracy": None, "agreement_with_keras": None}
+        if test is not None:
+            predicted = tflite_predictions(path, tokenizer, texts, max_length)
+            r.update(accuracy=_pct(predicted == gold), agreement_with_keras=_pct(predicted == reference))
+        r["latency_ms"] = latencies(path, lengths, threads, runs)
     if bucket_file:
         report["buckets"] = {"file": os.path.basename(bucket_file),
                              "latency_ms": latencies(bucket_file, lengths, threads, runs, bucket_signature)}
@@ -69,22 +101,38 @@ def build_report(model, tokenizer, files, test, *, lengths=LENGTHS, threads=THRE
 
 
 def _pct(hits):
-    return round(100.0 * float(hits.mean()), 2) if len(hits) else float("nan")
+    return round(100.0 * float(hits.mean()), 2)
 
 
-def accuracy_drops(report):
-    """{int8 variant: accuracy points lost against the Keras float model}."""
-    base = report["keras"]["accuracy"]
-    return {v: round(base - r["accuracy"], 2) for v, r in report["variants"].items() if "int8" in v}
+def _num(x):
+    return "n/a" if x is None else f"{x:.2f}"
+
+
+def gate_lines(report):
+    """What the gate measured and decided, in words (the report's and the command's summary)."""
+    from export.gate import describe, drops
+    gate = report.get("gate")
+    if report["keras"]["accuracy"] is None:
+        off = gate is not None and gate["max_drop"] is None
+        return ["Accuracy not measured: no held-out data" + (" (exported with --no-gate)." if off else ".")]
+    lines = [f"Held-out set: {report['test_sentences']} sentences from {report.get('heldout') or 'the held-out data'}; "
+             f"Keras float accuracy {report['keras']['accuracy']:.2f}%."]
+    found = drops(report)
+    if found:
+        lines.append("Against float: " + "; ".join(describe(v, d) for v, d in found.items()) + ".")
+    if gate is not None and gate["max_drop"] is None:
+        lines.append("Gate: off (--no-gate).")
+    elif gate is not None and found:
+        lines.append(f"Gate (at most {gate['max_drop']:g} points lost): "
+                     + ("passed." if gate["passed"] else "FAILED: " + ", ".join(gate["failed"]) + "."))
+    return lines
 
 
 def to_markdown(report):
     v = report["variants"]
-    lines = ["# Export report", "",
-             f"Held-out set: {report['test_sentences']} sentences; Keras float accuracy "
-             f"{report['keras']['accuracy']:.2f}%.", "",
+    lines = ["# Export report", ""] + gate_lines(report) + ["",
              "| variant | size (MB) | accuracy (%) | agreement with Keras (%) |", "|---|---|---|---|"]
-    lines += [f"| {k} | {r['size_mb']:.2f} | {r['accuracy']:.2f} | {r['agreement_with_keras']:.2f} |"
+    lines += [f"| {k} | {r['size_mb']:.2f} | {_num(r['accuracy'])} | {_num(r['agreement_with_keras'])} |"
               for k, r in v.items()]
     rows = [(k, r["latency_ms"]) for k, r in v.items()]
     if "buckets" in report:

@@ -1,11 +1,21 @@
-"""The `keras-albert` command: each module in keras_albert/commands adds one subcommand."""
+"""The `keras-albert` command: each module in keras_albert/commands adds one subcommand.
+
+Only the command's own output reaches the terminal. TensorFlow, absl, CUDA and LiteRT log from C++ straight to
+file descriptor 2 (absl's early lines ignore TF_CPP_MIN_LOG_LEVEL), so unless `--verbose` the command runs
+with descriptor 2 pointed at /dev/null while Python's `sys.stderr` (our errors) writes to a copy of the real one.
+"""
 import argparse
 import importlib
+import logging
 import os
 import pkgutil
 import sys
+import warnings
 
 import keras_albert.commands as commands
+from keras_albert.commands import Failed
+
+VERBOSE_HELP = "also show TensorFlow's, absl's and LiteRT's own log lines and Python warnings"
 
 
 class UserError(Exception):
@@ -14,18 +24,51 @@ class UserError(Exception):
 
 def build_parser():
     parser = argparse.ArgumentParser(prog="keras-albert", description="ALBERT for Keras 3: from pretraining to a phone.")
+    parser.add_argument("--verbose", dest="show_logs", action="store_true", help=VERBOSE_HELP)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
         importlib.import_module(f"keras_albert.commands.{info.name}").register(sub)
+    for p in sub.choices.values():  # `keras-albert CMD ... --verbose` too, where CMD has no --verbose of its own
+        if "--verbose" not in p._option_string_actions:
+            p.add_argument("--verbose", dest="show_logs", action="store_true", default=argparse.SUPPRESS,
+                           help=VERBOSE_HELP)
     return parser
+
+
+def quiet_native_logs():
+    """Point descriptor 2 at /dev/null for the rest of the process; sys.stderr keeps the real stream.
+
+    Python warnings and the tensorflow/absl Python loggers are silenced too (they are not ours either)."""
+    sys.stderr.flush()
+    real = os.dup(2)
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 2)
+    os.close(null)
+    sys.stderr = open(real, "w", buffering=1, encoding=sys.stderr.encoding or "utf-8", errors="backslashreplace",
+                      closefd=True)
+    warnings.simplefilter("ignore")
+    for name in ("tensorflow", "absl", "keras", "jax", "h5py"):
+        logging.getLogger(name).setLevel(logging.ERROR)
 
 
 def main(argv=None):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # positionals after an option (`classify M.tflite --json "a" "b"`) where a command takes them
+        dest = getattr(args, "more_positionals", None)
+        options = [e for e in extra if e.startswith("-") and e != "-" and " " not in e]
+        if dest is None or options:
+            parser.error(f"unrecognized arguments: {' '.join(options or extra)}")
+        getattr(args, dest).extend(extra)
+    if not args.show_logs and argv is None:  # a real command line (in-process callers keep their streams)
+        quiet_native_logs()
     try:
         return args.run(args) or 0
-    except (UserError, ValueError, FileNotFoundError, FileExistsError, KeyError) as e:
+    except Failed as e:
+        print(f"keras-albert {args.command}: {e}", file=sys.stderr)
+        return 1
+    except (UserError, ValueError, FileNotFoundError, FileExistsError, NotADirectoryError, KeyError) as e:
         message = e.args[0] if isinstance(e, KeyError) and e.args else e
         print(f"keras-albert {args.command}: error: {message}", file=sys.stderr)
         return 2

@@ -1,4 +1,5 @@
 """`keras-albert export` and `keras-albert classify` on a model directory the test writes."""
+import csv
 import json
 import os
 import sys
@@ -9,30 +10,58 @@ import pytest
 from export_common import LABELS, MAX_LENGTH, held_out, keras_probabilities, trained_classifier
 
 
+def write_heldout(path, texts, labels):
+    """heldout.jsonl as `keras-albert finetune` records it: {"text", "label": name} per line."""
+    with open(path, "w", encoding="utf-8") as f:
+        f.writelines(json.dumps({"text": t, "label": y}) + "\n" for t, y in zip(texts, labels))
+
+
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory, spiece_path):
-    from keras_albert.model_dir import save_model_dir
+    from keras_albert.data import LABEL_NAMES, splits
+    from keras_albert.model_dir import HELDOUT, save_model_dir
     model, tokenizer = trained_classifier(spiece_path)
-    return save_model_dir(str(tmp_path_factory.mktemp("cli") / "model"), model, tokenizer, LABELS)
+    path = save_model_dir(str(tmp_path_factory.mktemp("cli") / "model"), model, tokenizer, LABELS)
+    texts, ids = splits()["test"]
+    write_heldout(os.path.join(path, HELDOUT), texts, [LABEL_NAMES[i] for i in ids])
+    return path
+
+
+USER_FILES = {"report.md": "my notes", "report.json": "{}", "labels.txt": "mine\n", "spiece.model": "x",
+              "model_dynamic_int8_buckets.tflite": "y", "notes.txt": "keep me"}
 
 
 @pytest.fixture(scope="module")
 def exported(model_dir, tmp_path_factory):
+    """An export over a folder that holds the user's own files: refused, then replaced whole with --overwrite."""
     from keras_albert.cli import main
-    out = str(tmp_path_factory.mktemp("cli") / "export")
-    rc = main(["export", model_dir, "--out", out, "--variants", "float32,dynamic_int8", "--limit", "150",
-               "--metadata", "off"])
-    return out, rc
+    out = tmp_path_factory.mktemp("cli") / "export"
+    out.mkdir()
+    for name, text in USER_FILES.items():
+        (out / name).write_text(text)
+    argv = ["export", model_dir, "--out", str(out), "--variants", "float32,dynamic_int8", "--limit", "150",
+            "--metadata", "off", "--max-accuracy-drop", "5"]
+    refused = main(argv)
+    kept = {p.name: p.read_text() for p in out.iterdir()}
+    rc = main(argv + ["--overwrite"])
+    return str(out), rc, refused, kept
+
+
+def test_export_never_touches_user_files_without_overwrite(exported):
+    out, _, refused, kept = exported
+    assert refused == 2 and kept == USER_FILES  # refused before any work; every file as it was
 
 
 def test_export_writes_everything(exported):
-    out, rc = exported
+    out, rc, _, _ = exported
+    assert rc == 0
     names = set(os.listdir(out))
-    assert {"saved_model", "model_float32.tflite", "model_dynamic_int8.tflite", "report.md", "report.json",
-            "latency.png", "spiece.model", "labels.txt"} <= names
+    assert names == {"saved_model", "model_float32.tflite", "model_dynamic_int8.tflite", "report.md", "report.json",
+                     "latency.png", "spiece.model", "labels.txt"}  # replaced as a whole: no user file left
+    assert [p for p in os.listdir(os.path.dirname(out)) if p != "export"] == []  # no staging or rejected folder
     with open(os.path.join(out, "report.json")) as f:
         report = json.load(f)
-    assert report["test_sentences"] == 150
+    assert report["test_sentences"] == 150 and report["heldout"].endswith("heldout.jsonl")
     for variant in ("float32", "dynamic_int8"):
         r = report["variants"][variant]
         assert r["size_mb"] == pytest.approx(os.path.getsize(os.path.join(out, r["file"])) / 2**20, abs=1e-3)
@@ -40,22 +69,83 @@ def test_export_writes_everything(exported):
         assert all(ms > 0 for row in r["latency_ms"].values() for ms in row.values())
     assert report["variants"]["float32"]["agreement_with_keras"] == 100.0
     drop = report["keras"]["accuracy"] - report["variants"]["dynamic_int8"]["accuracy"]
-    assert rc == (1 if drop > 1.0 else 0)  # the gate, at its default margin
+    assert report["gate"] == {"max_drop": 5.0, "passed": drop <= 5.0, "failed": [] if drop <= 5.0 else ["dynamic_int8"]}
     with open(os.path.join(out, "report.md")) as f:
         text = f.read()
     assert "| dynamic_int8 |" in text and "seq 128" in text
+    assert "Held-out set: 150 sentences from" in text
+    word = "lost" if drop > 0 else "gained" if drop < 0 else "matched"
+    assert f"dynamic_int8 {word}" in text and "Gate (at most 5 points lost): passed." in text
 
 
-def test_export_gate_and_refusals(exported, model_dir, tmp_path, capsys):
+@pytest.mark.parametrize("flags, message", [
+    (["--limit", "0"], "--limit must be at least 1"),
+    (["--limit", "-2"], "--limit must be at least 1"),
+    (["--max-accuracy-drop", "-1"], "--max-accuracy-drop must be between 0 and 100"),
+    (["--max-accuracy-drop", "101"], "--max-accuracy-drop must be between 0 and 100"),
+    (["--max-accuracy-drop", "nan"], "--max-accuracy-drop must be between 0 and 100"),
+    (["--sequence-length", "2"], "--sequence-length must be at least 3"),
+    (["--sequence-length", "1000"], "position table"),
+    (["--no-gate", "--max-accuracy-drop", "2"], "contradict"),
+    (["--variants", "int4"], "unknown TFLite variant"),
+    (["--buckets", "2,16"], "--buckets lengths must be at least 3"),
+])
+def test_every_number_is_checked_before_work(model_dir, tmp_path, capsys, flags, message):
     from keras_albert.cli import main
-    out, _ = exported
-    assert main(["export", model_dir, "--out", out, "--variants", "float32"]) == 2  # never overwrites silently
-    assert "already exists" in capsys.readouterr().err
-    assert main(["export", model_dir, "--out", str(tmp_path / "x"), "--variants", "int4"]) == 2
-    # A margin nothing can meet: int8 must then fail the export with a non-zero exit.
-    assert main(["export", model_dir, "--out", str(tmp_path / "gate"), "--variants", "dynamic_int8",
-                 "--limit", "20", "--metadata", "off", "--max-accuracy-drop", "-101"]) == 1
-    assert "lost too much accuracy" in capsys.readouterr().err
+    assert main(["export", model_dir, "--out", str(tmp_path / "out")] + flags) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0], err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_gate_needs_the_models_own_data(model_dir, tmp_path, capsys):
+    import shutil
+
+    from keras_albert.cli import main
+    bare = tmp_path / "bare"
+    shutil.copytree(model_dir, bare, ignore=shutil.ignore_patterns("heldout.jsonl"))
+    assert main(["export", str(bare), "--out", str(tmp_path / "o")]) == 2  # no held-out data: no gate by guess
+    err = capsys.readouterr().err
+    assert "no heldout.jsonl" in err and "--data FILE" in err and "--no-gate" in err
+    other = tmp_path / "other.csv"  # labels of another task
+    other.write_text("text,label\nfine film,positive\nso so,neutral\n")
+    assert main(["export", model_dir, "--out", str(tmp_path / "o"), "--data", str(other)]) == 2
+    assert "label 'neutral' is not one of the model's labels (negative, positive)" in capsys.readouterr().err
+    assert main(["export", model_dir, "--out", str(tmp_path / "o"), "--data", str(tmp_path / "none.csv")]) == 2
+    assert not (tmp_path / "o").exists()
+    (tmp_path / "o.rejected").mkdir()
+    (tmp_path / "o.rejected" / "mine.txt").write_text("user's")
+    assert main(["export", model_dir, "--out", str(tmp_path / "o")]) == 2  # never replaces a folder not ours
+    assert "o.rejected exists" in capsys.readouterr().err
+
+
+def test_full_int8_that_loses_accuracy_fails_and_leaves_nothing_shippable(model_dir, spiece_path, tmp_path, capsys):
+    """The user's file (own column names), labelled with the float model's answers on its closest calls: float
+    scores 100%, so any flip by int8 is a loss, and full_int8 flips many of them. The gate must fail."""
+    from keras_albert.cli import main
+    model, tokenizer = trained_classifier(spiece_path)
+    texts = held_out(400)
+    p = keras_probabilities(model, tokenizer, texts)
+    closest = np.argsort(np.abs(p[:, 1] - 0.5))[:40]
+    data = tmp_path / "mine.csv"
+    with open(data, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["review", "sentiment"])
+        w.writerows([texts[i], LABELS[int(p[i].argmax())]] for i in closest)
+    out = tmp_path / "out"
+    rc = main(["export", model_dir, "--out", str(out), "--variants", "full_int8", "--data", str(data),
+               "--text-column", "review", "--label-column", "sentiment", "--max-accuracy-drop", "0",
+               "--metadata", "off"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 1 and len(err) == 1
+    assert "full_int8 lost" in err[0] and "on 40 held-out sentences (allowed 0)" in err[0]
+    assert "rejected files are in" in err[0] and str(out) + ".rejected" in err[0]
+    assert not out.exists()  # nothing under the good name
+    rejected = out.parent / "out.rejected"
+    assert (rejected / "REJECTED.txt").read_text().startswith("NOT FOR SHIPPING")
+    report = json.loads((rejected / "report.json").read_text())
+    assert report["keras"]["accuracy"] == 100.0 and report["variants"]["full_int8"]["accuracy"] < 100.0
+    assert report["gate"]["failed"] == ["full_int8"] and report["test_sentences"] == 40
 
 
 def test_classify_prints_label_and_probability(exported, spiece_path, capsys):
@@ -78,6 +168,48 @@ def test_classify_prints_label_and_probability(exported, spiece_path, capsys):
     assert capsys.readouterr().out.strip().splitlines() == lines
 
 
+def test_classify_escapes_what_would_break_lines_or_reach_the_terminal(exported, tmp_path, monkeypatch, capsys):
+    import io
+
+    from keras_albert.cli import main
+    path = os.path.join(exported[0], "model_float32.tflite")
+    nasty = ["tab\there", "two\nlines", "red \x1b[31mALERT\x1b[0m", "back\\slash", "bidi \u202etxt", "café 映画 🎬"]
+    assert main(["classify", path] + nasty) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == len(nasty)
+    shown = [line.split("\t") for line in lines]
+    assert all(len(parts) == 3 for parts in shown)  # label, probability, text: no tab from the text
+    assert [parts[2] for parts in shown] == ["tab\\there", "two\\nlines", "red \\x1b[31mALERT\\x1b[0m",
+                                             "back\\\\slash", "bidi \\u202etxt", "café 映画 🎬"]
+    assert "\x1b" not in "".join(lines)
+
+    # the same sentences from a file and from stdin, as JSON: one object per sentence, the text intact
+    listing = tmp_path / "s.txt"
+    listing.write_text("".join(s.replace("\n", " ") + "\n" for s in nasty), encoding="utf-8")
+    assert main(["classify", path, "--json", "--file", str(listing)]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["text"] for r in rows] == [s.replace("\n", " ") for s in nasty]
+    assert all(r["label"] in LABELS and r["score"] == pytest.approx(max(r["probabilities"].values())) for r in rows)
+    for stdin in (["-f", "-"], ["-"]):
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(listing.read_bytes())))
+        assert main(["classify", path, "--json"] + stdin) == 0
+        assert [json.loads(line) for line in capsys.readouterr().out.splitlines()] == rows
+
+
+@pytest.mark.parametrize("flags, message", [(["--sequence-length", "1"], "at least 3"),
+                                            (["--sequence-length", "0"], "at least 3"),
+                                            (["--sequence-length", "-5"], "at least 3"),
+                                            (["--threads", "0"], "--threads must be at least 1"),
+                                            (["--file", "/no/such/file.txt"], "no sentence file"),
+                                            ([], "no sentences")])
+def test_classify_bad_numbers_are_one_line(exported, capsys, flags, message):
+    from keras_albert.cli import main
+    path = os.path.join(exported[0], "model_float32.tflite")
+    assert main(["classify", path] + (["a fine film"] if flags else []) + flags) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0]
+
+
 def test_classify_errors(exported, tmp_path, monkeypatch, capsys):
     from keras_albert.cli import main
     assert main(["classify", str(tmp_path / "missing.tflite"), "x"]) == 2
@@ -88,3 +220,14 @@ def test_classify_errors(exported, tmp_path, monkeypatch, capsys):
     capsys.readouterr()
     assert main(["classify", os.path.join(exported[0], "model_float32.tflite"), "x"]) == 2
     assert "no TFLite runtime installed" in capsys.readouterr().err
+
+
+def test_classify_prints_lone_surrogates_escaped(exported, capsys):
+    """Invalid UTF-8 in argv arrives as lone surrogates: the tokenizer replaces them (U+FFFD), the echo escapes
+    them instead of crashing the print."""
+    from keras_albert.cli import main
+    path = os.path.join(exported[0], "model_float32.tflite")
+    assert main(["classify", path, "bad \udcff byte", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["text"] == "bad \udcff byte"
+    assert main(["classify", path, "bad \udcff byte"]) == 0
+    assert capsys.readouterr().out.rstrip("\n").split("\t")[2] == "bad \\udcff byte"

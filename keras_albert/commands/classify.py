@@ -1,20 +1,47 @@
 """`keras-albert classify MODEL.tflite "a sentence" ...`: run an exported TFLite classifier in Python.
 
 The vocabulary and labels come from the model's metadata, or from spiece.model / labels.txt beside it.
+Sentences come from the command line and/or a file (`--file FILE`; `-` reads stdin), one per line. The output
+is one line per sentence, `label<TAB>probability<TAB>sentence`, with the sentence escaped (tabs, newlines,
+terminal escape sequences and other invisible characters as `\\t`, `\\n`, `\\x1b`, ...) so every sentence stays
+on its own line and nothing reaches the terminal as a command; `--json` prints one JSON object per line.
 """
+import json
 import os
+import sys
+import unicodedata
+
+_ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
+_INVISIBLE = ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp")  # controls, format (bidi, zero-width), lone surrogates
+
+
+def shown(text):
+    """`text` safe to print on one terminal line: backslash escapes for everything invisible or controlling."""
+    out = []
+    for ch in text:
+        if ch in _ESCAPES:
+            out.append(_ESCAPES[ch])
+        elif unicodedata.category(ch) in _INVISIBLE:
+            code = ord(ch)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
+        else:
+            out.append(ch)
+    return "".join(out)
 
 
 def register(sub):
     p = sub.add_parser("classify", help="classify sentences with an exported .tflite model")
     p.add_argument("model", help="a .tflite written by `keras-albert export`")
-    p.add_argument("sentences", nargs="+")
+    p.add_argument("sentences", nargs="*", help="sentences to classify; `-` reads standard input, one per line")
+    p.add_argument("-f", "--file", help="read sentences from FILE, one per line (`-`: standard input)")
+    p.add_argument("--json", action="store_true",
+                   help="one JSON object per sentence: text, label, score, probabilities by label")
     p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--sequence-length", type=int, default=128)
+    p.add_argument("--sequence-length", type=int, default=128, help="longest input in tokens (at least 3)")
     p.add_argument("--weight-cache", action="store_true",
                    help="run with LiteRT's CompiledModel and XNNPACK's weight cache (faster, far less memory "
                         "for large models)")
-    p.set_defaults(run=run)
+    p.set_defaults(run=run, more_positionals="sentences")  # sentences may also follow options
 
 
 def load(model_path, threads=2, weight_cache=False):
@@ -43,13 +70,38 @@ def load(model_path, threads=2, weight_cache=False):
     return classifier, tokenizer, labels
 
 
+def read_sentences(path):
+    """One sentence per line of `path` (`-`: stdin); undecodable bytes are kept as on the command line
+    (lone surrogates, which the tokenizer replaces), blank lines skipped."""
+    if path == "-":
+        raw = sys.stdin.buffer.read()
+    elif not os.path.isfile(path):
+        raise FileNotFoundError(f"no sentence file at {path}")
+    else:
+        with open(path, "rb") as f:
+            raw = f.read()
+    return [line.rstrip("\r") for line in raw.decode("utf-8", "surrogateescape").split("\n") if line.strip()]
+
+
 def run(args):
     import numpy as np
 
     from export.runtime import pack
+    if args.sequence_length < 3:
+        raise ValueError(f"--sequence-length must be at least 3 ([CLS] a token [SEP]), got {args.sequence_length}")
+    if args.threads < 1:
+        raise ValueError(f"--threads must be at least 1, got {args.threads}")
+    sentences = [s for arg in args.sentences for s in (read_sentences("-") if arg == "-" else [arg])]
+    sentences += read_sentences(args.file) if args.file else []
+    if not sentences:
+        raise ValueError("no sentences: give them as arguments or with --file FILE (`-` for standard input)")
     classifier, tokenizer, labels = load(args.model, args.threads, args.weight_cache)
-    for sentence in args.sentences:
+    for sentence in sentences:
         probabilities = classifier(pack(tokenizer, sentence, args.sequence_length))
+        names = labels if labels and len(labels) == len(probabilities) else [str(i) for i in range(len(probabilities))]
         best = int(np.argmax(probabilities))
-        name = labels[best] if labels and best < len(labels) else str(best)
-        print(f"{name}\t{probabilities[best]:.4f}\t{sentence}")
+        if args.json:  # ensure_ascii: control characters and lone surrogates as \\u escapes, valid JSON
+            print(json.dumps({"text": sentence, "label": names[best], "score": float(probabilities[best]),
+                              "probabilities": dict(zip(names, map(float, probabilities)))}))
+        else:
+            print(f"{names[best]}\t{probabilities[best]:.4f}\t{shown(sentence)}")

@@ -1,5 +1,9 @@
 """`keras-albert convert SRC OUT_DIR`: an HF directory / hub id, a TF1 checkpoint or a saved model -> a model
-directory (model.keras, config.json, spiece.model, labels.txt), or with --hf an HF directory."""
+directory (model.keras, config.json, spiece.model, labels.txt for classifiers), or with --hf an HF directory.
+
+OUT_DIR is written in a staging folder beside it and appears complete or not at all; an existing non-empty
+OUT_DIR is refused unless --overwrite, which replaces it as a whole (no file of the old model survives).
+"""
 TASKS = {"auto": "auto", "backbone": None, "masked_lm": "masked_lm", "pretraining": "pretraining",
          "classification": "classification"}
 
@@ -12,7 +16,7 @@ def register(sub):
                    help="model to build (default: whatever heads the checkpoint holds)")
     p.add_argument("--num-classes", type=int, default=None, help="classes of a new classification head")
     p.add_argument("--hf", action="store_true", help="write a Hugging Face directory (model.safetensors) instead")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing model in OUT_DIR")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing OUT_DIR as a whole")
     p.set_defaults(run=run)
 
 
@@ -20,11 +24,16 @@ def run(args):
     from keras_albert.convert.hf import save_hf
     from keras_albert.model_dir import save_model_dir
     from keras_albert.pretrained import load_pretrained
+    from keras_albert.staging import check_output, staged_output
 
+    if args.num_classes is not None and args.num_classes < 1:
+        raise ValueError(f"--num-classes must be at least 1, got {args.num_classes}")
+    check_output(args.out_dir, args.overwrite)  # before the (possibly large) checkpoint is read
     model, tokenizer, labels = load_pretrained(args.src, task=TASKS[args.task], num_classes=args.num_classes)
-    if args.hf:
-        save_hf(model, args.out_dir, tokenizer=tokenizer, labels=labels, overwrite=args.overwrite)
-    else:
-        save_model_dir(args.out_dir, model, tokenizer=tokenizer, labels=labels, overwrite=args.overwrite)
+    with staged_output(args.out_dir, args.overwrite) as tmp:
+        if args.hf:
+            save_hf(model, tmp, tokenizer=tokenizer, labels=labels, overwrite=True)
+        else:
+            save_model_dir(tmp, model, tokenizer=tokenizer, labels=labels, overwrite=True)
     print(f"wrote {type(model).__name__} ({model.count_params():,} parameters"
           f"{'' if tokenizer else ', no tokenizer'}) to {args.out_dir}")

@@ -1,30 +1,39 @@
 """`keras-albert export MODEL --out DIR`: SavedModel, TFLite variants with on-device metadata, and the report.
 
-Exits 1 when an int8 variant loses more than --max-accuracy-drop points of accuracy against the float model.
+Everything is written into a staging folder beside DIR and moved into place only when complete and gated:
+each int8 variant is scored against the float model on the model's own held-out data (its `heldout.jsonl`,
+or --data FILE), and one that loses more than --max-accuracy-drop points sends the whole export to
+`DIR.rejected` instead, with exit status 1.
 """
 import os
-import sys
 
 
 def register(sub):
     p = sub.add_parser("export", help="export a classifier: SavedModel, TFLite (float32/int8) and a report")
-    p.add_argument("model", help="model directory (model.keras, spiece.model, labels.txt)")
-    p.add_argument("--out", required=True, help="output directory")
+    p.add_argument("model", help="model directory (model.keras, spiece.model, labels.txt, heldout.jsonl)")
+    p.add_argument("--out", required=True, help="output directory (must not exist or be empty, see --overwrite)")
     p.add_argument("--variants", default="float32,dynamic_int8",
-                   help="comma-separated TFLite variants: float32, dynamic_int8, full_int8 (opt-in: it still "
-                        "loses accuracy, see docs/export.md)")
+                   help="comma-separated TFLite variants: float32, dynamic_int8, full_int8 (opt-in, see docs/export.md)")
     p.add_argument("--compat", choices=["tflite-2.14"], default=None,
                    help="per-tensor int8 weights that old runtimes (tflite-runtime 2.14) can load")
     p.add_argument("--metadata", choices=["auto", "on", "off"], default="auto",
                    help="MediaPipe TextClassifier metadata (tokenizer + labels inside the .tflite); "
                         "auto: skip with a warning when the writer cannot be set up")
     p.add_argument("--buckets", default="", help="also write fixed-length signatures, e.g. 16,32,64,128")
-    p.add_argument("--sequence-length", type=int, default=128, help="longest input (tokens), default 128")
-    p.add_argument("--data", default="rotten_tomatoes", help="held-out set: the test split of this source")
-    p.add_argument("--limit", type=int, default=None, help="use only the first N held-out sentences")
-    p.add_argument("--max-accuracy-drop", type=float, default=1.0,
-                   help="fail when int8 loses more accuracy points than this against float (default 1.0)")
-    p.add_argument("--overwrite", action="store_true", help="replace files already in --out")
+    p.add_argument("--sequence-length", type=int, default=None,
+                   help="longest input in tokens (default 128, or the model's position table if shorter)")
+    p.add_argument("--data", default=None,
+                   help="held-out data for the int8 gate: a .csv/.tsv/.jsonl file labelled with the model's label "
+                        "names, or rotten_tomatoes / imdb (test split); default: the model's heldout.jsonl")
+    p.add_argument("--text-column", action="append", help="text column(s) of --data; twice for pairs (default: text)")
+    p.add_argument("--label-column", default="label", help="label column of --data (default: label)")
+    p.add_argument("--limit", type=int, default=None, help="gate on only the first N held-out sentences (N >= 1)")
+    p.add_argument("--max-accuracy-drop", type=float, default=None,
+                   help="fail (exit 1, the export moved to OUT.rejected) when an int8 variant loses more "
+                        "accuracy points than this against float (0-100, default 1.0)")
+    p.add_argument("--no-gate", action="store_true",
+                   help="do not fail on int8 accuracy (still measured and reported when held-out data exists)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out folder as a whole")
     p.set_defaults(run=run)
 
 
@@ -35,57 +44,94 @@ def _int_list(text, what):
         raise ValueError(f"{what} must be comma-separated integers, got {text!r}") from None
 
 
-def export_all(model_dir, out, *, variants=("float32", "dynamic_int8"), compat=None, metadata="auto",
-               buckets=(), sequence_length=128, data="rotten_tomatoes", limit=None, overwrite=False, log=print):
-    """Write everything into `out`; returns the report dict (see export.report)."""
-    from export.metadata import add_metadata
-    from export.report import build_report, write_report
-    from export.savedmodel import export_savedmodel
-    from export.tflite import VARIANTS, check_builtin_only, convert
-    from keras_albert.data import splits
-    from keras_albert.model_dir import LABELS, SPIECE, load_model_dir
-
+def check_options(variants, sequence_length, limit, max_drop, buckets=()):
+    """Every number and name, before any work (one line each)."""
+    from export.gate import check_max_drop
+    from export.tflite import VARIANTS
     unknown = [v for v in variants if v not in VARIANTS]
     if unknown or not variants:
         raise ValueError(f"unknown TFLite variant(s) {unknown}; choose from {', '.join(VARIANTS)}")
+    if sequence_length is not None and sequence_length < 3:
+        raise ValueError(f"--sequence-length must be at least 3 ([CLS] a token [SEP]), got {sequence_length}")
+    if limit is not None and limit < 1:
+        raise ValueError(f"--limit must be at least 1 sentence, got {limit}")
+    if max_drop is not None:
+        check_max_drop(max_drop)
+    if any(n < 3 for n in buckets):
+        raise ValueError(f"--buckets lengths must be at least 3, got {list(buckets)}")
+
+
+def export_all(model_dir, out, *, variants=("float32", "dynamic_int8"), compat=None, metadata="auto",
+               buckets=(), sequence_length=None, data=None, text_columns=None, label_column="label", limit=None,
+               max_drop=1.0, overwrite=False, reject=True, log=print):
+    """Write everything into `out` (staged: it appears complete or not at all); returns the report dict.
+
+    `max_drop=None`: no gate. Otherwise int8 variants need held-out data (see export.gate.heldout), and one
+    losing more than `max_drop` points raises export.gate.GateFailed after moving the export to `out.rejected`
+    (`reject=False`: written to `out` all the same, `report["gate"]["passed"]` False: the caller decides).
+    """
+    from export import gate
+    from export.metadata import add_metadata
+    from export.report import build_report, write_report
+    from export.savedmodel import export_savedmodel
+    from export.tflite import check_builtin_only, convert
+    from keras_albert.data import splits
+    from keras_albert.model_dir import HELDOUT, LABELS, SPIECE, load_model_dir
+    from keras_albert.staging import check_output, staged_output
+
+    variants = list(variants)
+    check_options(variants, sequence_length, limit, max_drop, buckets)
+    check_output(out, overwrite)
+    gate.check_rejected_path(out)
     model, tokenizer, labels = load_model_dir(model_dir)
     if not hasattr(model, "num_classes"):
         raise ValueError(f"{model_dir} holds a {type(model).__name__}, not an AlbertClassifier")
     if tokenizer is None:
         raise FileNotFoundError(f"{model_dir} has no {SPIECE}: the export needs the model's vocabulary")
+    table = model.config.max_position_embeddings
+    if (sequence_length or 0) > table or any(n > table for n in buckets):
+        raise ValueError(f"--sequence-length/--buckets longer than {model_dir}'s position table ({table} tokens)")
+    sequence_length = sequence_length or min(128, table)
     labels = labels or [str(i) for i in range(model.num_classes)]
-    split = splits(data)
-    test = tuple(x[:limit] for x in split["test"])
-    os.makedirs(out, exist_ok=True)
-    targets = [os.path.join(out, "saved_model")] + [os.path.join(out, f"model_{v}.tflite") for v in variants]
-    existing = [t for t in targets if os.path.exists(t)]
-    if existing and not overwrite:
-        raise FileExistsError(f"{existing[0]} already exists; pass --overwrite to replace it")
+    gated = max_drop is not None and any("int8" in v for v in variants)
+    test = source = None
+    if gated or data is not None or os.path.isfile(os.path.join(model_dir, HELDOUT)):
+        *test, source = gate.heldout(model_dir, labels, data, text_columns, label_column, limit)
 
-    log(f"SavedModel -> {targets[0]}")
-    export_savedmodel(model, tokenizer, labels, targets[0], sequence_length, overwrite=True)
-    tokenizer.save(os.path.join(out, SPIECE))
-    with open(os.path.join(out, LABELS), "w", encoding="utf-8") as f:
-        f.write("".join(f"{x}\n" for x in labels))
-    files = {}
-    for variant, path in zip(variants, targets[1:]):
-        log(f"TFLite {variant} -> {path}")
-        data_bytes = convert(model, variant, compat=compat, tokenizer=tokenizer, calibration_texts=split["train"][0])
-        check_builtin_only(data_bytes)
-        data_bytes = _with_metadata(data_bytes, os.path.join(out, SPIECE), labels, metadata, add_metadata, log)
-        with open(path, "wb") as f:
-            f.write(data_bytes)
-        files[variant] = path
-    bucket_file = None
-    if buckets:
-        bucket_file = os.path.join(out, "model_dynamic_int8_buckets.tflite")
-        log(f"TFLite dynamic_int8 with length buckets {list(buckets)} -> {bucket_file}")
-        with open(bucket_file, "wb") as f:
-            f.write(convert(model, "dynamic_int8", compat=compat, buckets=buckets))
-    log(f"measuring latency and accuracy on {len(test[0])} held-out sentences")
-    report = build_report(model, tokenizer, files, test, max_length=sequence_length, bucket_file=bucket_file)
-    report["compat"] = compat
-    log(write_report(report, out))
+    with staged_output(out, overwrite) as tmp:
+        target = os.path.join(tmp, "saved_model")
+        log(f"SavedModel -> {os.path.join(out, 'saved_model')}")
+        export_savedmodel(model, tokenizer, labels, target, sequence_length, overwrite=True)
+        tokenizer.save(os.path.join(tmp, SPIECE))
+        with open(os.path.join(tmp, LABELS), "w", encoding="utf-8") as f:
+            f.write("".join(f"{x}\n" for x in labels))
+        files = {}
+        for variant in variants:
+            name = f"model_{variant}.tflite"
+            log(f"TFLite {variant} -> {os.path.join(out, name)}")
+            calibration = splits("rotten_tomatoes")["train"][0] if variant == "full_int8" else None
+            data_bytes = convert(model, variant, compat=compat, tokenizer=tokenizer, calibration_texts=calibration)
+            check_builtin_only(data_bytes)
+            data_bytes = _with_metadata(data_bytes, os.path.join(tmp, SPIECE), labels, metadata, add_metadata, log)
+            with open(os.path.join(tmp, name), "wb") as f:
+                f.write(data_bytes)
+            files[variant] = os.path.join(tmp, name)
+        bucket_file = None
+        if buckets:
+            bucket_file = os.path.join(tmp, "model_dynamic_int8_buckets.tflite")
+            log(f"TFLite dynamic_int8 with length buckets {list(buckets)} -> "
+                f"{os.path.join(out, os.path.basename(bucket_file))}")
+            with open(bucket_file, "wb") as f:
+                f.write(convert(model, "dynamic_int8", compat=compat, buckets=buckets))
+        log("measuring latency" + (f" and accuracy on {len(test[0])} held-out sentences" if test else ""))
+        report = build_report(model, tokenizer, files, test, max_length=sequence_length, bucket_file=bucket_file,
+                              source=source)
+        failed = gate.failures(report, max_drop) if max_drop is not None else {}
+        report.update(compat=compat, gate={"max_drop": max_drop, "passed": not failed, "failed": sorted(failed)})
+        log(write_report(report, tmp))
+        if failed and reject:
+            raise gate.reject(tmp, out, gate.failure_message(report))
+    log(f"export complete: {out}")
     return report
 
 
@@ -101,16 +147,22 @@ def _with_metadata(data_bytes, spiece, labels, mode, add_metadata, log):
         return data_bytes
 
 
+def max_drop_of(args):
+    """--max-accuracy-drop / --no-gate -> the gate's margin (None: no gate); they contradict each other."""
+    from export.gate import DEFAULT_MAX_DROP
+    if args.no_gate and args.max_accuracy_drop is not None:
+        raise ValueError("--no-gate and --max-accuracy-drop contradict each other: give one")
+    return None if args.no_gate else DEFAULT_MAX_DROP if args.max_accuracy_drop is None else args.max_accuracy_drop
+
+
 def run(args):
-    from export.report import accuracy_drops
-    report = export_all(args.model, args.out, variants=[v.strip() for v in args.variants.split(",") if v.strip()],
-                        compat=args.compat, metadata=args.metadata, buckets=_int_list(args.buckets, "--buckets"),
-                        sequence_length=args.sequence_length, data=args.data, limit=args.limit,
-                        overwrite=args.overwrite)
-    failed = {v: d for v, d in accuracy_drops(report).items() if d > args.max_accuracy_drop}
-    if failed:
-        print(f"keras-albert export: int8 lost too much accuracy against float: "
-              + ", ".join(f"{v} -{d:.2f} points" for v, d in failed.items())
-              + f" (allowed {args.max_accuracy_drop})", file=sys.stderr)
-        return 1
-    return 0
+    from export.gate import GateFailed
+    from keras_albert.commands import Failed
+    try:
+        export_all(args.model, args.out, variants=[v.strip() for v in args.variants.split(",") if v.strip()],
+                   compat=args.compat, metadata=args.metadata, buckets=_int_list(args.buckets, "--buckets"),
+                   sequence_length=args.sequence_length, data=args.data, text_columns=args.text_column,
+                   label_column=args.label_column, limit=args.limit, max_drop=max_drop_of(args),
+                   overwrite=args.overwrite)
+    except GateFailed as e:
+        raise Failed(str(e)) from None

@@ -1,4 +1,8 @@
-"""`keras-albert pretrain --corpus FILES --out DIR`: write MLM + SOP shards, then train an AlbertPretrainer."""
+"""`keras-albert pretrain --corpus FILES --out DIR`: write MLM + SOP shards, then train an AlbertPretrainer.
+
+DIR is built in a fixed hidden staging folder beside it (`.DIR.partial`) and moved into place when training is
+complete: a killed run leaves DIR as it was, and the same command run again resumes from the staging folder.
+"""
 import json
 import os
 
@@ -24,8 +28,8 @@ def register(sub):
     p.add_argument("--whole-word", action="store_true", help="mask whole words (SentencePiece boundaries)")
     p.add_argument("--dupe-factor", type=int, default=1, help="maskings per document")
     p.add_argument("--eval-fraction", type=float, default=0.02)
-    p.add_argument("--steps", type=int, default=1000)
-    p.add_argument("--steps-per-log", type=int, default=200)
+    p.add_argument("--steps", type=int, default=1000, help="optimizer steps to train, exactly")
+    p.add_argument("--steps-per-log", type=int, default=200, help="evaluate and log every N steps (and at the end)")
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--learning-rate", type=float, default=1e-3)
     p.add_argument("--optimizer", default="lamb", choices=("lamb", "adamw"))
@@ -33,22 +37,25 @@ def register(sub):
     p.add_argument("--mixed-precision", choices=("mixed_bfloat16", "mixed_float16"))
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2), help="0 quiet, 1 progress bar, 2 a line per log")
-    p.add_argument("--overwrite", action="store_true")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out folder as a whole")
     p.set_defaults(run=run)
 
 
 def run(args):
     import dataclasses
 
-    import numpy as np
-
     from keras_albert import AlbertConfig, get_preset
-    from keras_albert.pretraining_data import make_examples, read_corpus, write_shards
+    from keras_albert.pretraining_data import read_corpus
+    from keras_albert.staging import check_output, staged_output, staging_path
     from keras_albert.tokenizer import AlbertTokenizer, train_vocab
-    from keras_albert.training.pretrain import pretrain
 
-    if os.path.exists(os.path.join(args.out, "model.keras")) and not args.overwrite:
-        raise FileExistsError(f"{args.out}/model.keras already exists; pass --overwrite to replace it")
+    for flag in ("steps", "steps_per_log", "batch_size", "sequence_length", "max_predictions", "vocab_size",
+                 "dupe_factor"):
+        if getattr(args, flag) < 1:
+            raise ValueError(f"--{flag.replace('_', '-')} must be at least 1, got {getattr(args, flag)}")
+    if not 0 < args.eval_fraction < 1:
+        raise ValueError(f"--eval-fraction must be between 0 and 1, got {args.eval_fraction}")
+    check_output(args.out, args.overwrite)
     documents = read_corpus(args.corpus)
     start, tokenizer = None, None
     if args.init:
@@ -63,17 +70,6 @@ def run(args):
         tokenizer = train_vocab([s for d in documents for s in d], vocab_size=args.vocab_size)
     if tokenizer is None:
         raise ValueError(f"{args.init} has no spiece.model; pass the checkpoint's vocabulary with --spiece")
-    order = np.random.default_rng(args.seed).permutation(len(documents))
-    n_eval = max(1, int(len(documents) * args.eval_fraction))
-    shards = os.path.join(args.out, "shards")
-    opts = dict(sequence_length=args.sequence_length, max_predictions=args.max_predictions, max_ngram=args.ngram,
-                whole_word=args.whole_word, seed=args.seed)
-    train = make_examples([documents[i] for i in order[n_eval:]], tokenizer, dupe_factor=args.dupe_factor, **opts)
-    evals = make_examples([documents[i] for i in order[:n_eval]], tokenizer, **opts)
-    write_shards(train, shards, num_shards=8, prefix="train")
-    write_shards(evals, shards, num_shards=1, prefix="eval")
-    print(f"{len(documents):,} documents -> {len(train['sop_label']):,} train / {len(evals['sop_label']):,} eval "
-          f"examples in {shards}")
     if start is not None:
         config = start.config
     elif args.preset:
@@ -81,14 +77,36 @@ def run(args):
     else:
         config = AlbertConfig(vocab_size=tokenizer.vocab_size, max_position_embeddings=max(args.sequence_length, 128),
                               **{k: getattr(args, k) for k in MODEL_FLAGS})
-    _, history = pretrain(config, tokenizer, os.path.join(shards, "train-*"), out_dir=args.out,
+    with staged_output(args.out, args.overwrite, staging=staging_path(args.out, "partial")) as tmp:
+        history = _shards_and_training(args, documents, tokenizer, config, start, tmp)
+    print(f"trained {history['steps']} steps; eval MLM accuracy {history['val_mlm_logits_accuracy'][-1]:.4f}, "
+          f"SOP accuracy {history['val_sop_logits_accuracy'][-1]:.4f}; model in {args.out}")
+
+
+def _shards_and_training(args, documents, tokenizer, config, start, out):
+    import numpy as np
+
+    from keras_albert.pretraining_data import make_examples, write_shards
+    from keras_albert.training.pretrain import pretrain
+
+    order = np.random.default_rng(args.seed).permutation(len(documents))
+    n_eval = max(1, int(len(documents) * args.eval_fraction))
+    shards = os.path.join(out, "shards")
+    opts = dict(sequence_length=args.sequence_length, max_predictions=args.max_predictions, max_ngram=args.ngram,
+                whole_word=args.whole_word, seed=args.seed)
+    train = make_examples([documents[i] for i in order[n_eval:]], tokenizer, dupe_factor=args.dupe_factor, **opts)
+    evals = make_examples([documents[i] for i in order[:n_eval]], tokenizer, **opts)
+    write_shards(train, shards, num_shards=8, prefix="train")
+    write_shards(evals, shards, num_shards=1, prefix="eval")
+    print(f"{len(documents):,} documents -> {len(train['sop_label']):,} train / {len(evals['sop_label']):,} eval "
+          f"examples in {os.path.join(args.out, 'shards')}")
+    _, history = pretrain(config, tokenizer, os.path.join(shards, "train-*"), out_dir=out,
                           eval_shards=os.path.join(shards, "eval-*"), sequence_length=args.sequence_length,
                           max_predictions=args.max_predictions, steps=args.steps, steps_per_log=args.steps_per_log,
                           batch_size=args.batch_size, learning_rate=args.learning_rate, optimizer=args.optimizer,
                           strategy=args.strategy, mixed_precision=args.mixed_precision, seed=args.seed,
-                          verbose=args.verbose, overwrite=args.overwrite,
+                          verbose=args.verbose, overwrite=True,
                           initial_weights=None if start is None else start.get_weights())
-    with open(os.path.join(args.out, "pretrain_history.json"), "w") as f:
+    with open(os.path.join(out, "pretrain_history.json"), "w") as f:
         json.dump(history, f, indent=2)
-    print(f"eval MLM accuracy {history['val_mlm_logits_accuracy'][-1]:.4f}, "
-          f"SOP accuracy {history['val_sop_logits_accuracy'][-1]:.4f}")
+    return history

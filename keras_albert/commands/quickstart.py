@@ -2,8 +2,13 @@
 
 Offline by default: a small ALBERT with its own SentencePiece vocabulary trained on the train split only.
 `--model albert-base-v2` (or any checkpoint `from_pretrained` reads) fine-tunes pretrained weights instead.
+Everything is built in a staging folder beside --out and moved into place only when the int8 gate passed; a
+failed gate moves it to `OUT.rejected` and exits 1.
 """
+import json
 import os
+import shutil
+import sys
 import time
 
 EXAMPLES = ("A gripping, beautifully acted film that stays with you.",
@@ -23,9 +28,12 @@ def register(sub):
     p.add_argument("--epochs", type=int, default=None, help="default 4 from scratch, 2 for a pretrained model")
     p.add_argument("--vocab-size", type=int, default=8000)
     p.add_argument("--sequence-length", type=int, default=128)
+    p.add_argument("--limit", type=int, default=None,
+                   help="use only the first N sentences of each split (a quick check that everything runs)")
     p.add_argument("--variants", default="float32,dynamic_int8", help="add full_int8 to also write (and gate) it")
-    p.add_argument("--max-accuracy-drop", type=float, default=1.0)
-    p.add_argument("--overwrite", action="store_true", help="replace an earlier quickstart in --out")
+    p.add_argument("--max-accuracy-drop", type=float, default=None,
+                   help="fail when an int8 variant loses more accuracy points than this against float (default 1.0)")
+    p.add_argument("--overwrite", action="store_true", help="replace an earlier quickstart in --out as a whole")
     p.set_defaults(run=run)
 
 
@@ -44,41 +52,70 @@ def _model_and_tokenizer(args, train_texts):
     return AlbertClassifier(AlbertBackbone(config), 2), tokenizer, 5e-4, args.epochs or 4
 
 
+def _check(args, variants):
+    from export.gate import DEFAULT_MAX_DROP, check_rejected_path
+    from keras_albert.commands.export import check_options
+    from keras_albert.staging import check_output
+    max_drop = DEFAULT_MAX_DROP if args.max_accuracy_drop is None else args.max_accuracy_drop
+    check_options(variants, args.sequence_length, args.limit, max_drop)
+    for flag in ("epochs", "vocab_size"):
+        if getattr(args, flag) is not None and getattr(args, flag) < 1:
+            raise ValueError(f"--{flag.replace('_', '-')} must be at least 1, got {getattr(args, flag)}")
+    if not args.model and args.sequence_length > SMALL["max_position_embeddings"]:
+        raise ValueError(f"--sequence-length {args.sequence_length} is longer than the small model's position "
+                         f"table ({SMALL['max_position_embeddings']})")
+    check_output(args.out, args.overwrite)
+    check_rejected_path(args.out)
+    return max_drop
+
+
+def self_command():
+    """How the user can run this program again: the script they ran, or python -m."""
+    prog = sys.argv[0] if sys.argv else ""
+    if os.path.basename(prog) == "keras-albert":
+        found = shutil.which("keras-albert")
+        return "keras-albert" if found and os.path.realpath(found) == os.path.realpath(prog) else prog
+    return f"{sys.executable} -m keras_albert.cli"
+
+
 def run(args):
-    from keras_albert.commands.classify import load
+    from export import gate
+    from keras_albert.commands import Failed
+    from keras_albert.commands.classify import load, shown
     from keras_albert.commands.export import export_all
     from keras_albert.data import LABEL_NAMES, splits
+    from keras_albert.model_dir import HELDOUT
+    from keras_albert.staging import staged_output
     from keras_albert.training import finetune
-    from export.report import accuracy_drops
     from export.runtime import pack
 
-    start = time.time()
-    model_dir, export_dir = os.path.join(args.out, "model"), os.path.join(args.out, "export")
-    if os.path.exists(os.path.join(model_dir, "model.keras")) and not args.overwrite:
-        raise FileExistsError(f"{args.out} already holds a quickstart; pass --overwrite to run it again")
-    data = splits("rotten_tomatoes")
-    model, tokenizer, learning_rate, epochs = _model_and_tokenizer(args, data["train"][0])
-    print(f"fine-tuning {model.backbone.count_params():,}-parameter ALBERT for {epochs} epochs "
-          f"on {len(data['train'][0])} sentences")
-    result = finetune(model, tokenizer, data["train"], data["validation"], out_dir=model_dir, labels=LABEL_NAMES,
-                      sequence_length=args.sequence_length, epochs=epochs, learning_rate=learning_rate,
-                      overwrite=True, verbose=2)
-    print(f"fine-tuned in {time.time() - start:.0f} s ({result.steps} steps)")
-
     variants = [v.strip() for v in args.variants.split(",") if v.strip()]
-    report = export_all(model_dir, export_dir, variants=variants, sequence_length=args.sequence_length,
-                        overwrite=True)
+    max_drop = _check(args, variants)
+    start = time.time()
+    data = {k: (texts[:args.limit], labels[:args.limit]) for k, (texts, labels) in splits("rotten_tomatoes").items()}
     shipped = "dynamic_int8" if "dynamic_int8" in variants else variants[-1]
-    classifier, tok, labels = load(os.path.join(export_dir, f"model_{shipped}.tflite"))
-    print(f"\nclassifying with {shipped} TFLite ({os.path.join(export_dir, f'model_{shipped}.tflite')}):")
-    for sentence in EXAMPLES:
-        probabilities = classifier(pack(tok, sentence, args.sequence_length))
-        best = int(probabilities.argmax())
-        print(f"  {labels[best] if labels else best:>8}  {probabilities[best]:.3f}  {sentence}")
-    print(f"\ndone in {time.time() - start:.0f} s; try: keras-albert classify "
-          f"{os.path.join(export_dir, f'model_{shipped}.tflite')} \"your sentence\"")
-    failed = {v: d for v, d in accuracy_drops(report).items() if d > args.max_accuracy_drop}
-    if failed:
-        print(f"int8 lost more than {args.max_accuracy_drop} accuracy points: {failed}")
-        return 1
+    final = os.path.join(args.out, "export", f"model_{shipped}.tflite")
+    with staged_output(args.out, args.overwrite) as tmp:
+        model_dir, export_dir = os.path.join(tmp, "model"), os.path.join(tmp, "export")
+        model, tokenizer, learning_rate, epochs = _model_and_tokenizer(args, data["train"][0])
+        print(f"fine-tuning {model.backbone.count_params():,}-parameter ALBERT for {epochs} epochs "
+              f"on {len(data['train'][0])} sentences")
+        result = finetune(model, tokenizer, data["train"], data["validation"], out_dir=model_dir,
+                          labels=LABEL_NAMES, sequence_length=args.sequence_length, epochs=epochs,
+                          learning_rate=learning_rate, overwrite=True, verbose=2)
+        print(f"fine-tuned in {time.time() - start:.0f} s ({result.steps} steps)")
+        if not os.path.isfile(os.path.join(model_dir, HELDOUT)):  # the gate's data: the test split
+            with open(os.path.join(model_dir, HELDOUT), "w", encoding="utf-8") as f:
+                f.writelines(json.dumps({"text": t, "label": LABEL_NAMES[y]}) + "\n" for t, y in zip(*data["test"]))
+        report = export_all(model_dir, export_dir, variants=variants, sequence_length=args.sequence_length,
+                            max_drop=max_drop, reject=False, log=lambda line: print(line.replace(tmp, args.out)))
+        if not report["gate"]["passed"]:
+            raise Failed(str(gate.reject(tmp, args.out, gate.failure_message(report))))
+        classifier, tok, labels = load(os.path.join(export_dir, f"model_{shipped}.tflite"))
+        print(f"\nclassifying with {shipped} TFLite ({final}):")
+        for sentence in EXAMPLES:
+            probabilities = classifier(pack(tok, sentence, args.sequence_length))
+            best = int(probabilities.argmax())
+            print(f"  {labels[best] if labels else best:>8}  {probabilities[best]:.3f}  {shown(sentence)}")
+    print(f"\ndone in {time.time() - start:.0f} s; try: {self_command()} classify {final} \"your sentence\"")
     return 0

@@ -13,15 +13,19 @@ def pretrain(config, tokenizer, train_shards, *, out_dir, eval_shards=None, sequ
              max_predictions=20, steps=1000, steps_per_log=200, batch_size=64, learning_rate=1e-3,
              warmup_ratio=0.05, optimizer="lamb", strategy="default", mixed_precision=None, seed=0,
              verbose=1, backup_every=100, overwrite=False, initial_weights=None):
-    """Train an AlbertPretrainer for `steps` steps; returns (model, history). Reports MLM and SOP accuracy on
-    `eval_shards` every `steps_per_log` steps; writes a model directory to `out_dir`. It starts fresh, or from
-    `initial_weights` (`get_weights()` of an AlbertPretrainer of the same config: continued pretraining)."""
+    """Train an AlbertPretrainer for exactly `steps` steps; returns (model, history). Reports MLM and SOP
+    accuracy on `eval_shards` every `steps_per_log` steps (and after the last step); writes a model directory
+    to `out_dir` (the command stages it). It starts fresh, or from `initial_weights` (`get_weights()` of an
+    AlbertPretrainer of the same config: continued pretraining). `history["steps"]`: steps trained."""
     from keras_albert import AlbertBackbone, AlbertPretrainer
     from keras_albert.model_dir import save_model_dir
     from keras_albert.pretraining_data import shard_dataset
 
     if os.path.exists(os.path.join(out_dir, "model.keras")) and not overwrite:
         raise FileExistsError(f"{out_dir}/model.keras already exists; pass overwrite=True (--overwrite)")
+    for name, value in (("steps", steps), ("steps_per_log", steps_per_log), ("batch_size", batch_size)):
+        if value < 1:
+            raise ValueError(f"{name} must be at least 1, got {value}")
     if config.vocab_size < tokenizer.vocab_size:
         raise ValueError(f"config.vocab_size {config.vocab_size} < tokenizer size {tokenizer.vocab_size}")
     keras.utils.set_random_seed(seed)
@@ -41,7 +45,8 @@ def pretrain(config, tokenizer, train_shards, *, out_dir, eval_shards=None, sequ
                       loss={"mlm_logits": keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                             "sop_logits": keras.losses.SparseCategoricalCrossentropy(from_logits=True)},
                       weighted_metrics={"mlm_logits": [acc(name="accuracy")], "sop_logits": [acc(name="accuracy")]})
-    epochs = -(-steps // steps_per_log)
+    steps_per_log = min(steps_per_log, steps)
+    epochs = -(-steps // steps_per_log)  # the last log interval is cut short by _StopAt
     tracker = ResumableTraining(os.path.join(out_dir, "backup"), steps_per_log, backup_every,
                                 "val_mlm_logits_accuracy" if eval_shards else "mlm_logits_accuracy")
     val = None if not eval_shards else shard_dataset(eval_shards, sequence_length, max_predictions, batch_size,
@@ -51,7 +56,21 @@ def pretrain(config, tokenizer, train_shards, *, out_dir, eval_shards=None, sequ
         return shard_dataset(train_shards, sequence_length, max_predictions, batch_size, seed=seed, skip=skip)
 
     from keras_albert.training.finetune import _fit_resumable
-    _fit_resumable(model, data, val, tracker, epochs, steps_per_log, verbose, [])
+    _fit_resumable(model, data, val, tracker, epochs, steps_per_log, verbose, [_StopAt(tracker, steps)])
     save_model_dir(out_dir, model, tokenizer, overwrite=True)
     shutil.rmtree(tracker.dir, ignore_errors=True)
-    return model, tracker.state["history"]
+    return model, {**tracker.state["history"], "steps": tracker.step}
+
+
+class _StopAt(keras.callbacks.Callback):
+    """Stop after exactly `steps` steps, inside the last log interval (Keras then still evaluates and logs it).
+    Marking the run stopped in the backup keeps a resumed run from taking more."""
+
+    def __init__(self, tracker, steps):
+        super().__init__()
+        self.tracker, self.steps = tracker, steps
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.tracker.step >= self.steps:
+            self.tracker.state["stopped"] = True
+            self.model.stop_training = True

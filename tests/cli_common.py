@@ -1,0 +1,40 @@
+"""Shared pieces of the command-line tests: a tiny (untrained) classifier directory, and the real
+`keras-albert` run as a user runs it, in a subprocess."""
+import json
+import os
+import re
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Lines that TensorFlow, absl, CUDA, XNNPACK or Python's warnings print on their own.
+NOISE = re.compile(r"^[IWEF]\d{4} |absl|cuda|cudart|tensorflow|xnnpack|warning|^INFO|deprecat|Traceback", re.I)
+
+
+def tiny_model_dir(path, spiece_path, texts=(), labels=("negative", "positive")):
+    """A random-init AlbertClassifier directory with the test vocabulary and a held-out file of `texts`."""
+    from conftest import tiny_config
+
+    from keras_albert import AlbertBackbone, AlbertClassifier
+    from keras_albert.model_dir import HELDOUT, save_model_dir
+    from keras_albert.tokenizer import AlbertTokenizer
+    tokenizer = AlbertTokenizer.from_file(spiece_path)
+    model = AlbertClassifier(AlbertBackbone(tiny_config(vocab_size=tokenizer.vocab_size)), len(labels))
+    save_model_dir(str(path), model, tokenizer, list(labels))
+    with open(os.path.join(path, HELDOUT), "w", encoding="utf-8") as f:
+        f.writelines(json.dumps({"text": t, "label": labels[i % len(labels)]}) + "\n" for i, t in enumerate(texts))
+    return str(path)
+
+
+def cli(*argv, **popen):
+    """`python -m keras_albert.cli ARGV...` started in a subprocess (stdout and stderr piped)."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([ROOT, os.environ.get("PYTHONPATH", "")])}
+    env.pop("TF_CPP_MIN_LOG_LEVEL", None)  # as a user runs it: the command must quiet TensorFlow itself
+    return subprocess.Popen([sys.executable, "-m", "keras_albert.cli", *map(str, argv)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)
+
+
+def run_cli(*argv, timeout=600):
+    proc = cli(*argv)
+    out, err = proc.communicate(timeout=timeout)
+    return proc.returncode, out, err

@@ -1,0 +1,49 @@
+"""`keras-albert` run as a user runs it prints its own lines only: no TensorFlow, absl, CUDA or LiteRT log
+lines, unless --verbose."""
+import re
+
+import pytest
+
+from cli_common import NOISE, run_cli, tiny_model_dir
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory, spiece_path):
+    return tiny_model_dir(tmp_path_factory.mktemp("out") / "model", spiece_path)
+
+
+def test_convert_prints_one_line_and_nothing_else(model_dir, tmp_path):
+    from keras_albert.model_dir import load_model_dir
+    rc, out, err = run_cli("convert", model_dir, tmp_path / "converted")
+    assert (rc, err) == (0, "")
+    params = load_model_dir(model_dir)[0].count_params()
+    assert out == f"wrote AlbertClassifier ({params:,} parameters) to {tmp_path / 'converted'}\n"
+
+
+def test_classify_prints_one_line_per_sentence_and_nothing_else(model_dir, tmp_path):
+    from export.tflite import convert
+    from keras_albert.model_dir import load_model_dir
+    path = tmp_path / "m.tflite"
+    path.write_bytes(convert(load_model_dir(model_dir)[0], "dynamic_int8"))
+    (tmp_path / "spiece.model").write_bytes(open(f"{model_dir}/spiece.model", "rb").read())
+    (tmp_path / "labels.txt").write_text("negative\npositive\n")
+    rc, out, err = run_cli("classify", path, "a fine film", "dull")
+    assert (rc, err) == (0, "")
+    lines = out.splitlines()
+    assert [re.fullmatch(r"(negative|positive)\t[01]\.\d{4}\t(.*)", line).group(2) for line in lines] == \
+        ["a fine film", "dull"]
+    assert not [line for line in lines if NOISE.search(line)]
+    rc, out, err = run_cli("classify", path, "--sequence-length", "1", "x")  # an error: one line of ours
+    assert (rc, out) == (2, "")
+    assert err == "keras-albert classify: error: --sequence-length must be at least 3 ([CLS] a token [SEP]), got 1\n"
+
+
+def test_verbose_is_a_global_flag():
+    from keras_albert.cli import build_parser
+    parser = build_parser()
+    assert parser.parse_args(["--verbose", "classify", "m.tflite", "x"]).show_logs
+    assert parser.parse_args(["classify", "m.tflite", "x", "--verbose"]).show_logs
+    assert not parser.parse_args(["classify", "m.tflite", "x"]).show_logs
+    # finetune and pretrain keep their own --verbose (Keras' progress output); the global one goes first
+    args = parser.parse_args(["--verbose", "pretrain", "--corpus", "c.txt", "--out", "o", "--verbose", "2"])
+    assert args.show_logs and args.verbose == 2

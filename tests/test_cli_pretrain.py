@@ -1,0 +1,52 @@
+"""`keras-albert pretrain`: exactly --steps steps, and an output folder that appears whole or not at all."""
+import json
+import os
+
+import pytest
+
+from keras_albert.cli import main
+
+TINY = ["--vocab-size", "400", "--hidden-size", "32", "--num-hidden-layers", "2", "--num-attention-heads", "2",
+        "--intermediate-size", "64", "--embedding-size", "16", "--sequence-length", "32", "--max-predictions", "4",
+        "--batch-size", "8", "--verbose", "0"]
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory, rt_texts):
+    path = tmp_path_factory.mktemp("pre") / "corpus.txt"
+    sents = rt_texts[0][:300]
+    path.write_text("".join("\n".join(sents[i:i + 6]) + "\n\n" for i in range(0, 300, 6)))
+    return str(path)
+
+
+def test_pretrain_trains_exactly_steps_not_a_whole_log_interval(corpus, tmp_path, capsys):
+    out = tmp_path / "pre"
+    assert main(["pretrain", "--corpus", corpus, "--out", str(out), "--steps", "3", "--steps-per-log", "200"]
+                + TINY) == 0  # before: rounded up to 200 steps
+    assert "trained 3 steps" in capsys.readouterr().out
+    history = json.loads((out / "pretrain_history.json").read_text())
+    assert history["steps"] == 3 and len(history["val_mlm_logits_accuracy"]) == 1
+    assert {"model.keras", "config.json", "spiece.model", "shards"} <= set(os.listdir(out))
+    assert "backup" not in os.listdir(out) and sorted(os.listdir(tmp_path)) == ["pre"]  # nothing staged left
+
+    # the library: 7 steps logged every 3 are 3 + 3 + 1 optimizer updates, with a log after the last one
+    from keras_albert.model_dir import load_model_dir
+    from keras_albert.training.pretrain import pretrain
+    model, tokenizer, _ = load_model_dir(str(out))
+    model, history = pretrain(model.config, tokenizer, str(out / "shards" / "train-*"), out_dir=str(tmp_path / "lib"),
+                              eval_shards=str(out / "shards" / "eval-*"), sequence_length=32, max_predictions=4,
+                              steps=7, steps_per_log=3, batch_size=8, verbose=0)
+    assert int(model.optimizer.iterations.numpy()) == 7 and history["steps"] == 7
+    assert len(history["loss"]) == 3
+
+
+def test_pretrain_refuses_before_any_work(corpus, tmp_path, capsys):
+    out = tmp_path / "pre"
+    out.mkdir()
+    (out / "config.json").write_text("the user's")
+    assert main(["pretrain", "--corpus", corpus, "--out", str(out), "--steps", "2"] + TINY) == 2
+    assert "--overwrite" in capsys.readouterr().err and os.listdir(out) == ["config.json"]
+    for flag, value in (("--steps", "0"), ("--steps-per-log", "-1"), ("--batch-size", "0"), ("--eval-fraction", "1")):
+        assert main(["pretrain", "--corpus", corpus, "--out", str(tmp_path / "x"), *TINY, flag, value]) == 2
+        assert flag in capsys.readouterr().err
+    assert sorted(os.listdir(tmp_path)) == ["pre"]
