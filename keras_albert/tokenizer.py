@@ -44,13 +44,15 @@ class AlbertTokenizer:
             raise FileNotFoundError(f"tokenizer file not found: {path}")
         with open(path, "rb") as f:
             data = f.read()
-        if data.lstrip()[:1] == b"{":
-            from keras_albert.tokenizer_json import read_tokenizer_json
-            return cls(raw_text_model(read_tokenizer_json(data, path)))
         try:
+            if data.lstrip()[:1] == b"{":
+                from keras_albert.tokenizer_json import read_tokenizer_json
+                return cls(raw_text_model(read_tokenizer_json(data, path)))
             return cls(data)
         except RuntimeError:
             raise ValueError(f"{path} is not a SentencePiece model (nor a transformers tokenizer.json)") from None
+        except ValueError as e:
+            raise ValueError(str(e) if path in str(e) else f"{path}: {e}") from None
 
     def save(self, path):
         with open(path, "wb") as f:

@@ -10,7 +10,8 @@ ODD_TEXTS = [
     # ligatures, full-width and other compatibility forms
     "ﬁne ﬂow ﬃ", "Ｆｕｌｌｗｉｄｔｈ １２３ ＡＢＣ", "ｶﾀｶﾅ ｶﾞ", "K Ω Å ½ ² ① ㈱ ㎏ ™ ℌ",
     # control and zero-width characters, runs of whitespace, tabs and newlines
-    "ctrl\x01\x02\x7f\x1c\x1d\x1e\x1fend\x0b\x0c.", "zero\u200bwidth\u200cnon\u200djoin\ufeffbom\u00adsoft",
+    "ctrl\x01\x02\x7f\x1c\x1d\x1e\x1fend\x0b\x0c.",
+    "zero\u200bwidth\u200cnon\u200djoin\ufeffbom\u00adsoft",
     "tabs\tand\nnewlines\r\n  runs   of    space\t\t", "a\u00a0b\u2003c\u3000d\u2028e\u2029f\u0085g\u1680h\u202fi\u205fj",
     "\u00a8 \u00b4 spacing accents \u02dc", "\u0301\u0308", "", "   ", " \t\n\u3000 ",
     # emoji (ZWJ sequences, skin tones, variation selectors), CJK and other scripts
