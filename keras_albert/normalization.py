@@ -57,6 +57,10 @@ def raw_text_model(model_proto):
     spec = proto.normalizer_spec
     if spec.name == RAW_TEXT:
         return model_proto
+    if not hasattr(spm.SentencePieceNormalizer, "decompile"):
+        raise ImportError(f"compiling ALBERT's normalization into a vocabulary needs sentencepiece>=0.2.2 "
+                          f"(SentencePieceNormalizer.decompile); this is {spm.__version__}: "
+                          "pip install -U sentencepiece")
     if not (spec.add_dummy_prefix and spec.remove_extra_whitespaces and spec.escape_whitespaces):
         raise ValueError("this SentencePiece model turns off SentencePiece's default whitespace handling; "
                          "ALBERT's normalization cannot be compiled into it")
