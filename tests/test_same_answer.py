@@ -49,7 +49,7 @@ def exported(request, tmp_path_factory, spiece_path, rt_texts):
         files[variant] = out / f"model_{variant}.tflite"
         files[variant].write_bytes(add_metadata(convert(model, variant, sequence_length=LENGTH), spiece, LABELS))
     export_savedmodel(model, tokenizer, LABELS, str(out / "saved_model"), sequence_length=LENGTH)
-    return {"name": request.param, "spiece": spiece, "tokenizer": tokenizer, "model": model, "files": files,
+    return {"spiece": spiece, "tokenizer": tokenizer, "model": model, "files": files,
             "saved_model": str(out / "saved_model")}
 
 
