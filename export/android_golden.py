@@ -32,6 +32,10 @@ HARD_CASES = [
     ("control_chars", "a\x01b\ufeffc\x7f"),
     ("unknown_run", "ŧŧŧ ŧ xŧŧy"),
     ("special_literals", "a [MASK] b [CLS][SEP] [cls] [MASK]"),
+    ("latex_quotes", "``quoted'' and ''twice`` ＇＇fullwidth＇＇"),
+    ("marks", "हिन्दी বাংলা \u09c7\u09be e\u0301 ΟΔΟΣ"),
+    ("zero_width", "zero\u200bwidth\u200cnon\u200djoin\ufeffbom\u00adsoft"),
+    ("lone_surrogates", "lone \ud800 high \udfff low \ud83d"),
     ("empty", ""),
     ("blank", " \t\n\u3000 "),
     ("very_long", "an absolutely unforgettable, heartbreaking and wonderfully acted film " * 40),
@@ -72,7 +76,9 @@ def golden_cases(n_rotten_tomatoes=40, n_imdb=6):
 
 
 def _escape(text):
-    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    """Backslash, tab, newline and carriage return escaped; lone surrogates (not UTF-8) as \\uXXXX."""
+    text = text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return "".join(f"\\u{ord(c):04X}" if "\ud800" <= c <= "\udfff" else c for c in text)
 
 
 def _ids(values):
@@ -81,9 +87,11 @@ def _ids(values):
 
 def write_golden(tokenizer, out_path, sequence_length=32, cases=None):
     """Write one line per check:
-    `tokenize<TAB>name<TAB>text<TAB>ids` (AlbertTokenizer.tokenize) and
+    `tokenize<TAB>name<TAB>text<TAB>ids` (AlbertTokenizer.tokenize: user text is text),
+    `special<TAB>name<TAB>text<TAB>ids` (`tokenize(text, special_tokens=True)`, what fill-mask reads) and
     `pack<TAB>name<TAB>length<TAB>first<TAB>second<TAB>token_ids<TAB>segment_ids<TAB>mask` (AlbertPreprocessor;
-    `pack1` with no second field for one segment). Text escapes backslash, tab, newline and carriage return.
+    `pack1` with no second field for one segment). Text escapes backslash, tab, newline, carriage return and lone
+    surrogates (\\uD800).
     """
     from keras_albert.preprocessor import AlbertPreprocessor
     cases = golden_cases() if cases is None else cases
@@ -91,6 +99,8 @@ def write_golden(tokenizer, out_path, sequence_length=32, cases=None):
     single = packer([t for _, t in cases])
     pairs = packer([a for _, a, _ in PAIRS], [b for _, _, b in PAIRS])
     lines = [f"tokenize\t{name}\t{_escape(text)}\t{_ids(tokenizer.tokenize(text))}" for name, text in cases]
+    lines += [f"special\t{name}\t{_escape(text)}\t{_ids(tokenizer.tokenize(text, special_tokens=True))}"
+              for name, text in cases if "[" in text]
     for i, (name, text) in enumerate(cases):
         lines.append(f"pack1\t{name}\t{sequence_length}\t{_escape(text)}\t" + "\t".join(
             _ids(single[key].numpy()[i]) for key in ("token_ids", "segment_ids", "padding_mask")))

@@ -66,17 +66,27 @@ def tensor_names(model_bytes):
 
 
 def add_metadata(model_bytes, spiece_path, labels):
-    """Model bytes -> the same model with TextClassifier metadata (tokenizer + labels packed inside)."""
+    """Model bytes -> the same model with TextClassifier metadata (tokenizer + labels packed inside).
+
+    The packed spiece.model is the vocabulary with ALBERT's normalization compiled in (`raw_text_model`):
+    MediaPipe lowercases ASCII only and hands the rest of the raw text to SentencePiece, so a checkpoint's own
+    vocabulary (nmt_nfkc) would otherwise see uppercase and accented letters the Python tokenizer never gives it."""
+    from keras_albert.normalization import raw_text_model
+
     labels = [str(x) for x in labels]
     names = tensor_names(model_bytes)
-    if _writer_importable():
-        return _populate(model_bytes, spiece_path, labels, names)
+    with open(spiece_path, "rb") as f:
+        vocabulary = raw_text_model(f.read())
     with tempfile.TemporaryDirectory() as tmp:
+        spiece = os.path.join(tmp, "spiece.model")  # the name the file is packed under
+        with open(spiece, "wb") as f:
+            f.write(vocabulary)
+        if _writer_importable():
+            return _populate(model_bytes, spiece, labels, names)
         source, target = os.path.join(tmp, "in.tflite"), os.path.join(tmp, "out.tflite")
         with open(source, "wb") as f:
             f.write(model_bytes)
-        job = json.dumps({"model": source, "out": target, "spiece": os.path.abspath(spiece_path),
-                          "labels": labels, "names": names})
+        job = json.dumps({"model": source, "out": target, "spiece": spiece, "labels": labels, "names": names})
         done = subprocess.run([writer_python(), os.path.abspath(__file__)], input=job, text=True,
                               capture_output=True)
         if done.returncode != 0:

@@ -18,7 +18,8 @@ def export_savedmodel(model, tokenizer, labels, path, sequence_length=128, overw
 
     `serving_default(text: string[batch])` normalizes, tokenizes, packs `[CLS] text [SEP]`, truncates to
     `sequence_length` (capped by the model's position table) and returns `probabilities` [batch, classes],
-    `label` (the class name) and `label_id`. Empty text packs to `[CLS] [SEP]`: a defined answer.
+    `label` (the class name) and `label_id`. Empty text packs to `[CLS] [SEP]`: a defined answer. User text is
+    text (a literal [MASK] is not the mask token); invalid UTF-8 becomes U+FFFD, as in the Python tokenizer.
     `token_ids(token_ids, segment_ids, padding_mask: int32[batch, seq])` skips the tokenizer.
     """
     import keras
@@ -33,9 +34,10 @@ def export_savedmodel(model, tokenizer, labels, path, sequence_length=128, overw
         raise ValueError(f"{len(labels)} labels for a model with {model.num_classes} classes")
     _check_target(path, overwrite)
     length = min(sequence_length, model.config.max_position_embeddings)
-    # A private copy: its in-graph tokenizer is built inside the export's graph and must not leak into
-    # the caller's tokenizer (an eager call after the export would hit an out-of-scope tensor).
-    preprocessor = AlbertPreprocessor(type(tokenizer)(tokenizer.model_proto), sequence_length=length)
+    # A private copy over the vocabulary with `normalize` compiled in (the graph hands raw text to SentencePiece):
+    # its in-graph tokenizer is built inside the export's graph and must not leak into the caller's tokenizer
+    # (an eager call after the export would hit an out-of-scope tensor).
+    preprocessor = AlbertPreprocessor(type(tokenizer)(tokenizer.raw_text_proto), sequence_length=length)
     names = tf.constant(labels)
 
     def classify(inputs):

@@ -1,7 +1,9 @@
 """TFLite classifiers for devices: float32, dynamic-range int8 (the default) and full-integer int8.
 
-Inputs `ids`, `mask`, `segment_ids` (int32 [1, seq], seq dynamic so a short sentence costs less; longer than
-the position table is cut inside the graph), output `probabilities` [1, classes]: the contract of MediaPipe's TextClassifier. No tokenizer inside the model.
+Inputs `ids`, `mask`, `segment_ids` (int32 [1, seq], seq dynamic so a short sentence costs less), output
+`probabilities` [1, classes]: the contract of MediaPipe's TextClassifier. No tokenizer inside the model. Input
+longer than the export's sequence length is cut inside the graph as `pack` and the SavedModel cut it: the first
+tokens and the final [SEP], so MediaPipe, which passes a dynamic-length model the whole text, gives their answer.
 
 The route matters: `keras.export.ExportArchive` writes a SavedModel and `TFLiteConverter.from_saved_model`
 converts it. Saving a plain tf.Module or using `from_concrete_functions` with the model as trackable writes
@@ -23,16 +25,26 @@ def bucket_signature(length):
     return f"length_{length}"
 
 
-def _write_savedmodel(model, path, buckets):
+def keep_sep(tensors, limit):
+    """Cut [1, n] inputs to at most `limit` positions keeping the last one ([SEP]): positions 0..limit-2 and n-1,
+    with builtin ops computed once per run (a gather), not per layer. A known length within `limit` is untouched."""
+    import tensorflow as tf
+
+    length = tensors[0].shape[1]
+    if length is not None and length <= limit:
+        return tensors
+    n = tf.shape(tensors[0])[1]
+    positions = tf.range(tf.minimum(n, limit))
+    positions = tf.where(positions == limit - 1, n - 1, positions)
+    return [tf.gather(t, positions, axis=1) for t in tensors]
+
+
+def _write_savedmodel(model, path, buckets, limit):
     import keras
     import tensorflow as tf
 
-    limit = model.config.max_position_embeddings
-
     def probabilities(ids, mask, segment_ids):
-        # Runtimes that pass the whole text (MediaPipe with a dynamic-length model) must not index past the
-        # position table: over-long input is cut to its first `limit` tokens.
-        ids, mask, segment_ids = ids[:, :limit], mask[:, :limit], segment_ids[:, :limit]
+        ids, mask, segment_ids = keep_sep([ids, mask, segment_ids], limit)
         logits = model({"token_ids": ids, "padding_mask": mask, "segment_ids": segment_ids}, training=False)
         return {"probabilities": tf.nn.softmax(logits, axis=-1)}
 
@@ -67,8 +79,12 @@ def representative_inputs(tokenizer, texts, max_length=128, limit=200):
         yield {"ids": ids, "mask": np.ones_like(ids), "segment_ids": np.zeros_like(ids)}
 
 
-def convert(model, variant="dynamic_int8", *, compat=None, tokenizer=None, calibration_texts=None, buckets=()):
+def convert(model, variant="dynamic_int8", *, compat=None, tokenizer=None, calibration_texts=None, buckets=(),
+            sequence_length=None):
     """The Keras classifier -> .tflite bytes (builtin ops only).
+
+    `sequence_length` (default: the position table) is where longer input is cut, keeping [SEP]: give the
+    export's, so a runtime passing the whole text gets the answer of the SavedModel and `pack` at that length.
 
     `compat="tflite-2.14"` writes per-tensor int8 weights for dense layers (FULLY_CONNECTED version < 12),
     which old runtimes such as tflite-runtime 2.14 can load. `buckets` adds fixed-length signatures
@@ -84,11 +100,14 @@ def convert(model, variant="dynamic_int8", *, compat=None, tokenizer=None, calib
         raise ValueError("full_int8 needs a tokenizer and calibration sentences (real text)")
     if variant == "full_int8" and buckets:
         raise ValueError("length buckets are offered for float32 and dynamic_int8, not full_int8")
-    limit = model.config.max_position_embeddings
+    table = model.config.max_position_embeddings
+    if sequence_length is not None and not 3 <= int(sequence_length):
+        raise ValueError(f"sequence_length must be at least 3, got {sequence_length}")
+    limit = min(int(sequence_length or table), table)
     if any(not 3 <= int(n) <= limit for n in buckets):
-        raise ValueError(f"length buckets must be between 3 and {limit}, got {list(buckets)}")
+        raise ValueError(f"length buckets must be between 3 and {limit} (the sequence length), got {list(buckets)}")
     with tempfile.TemporaryDirectory() as tmp, _layer_norm_for(variant):
-        signatures = _write_savedmodel(model, os.path.join(tmp, "sm"), [int(n) for n in buckets])
+        signatures = _write_savedmodel(model, os.path.join(tmp, "sm"), [int(n) for n in buckets], limit)
         converter = tf.lite.TFLiteConverter.from_saved_model(os.path.join(tmp, "sm"), signature_keys=signatures)
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
         if variant != "float32":

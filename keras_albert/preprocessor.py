@@ -1,5 +1,5 @@
 """AlbertPreprocessor: raw text -> the three backbone inputs, `[CLS] A [SEP] B [SEP]`, in TensorFlow ops."""
-from keras_albert.tokenizer import CLS_ID, SEP_ID
+from keras_albert.tokenizer import CLS_ID, SEP_ID, valid_text
 
 
 class AlbertPreprocessor:
@@ -30,6 +30,8 @@ class AlbertPreprocessor:
 
     def _ids(self, texts):
         import tensorflow as tf
+        if isinstance(texts, (list, tuple)):  # Python strings: lone surrogates as the Python tokenizer takes them
+            texts = [valid_text(t) if isinstance(t, str) else t for t in texts]
         texts = tf.convert_to_tensor(texts, dtype=tf.string)
         if texts.shape.rank != 1:
             raise ValueError(f"expected a batch (rank-1) of strings, got rank {texts.shape.rank}")

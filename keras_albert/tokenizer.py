@@ -1,37 +1,29 @@
-"""AlbertTokenizer: SentencePiece with ALBERT's normalization, in Python and as a tensorflow-text graph."""
+"""AlbertTokenizer: SentencePiece with ALBERT's normalization, in Python and as a tensorflow-text graph.
+
+User text is text on every path: a literal "[MASK]" typed into a classifier is six characters, as it is for the
+SavedModel, MediaPipe and the Android core. Only `tokenize(text, special_tokens=True)` (fill-mask) reads literal
+[CLS]/[SEP]/[MASK] as their special ids.
+"""
 import os
 import re
 import tempfile
-import unicodedata
 
 import sentencepiece as spm
+
+from keras_albert.normalization import is_raw_text_model, normalize, raw_text_model, valid_text  # noqa: F401
 
 SPECIAL_TOKENS = {"<pad>": 0, "<unk>": 1, "[CLS]": 2, "[SEP]": 3, "[MASK]": 4}
 PAD_ID, UNK_ID, CLS_ID, SEP_ID, MASK_ID = range(5)
 _SPECIAL_RE = re.compile(r"(\[CLS\]|\[SEP\]|\[MASK\])")
 
 
-def normalize(text):
-    """ALBERT's preprocessing: collapse whitespace, `` and '' to ", NFKD, drop accents (Mn), lowercase."""
-    text = " ".join(text.split()).replace("``", '"').replace("''", '"')
-    text = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in text if unicodedata.category(ch) != "Mn").lower()
-
-
-def normalize_tf(strings):
-    """The same normalization as `normalize`, in TensorFlow ops (for tf.data and the SavedModel)."""
-    import tensorflow as tf
-    import tensorflow_text as tf_text
-    s = tf.strings.regex_replace(strings, r"[\s\x{0B}\x{1C}-\x{1F}\x{85}\p{Z}]+", " ")
-    s = tf.strings.regex_replace(s, r"^ | $", "")
-    s = tf.strings.regex_replace(s, "``|''", '"')
-    s = tf_text.normalize_utf8(s, "NFKD")
-    s = tf.strings.regex_replace(s, r"\p{Mn}", "")
-    return tf.strings.lower(s, encoding="utf-8")
-
-
 class AlbertTokenizer:
-    """Text -> ALBERT ids (`<pad>`=0 `<unk>`=1 `[CLS]`=2 `[SEP]`=3 `[MASK]`=4) and back."""
+    """Text -> ALBERT ids (`<pad>`=0 `<unk>`=1 `[CLS]`=2 `[SEP]`=3 `[MASK]`=4) and back.
+
+    A vocabulary with `normalize` compiled in (`train_vocab`'s, or `raw_text_model`'s) gets raw text, as
+    MediaPipe gives it; any other (a checkpoint's own `30k-clean.model`) gets `normalize(text)`, as the original
+    ALBERT and transformers give it. The tests hold both ways to the same ids.
+    """
 
     def __init__(self, model_proto):
         self.model_proto = model_proto
@@ -40,23 +32,36 @@ class AlbertTokenizer:
             if self.sp.piece_to_id(piece) != expected:
                 raise ValueError(f"not an ALBERT vocabulary: {piece!r} has id {self.sp.piece_to_id(piece)}, "
                                  f"expected {expected}")
+        self.raw_text = is_raw_text_model(model_proto)
+        self._raw_text_proto = model_proto if self.raw_text else None
         self._tf = None
 
     @classmethod
     def from_file(cls, path):
+        """A SentencePiece model (`spiece.model`) or a transformers `tokenizer.json` (all transformers 5 saves)."""
         path = os.fspath(path)
         if not os.path.isfile(path):
-            raise FileNotFoundError(f"SentencePiece model not found: {path}")
+            raise FileNotFoundError(f"tokenizer file not found: {path}")
         with open(path, "rb") as f:
-            proto = f.read()
+            data = f.read()
         try:
-            return cls(proto)
+            if data.lstrip()[:1] == b"{":
+                from keras_albert.tokenizer_json import read_tokenizer_json
+                return cls(raw_text_model(read_tokenizer_json(data, path)))
+            return cls(data)
         except RuntimeError:
-            raise ValueError(f"{path} is not a SentencePiece model") from None
+            raise ValueError(f"{path} is not a SentencePiece model (nor a transformers tokenizer.json)") from None
+        except ValueError as e:
+            raise ValueError(str(e) if path in str(e) else f"{path}: {e}") from None
 
     def save(self, path):
         with open(path, "wb") as f:
             f.write(self.model_proto)
+
+    def save_tokenizer_json(self, path):
+        """transformers' format (tokenizer.json), which `AutoTokenizer.from_pretrained` reads to the same ids."""
+        from keras_albert.tokenizer_json import write_tokenizer_json
+        write_tokenizer_json(self, path)
 
     @property
     def vocab_size(self):
@@ -68,20 +73,26 @@ class AlbertTokenizer:
     def piece_to_id(self, piece):
         return self.sp.piece_to_id(piece)
 
-    def tokenize(self, text):
-        """One string -> list of ids; literal [CLS]/[SEP]/[MASK] in the text become their special ids."""
+    def tokenize(self, text, special_tokens=False):
+        """One string -> list of ids. User text is text: literal [CLS]/[SEP]/[MASK] become their special ids only
+        with `special_tokens=True` (fill-mask reads [MASK] so). Lone surrogates and argv's undecodable bytes
+        become U+FFFD (`valid_text`), as on every path."""
         if not isinstance(text, str):
             raise TypeError(f"text must be a str, got {type(text).__name__}")
+        if not special_tokens:
+            return self._encode(text)
         ids = []
         for part in _SPECIAL_RE.split(text):
-            if part in SPECIAL_TOKENS:
-                ids.append(SPECIAL_TOKENS[part])
-            elif part.strip():
-                ids.extend(self.sp.encode(normalize(part)))
+            ids.extend([SPECIAL_TOKENS[part]] if part in SPECIAL_TOKENS else self._encode(part))
         return ids
 
-    def __call__(self, texts):
-        return [self.tokenize(t) for t in texts] if isinstance(texts, (list, tuple)) else self.tokenize(texts)
+    def _encode(self, text):
+        return self.sp.encode(valid_text(text) if self.raw_text else normalize(text))
+
+    def __call__(self, texts, special_tokens=False):
+        if isinstance(texts, (list, tuple)):
+            return [self.tokenize(t, special_tokens) for t in texts]
+        return self.tokenize(texts, special_tokens)
 
     def detokenize(self, ids):
         """Ids -> text, dropping padding; special tokens other than <pad> are kept as their pieces."""
@@ -101,60 +112,51 @@ class AlbertTokenizer:
 
     # -- in-graph version -------------------------------------------------------------------------
     @property
+    def raw_text_proto(self):
+        """This vocabulary with `normalize` compiled in (compiled once, on first use): what runtimes that give
+        SentencePiece raw text need (the SavedModel graph, the copy packed into a .tflite for MediaPipe)."""
+        if self._raw_text_proto is None:
+            self._raw_text_proto = raw_text_model(self.model_proto)
+        return self._raw_text_proto
+
+    @property
     def tf_tokenizer(self):
-        """A tensorflow_text.FastSentencepieceTokenizer over the same model (built once)."""
+        """A tensorflow_text.FastSentencepieceTokenizer over `raw_text_proto` (built once)."""
         if self._tf is None:
             import tensorflow_text as tf_text
-            self._tf = tf_text.FastSentencepieceTokenizer(self.model_proto)
+            self._tf = tf_text.FastSentencepieceTokenizer(self.raw_text_proto)
         return self._tf
 
     def tokenize_tf(self, strings):
-        """A string tensor [batch] -> int32 RaggedTensor [batch, None] (no special-token splitting)."""
+        """A string tensor [batch] -> int32 RaggedTensor [batch, None]; user text is text. Invalid UTF-8 becomes
+        U+FFFD as in `valid_text`; the vocabulary's compiled character map does the rest of `normalize`."""
         import tensorflow as tf
-        return tf.cast(self.tf_tokenizer.tokenize(normalize_tf(strings)), tf.int32)
-
-
-def _normalization_rules():
-    """SentencePiece rules that make the vocabulary itself normalize as `normalize` does (for runtimes,
-    such as MediaPipe on Android, that only lowercase ASCII before `sp.Encode`)."""
-    rules = []
-    for cp in range(0x09, 0x30000):
-        if 0xD800 <= cp <= 0xDFFF:
-            continue
-        ch = chr(cp)
-        if unicodedata.category(ch) in ("Cs", "Co", "Cn"):
-            continue
-        target = " " if ch.isspace() else normalize(ch)
-        if target != ch and target:
-            rules.append(f"{cp:X}\t{' '.join(f'{ord(c):X}' for c in target)}")
-    return "\n".join(rules) + "\n"
+        strings = tf.strings.unicode_transcode(strings, "UTF-8", "UTF-8", errors="replace", replacement_char=0xFFFD)
+        return tf.cast(self.tf_tokenizer.tokenize(strings), tf.int32)
 
 
 def train_vocab(texts, vocab_size=8000, output_path=None, seed_sentencepiece_size=1000000):
     """Train an ALBERT-style unigram SentencePiece model on `texts`; returns an AlbertTokenizer.
 
-    Special ids follow ALBERT; the text is normalized first and the same normalization is compiled into
-    the model, so any SentencePiece runtime that encodes raw text gets the same pieces.
+    Special ids follow ALBERT. SentencePiece learns pieces from `normalize`d text; then `normalize` is compiled
+    into the model (`raw_text_model`), so any SentencePiece runtime that encodes raw text gets the same pieces.
     """
-    texts = [normalize(t) for t in texts if t and t.strip()]
+    texts = [t for t in (normalize(t) for t in texts if t) if t]
     if not texts:
         raise ValueError("train_vocab needs at least one non-empty text")
     with tempfile.TemporaryDirectory() as tmp:
-        rules = os.path.join(tmp, "rules.tsv")
-        with open(rules, "w", encoding="utf-8") as f:
-            f.write(_normalization_rules())
         prefix = os.path.join(tmp, "spiece")
         try:
             spm.SentencePieceTrainer.train(
                 sentence_iterator=iter(texts), model_prefix=prefix, vocab_size=vocab_size, model_type="unigram",
                 pad_id=0, unk_id=1, bos_id=-1, eos_id=-1, control_symbols=["[CLS]", "[SEP]", "[MASK]"],
-                normalization_rule_tsv=rules, character_coverage=0.99995, shuffle_input_sentence=True,
+                normalization_rule_name="identity", character_coverage=0.99995, shuffle_input_sentence=True,
                 seed_sentencepiece_size=seed_sentencepiece_size, hard_vocab_limit=False, num_threads=2,
                 minloglevel=2)
         except RuntimeError as e:
             raise ValueError(f"SentencePiece training failed: {e}") from None
         with open(prefix + ".model", "rb") as f:
-            tokenizer = AlbertTokenizer(f.read())
+            tokenizer = AlbertTokenizer(raw_text_model(f.read()))
     if output_path is not None:
         tokenizer.save(output_path)
     return tokenizer

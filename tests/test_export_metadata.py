@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from export_common import LABELS, held_out, keras_probabilities, trained_classifier
+from export_common import LABELS, MAX_LENGTH, held_out, keras_probabilities, trained_classifier
+from odd_text import ODD_TEXTS
 
 ACCENTED = ["Café crème: très, très réussi.", "Ein schönes Märchen für Groß und Klein.", "ÉNORME déception, naïf",
             "Ångström-level détail in an otherwise dull façade", "mañana nunca llega"]
@@ -37,17 +38,19 @@ def _mediapipe_scores(path, texts):
 @pytest.mark.parametrize("variant", ["float32", "dynamic_int8"])
 def test_mediapipe_equals_our_runtime(files, spiece_path, variant):
     from export.runtime import TFLiteClassifier, associated_files, pack
+    from keras_albert.tokenizer import valid_text
     _, tokenizer = trained_classifier(spiece_path)
     with open(files[variant], "rb") as f:
         content = f.read()
     packed = associated_files(content)
     assert packed["labels.txt"].decode().split() == list(LABELS)
     assert packed["spiece.model"] == tokenizer.model_proto
-    texts = held_out(40) + ACCENTED + ["", " ".join(held_out(30))]  # the last one: far past 128 tokens
+    texts = held_out(40) + ACCENTED + ODD_TEXTS + ["", " ".join(held_out(30))]  # the last one: far past 128 tokens
     ours = TFLiteClassifier(model_content=content)
-    # MediaPipe passes a dynamic-length model the whole text; the model itself cuts it to its position table.
-    expected = np.asarray([ours(pack(tokenizer, t, 10**6)) for t in texts])
-    np.testing.assert_allclose(_mediapipe_scores(files[variant], texts), expected, atol=1e-5)
+    # MediaPipe passes a dynamic-length model the whole text; the model cuts it as `pack` does, keeping [SEP].
+    # Literal [MASK] is text on both sides; MediaPipe gets lone surrogates as U+FFFD, as the app hands them.
+    expected = np.asarray([ours(pack(tokenizer, t, MAX_LENGTH)) for t in texts])
+    np.testing.assert_allclose(_mediapipe_scores(files[variant], [valid_text(t) for t in texts]), expected, atol=1e-5)
 
 
 def test_mediapipe_top_label_equals_keras(files, spiece_path):

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from export_common import LABELS, MAX_LENGTH, held_out, keras_probabilities, trained_classifier
+from odd_text import ODD_TEXTS, has_lone_surrogate
 
 HERE = os.path.dirname(__file__)
 
@@ -25,7 +26,8 @@ def test_fresh_process_matches_keras(exported):
     from keras_albert.preprocessor import AlbertPreprocessor
     path, model, tokenizer = exported
     long_text = " ".join(held_out(20))  # far beyond 128 tokens: truncated, not an error
-    texts = held_out(8) + ["", "   ", "Une comédie très réussie, vraiment.", long_text]
+    texts = held_out(8) + ["", "   ", "Une comédie très réussie, vraiment.", long_text] + [
+        t for t in ODD_TEXTS if not has_lone_surrogate(t)]  # JSON carries text; bytes: tests/test_same_answer.py
     ids = {k: v.numpy().tolist() for k, v in AlbertPreprocessor(tokenizer, 40)(held_out(3)).items()}
     done = subprocess.run([sys.executable, os.path.join(HERE, "export_scripts", "load_savedmodel.py"), path],
                           input=json.dumps({"texts": texts, "ids": ids}), capture_output=True, text=True,
@@ -40,8 +42,21 @@ def test_fresh_process_matches_keras(exported):
     np.testing.assert_allclose(out["probabilities"], expected, atol=1e-5)
     assert out["label"] == [LABELS[i] for i in expected.argmax(-1)]
     np.testing.assert_allclose(out["probabilities"][8], out["probabilities"][9], atol=1e-5)  # "" == "   "
+    # ... and equal to Keras on the Python tokenizer's ids (`pack`): the graph's tokenizer gives the same ids
+    np.testing.assert_allclose(out["probabilities"], _on_python_ids(model, tokenizer, texts), atol=1e-5)
     np.testing.assert_allclose(out["ids_probabilities"], keras_probabilities(model, tokenizer, held_out(3), 40),
                                atol=1e-5)
+
+
+def _on_python_ids(model, tokenizer, texts):
+    from export.runtime import pack
+    rows = []
+    for text in texts:
+        ids = pack(tokenizer, text, MAX_LENGTH)["ids"]
+        inputs = {"token_ids": ids, "segment_ids": np.zeros_like(ids), "padding_mask": np.ones_like(ids)}
+        logits = np.asarray(model(inputs), np.float64)[0]
+        rows.append(np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum())
+    return np.asarray(rows)
 
 
 def test_saved_model_cli_lists_both_signatures(exported):

@@ -72,16 +72,38 @@ def test_flex_ops_are_detected(tmp_path):
         check_builtin_only(data)
 
 
-def test_short_sentences_run_faster():
+def test_over_long_input_keeps_sep(spiece_path):
+    """A runtime that passes the whole text (MediaPipe with a dynamic-length model) gets what `pack` and the
+    SavedModel give at the export's sequence length: the cut inside the graph keeps the final [SEP]."""
+    from export.runtime import TFLiteClassifier, pack
+    from export.tflite import convert
+    model, tokenizer = trained_classifier(spiece_path)
+    long_texts = [" ".join(held_out(30)[i:i + 10]) for i in range(0, 30, 10)]
+    assert all(len(tokenizer.tokenize(t)) > MAX_LENGTH for t in long_texts)
+    for length in (MAX_LENGTH, 40):
+        data = convert(model, "float32", sequence_length=None if length == MAX_LENGTH else length)
+        classifier = TFLiteClassifier(model_content=data)
+        for text in long_texts + held_out(3):
+            whole = classifier(pack(tokenizer, text, 10**6))
+            np.testing.assert_allclose(whole, classifier(pack(tokenizer, text, length)), atol=1e-6)
+            np.testing.assert_allclose(whole, keras_probabilities(model, tokenizer, [text], length)[0], atol=1e-5)
+    with pytest.raises(ValueError, match="sequence_length"):
+        convert(model, "float32", sequence_length=2)
+
+
+def test_the_cut_costs_a_few_ops_once(monkeypatch):
+    """Keeping [SEP] adds one gather per input and the index arithmetic, once per run (not per layer)."""
     import keras
 
-    from export.runtime import TFLiteClassifier
-    from export.tflite import convert
+    import export.tflite
     from keras_albert import AlbertBackbone, AlbertClassifier
     keras.utils.set_random_seed(0)
-    config = tiny_config(hidden_size=128, intermediate_size=512, num_attention_heads=4, max_position_embeddings=128)
-    classifier = TFLiteClassifier(model_content=convert(AlbertClassifier(AlbertBackbone(config), 2)), num_threads=1)
-    assert classifier.latency_ms(16, runs=30) < 0.75 * classifier.latency_ms(128, runs=30)
+    model = AlbertClassifier(AlbertBackbone(tiny_config(max_position_embeddings=64)), 2)
+    with_cut = export.tflite.op_histogram(export.tflite.convert(model, "dynamic_int8"))
+    monkeypatch.setattr(export.tflite, "keep_sep", lambda tensors, limit: tensors)
+    without = export.tflite.op_histogram(export.tflite.convert(model, "dynamic_int8"))
+    added = {op: with_cut.get(op, 0) - without.get(op, 0) for op in set(with_cut) | set(without)}
+    assert added["GATHER"] == 3 and min(added.values()) >= 0 and sum(added.values()) <= 10, added
 
 
 def test_length_buckets_match_dynamic(spiece_path):

@@ -37,15 +37,26 @@ public final class AlbertTokenizer {
     }
 
     /**
-     * The model's input pipeline ({@code AlbertPreprocessor}): normalize, then SentencePiece. A literal
-     * "[CLS]" in the text is text here, as it is for the model in training.
+     * The model's input pipeline ({@code AlbertPreprocessor}): normalize, then SentencePiece. User text is text: a
+     * literal "[MASK]" typed by the user is six characters, as on every other path.
      */
     public List<Integer> encode(String text) {
         return model.encode(AlbertNormalizer.escapeWhitespace(AlbertNormalizer.normalize(text)));
     }
 
-    /** Python's {@code AlbertTokenizer.tokenize}: like {@link #encode}, but literal [CLS]/[SEP]/[MASK] become their ids. */
+    /** Python's {@code AlbertTokenizer.tokenize(text)}: the same as {@link #encode}. */
     public List<Integer> tokenize(String text) {
+        return encode(text);
+    }
+
+    /**
+     * Python's {@code AlbertTokenizer.tokenize(text, special_tokens)}: with {@code specialTokens} (fill-mask only),
+     * literal [CLS]/[SEP]/[MASK] become their ids.
+     */
+    public List<Integer> tokenize(String text, boolean specialTokens) {
+        if (!specialTokens) {
+            return encode(text);
+        }
         List<Integer> ids = new ArrayList<>();
         Matcher special = SPECIAL.matcher(text);
         int from = 0;

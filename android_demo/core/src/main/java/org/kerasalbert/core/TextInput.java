@@ -7,9 +7,12 @@ public final class TextInput {
 
     private TextInput() {}
 
-    /** The trimmed text to classify; throws IllegalArgumentException with the message to show otherwise. */
+    /**
+     * The trimmed text to classify, lone surrogates replaced by U+FFFD (MediaPipe's tokenizer takes only valid
+     * UTF-8); throws IllegalArgumentException with the message to show otherwise.
+     */
     public static String validate(String raw, int maxChars) {
-        String text = raw == null ? "" : AlbertNormalizer.collapseWhitespace(raw);
+        String text = raw == null ? "" : AlbertNormalizer.collapseWhitespace(AlbertNormalizer.validText(raw));
         if (text.isEmpty()) {
             throw new IllegalArgumentException("Type a sentence to classify.");
         }

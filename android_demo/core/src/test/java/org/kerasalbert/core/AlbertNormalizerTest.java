@@ -26,6 +26,20 @@ public class AlbertNormalizerTest {
     }
 
     @Test
+    public void dropsEveryCombiningMarkAndLowercasesEachCodePoint() {
+        assertEquals("spacing (Mc) and enclosing (Me) marks go too", "ab", AlbertNormalizer.normalize("a\u093e\u20ddb"));
+        assertEquals("no final-sigma rule, as in a character map", "οδοσ σ", AlbertNormalizer.normalize("ΟΔΟΣ Σ"));
+    }
+
+    @Test
+    public void loneSurrogatesBecomeReplacementCharacters() {
+        assertEquals("a\ufffdb\ufffd", AlbertNormalizer.validText("a\ud800b\udfff"));
+        assertEquals("\ud83d\ude00 pairs stay", AlbertNormalizer.validText("\ud83d\ude00 pairs stay"));
+        assertEquals("\ufffd\ud83d\ude00\ufffd", AlbertNormalizer.validText("\ude00\ud83d\ude00\ud83d"));
+        assertEquals("x \ufffd", TextInput.validate(" x \ud800 "));
+    }
+
+    @Test
     public void escapeWhitespaceAddsDummyPrefixAndCollapsesSpaces() {
         String s = AlbertNormalizer.SPACE;
         assertEquals(s + "a" + s + "b", AlbertNormalizer.escapeWhitespace("a \u00b4 b".replace("\u00b4", " ")));

@@ -53,6 +53,10 @@ public class GoldenTokenizerTest {
         switch (fields[0]) {
             case "tokenize":
                 assertEquals(ints(fields[3]), tokenizer.tokenize(unescape(fields[2])));
+                assertEquals(ints(fields[3]), tokenizer.encode(unescape(fields[2])));
+                break;
+            case "special":
+                assertEquals(ints(fields[3]), tokenizer.tokenize(unescape(fields[2]), true));
                 break;
             case "pack1":
                 assertPacked(new InputPacker(Integer.parseInt(fields[2])).pack(tokenizer.encode(unescape(fields[3]))), 4);
@@ -107,6 +111,11 @@ public class GoldenTokenizerTest {
                 continue;
             }
             char e = field.charAt(++i);
+            if (e == 'u') {  // a lone surrogate, which UTF-8 cannot hold
+                out.append((char) Integer.parseInt(field.substring(i + 1, i + 5), 16));
+                i += 4;
+                continue;
+            }
             out.append(e == 't' ? '\t' : e == 'n' ? '\n' : e == 'r' ? '\r' : e);
         }
         return out.toString();

@@ -57,8 +57,9 @@ public class UnigramModelTest {
         List<Integer> ids = tokenizer.encode("[MASK]");
         assertEquals(Arrays.asList(5, 15, 17, 6, 1, 16), ids);
         assertFalse(ids.contains(AlbertTokenizer.MASK_ID));
-        assertEquals("tokenize() honours literal specials like Python",
-                Arrays.asList(9, AlbertTokenizer.MASK_ID, 9), tokenizer.tokenize("AB[MASK] ab"));
+        assertEquals("user text is text", tokenizer.encode("AB[MASK] ab"), tokenizer.tokenize("AB[MASK] ab"));
+        assertEquals("fill-mask reads literal specials, like Python's special_tokens=True",
+                Arrays.asList(9, AlbertTokenizer.MASK_ID, 9), tokenizer.tokenize("AB[MASK] ab", true));
     }
 
     @Test
