@@ -13,7 +13,7 @@ setup(
         "keras>=3.15",
         "tensorflow>=2.21,<2.22",
         "tensorflow-text>=2.21,<2.22",
-        "sentencepiece>=0.2",
+        "sentencepiece>=0.2.2",
         "numpy",
         "safetensors",
         "huggingface_hub",

@@ -92,13 +92,7 @@ class Pipeline:
 
     def row(self, i, text, opts):
         """One text -> `[CLS] pieces [SEP]`, cut to max_length as the exported models cut (keeping [SEP])."""
-        if self.special_tokens:
-            try:
-                ids = self.tokenizer.tokenize(text, special_tokens=True)
-            except TypeError:  # a tokenizer without the keyword reads the special tokens anyway
-                ids = self.tokenizer.tokenize(text)
-        else:
-            ids = self.tokenizer.tokenize(text)
+        ids = self.tokenizer.tokenize(text, special_tokens=self.special_tokens)
         if len(ids) + 2 > opts.max_length:
             if not opts.truncation:
                 raise ValueError(f"input {i} is {len(ids) + 2} tokens long, more than max_length "

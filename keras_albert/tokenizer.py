@@ -140,6 +140,7 @@ def train_vocab(texts, vocab_size=8000, output_path=None, seed_sentencepiece_siz
 
     Special ids follow ALBERT. SentencePiece learns pieces from `normalize`d text; then `normalize` is compiled
     into the model (`raw_text_model`), so any SentencePiece runtime that encodes raw text gets the same pieces.
+    A text too small for `vocab_size` pieces gives fewer, with a warning that says how many.
     """
     texts = [t for t in (normalize(t) for t in texts if t) if t]
     if not texts:
@@ -157,6 +158,10 @@ def train_vocab(texts, vocab_size=8000, output_path=None, seed_sentencepiece_siz
             raise ValueError(f"SentencePiece training failed: {e}") from None
         with open(prefix + ".model", "rb") as f:
             tokenizer = AlbertTokenizer(raw_text_model(f.read()))
+    if tokenizer.vocab_size < vocab_size:
+        import warnings
+        warnings.warn(f"the text supports only {tokenizer.vocab_size:,} SentencePiece pieces: the vocabulary has "
+                      f"{tokenizer.vocab_size:,}, not the {vocab_size:,} asked for", stacklevel=2)
     if output_path is not None:
         tokenizer.save(output_path)
     return tokenizer

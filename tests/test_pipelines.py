@@ -34,7 +34,7 @@ def hf_dirs(tmp_path_factory, tokenizer, spiece_path):
 def test_hf_tokenizer_from_the_same_spiece_model_gives_our_ids(hf_dirs, tokenizer, rt_texts):
     _, _, _, hf_tokenizer = hf_dirs
     for text in list(rt_texts[0][:300]) + SENTENCES:
-        assert hf_tokenizer(text)["input_ids"] == [2, *tokenizer.tokenize(text), 3], text
+        assert hf_tokenizer(text)["input_ids"] == [2, *tokenizer.tokenize(text, special_tokens=True), 3], text
 
 
 def assert_same_predictions(ours, theirs):

@@ -110,7 +110,8 @@ def export_all(model_dir, out, *, variants=("float32", "dynamic_int8"), compat=N
             name = f"model_{variant}.tflite"
             log(f"TFLite {variant} -> {os.path.join(out, name)}")
             calibration = splits("rotten_tomatoes")["train"][0] if variant == "full_int8" else None
-            data_bytes = convert(model, variant, compat=compat, tokenizer=tokenizer, calibration_texts=calibration)
+            data_bytes = convert(model, variant, compat=compat, tokenizer=tokenizer, calibration_texts=calibration,
+                                 sequence_length=sequence_length)
             check_builtin_only(data_bytes)
             data_bytes = _with_metadata(data_bytes, os.path.join(tmp, SPIECE), labels, metadata, add_metadata, log)
             with open(os.path.join(tmp, name), "wb") as f:
@@ -122,7 +123,7 @@ def export_all(model_dir, out, *, variants=("float32", "dynamic_int8"), compat=N
             log(f"TFLite dynamic_int8 with length buckets {list(buckets)} -> "
                 f"{os.path.join(out, os.path.basename(bucket_file))}")
             with open(bucket_file, "wb") as f:
-                f.write(convert(model, "dynamic_int8", compat=compat, buckets=buckets))
+                f.write(convert(model, "dynamic_int8", compat=compat, buckets=buckets, sequence_length=sequence_length))
         log("measuring latency" + (f" and accuracy on {len(test[0])} held-out sentences" if test else ""))
         report = build_report(model, tokenizer, files, test, max_length=sequence_length, bucket_file=bucket_file,
                               source=source)

@@ -68,6 +68,9 @@ def run(args):
         tokenizer = AlbertTokenizer.from_file(args.spiece)
     elif start is None:
         tokenizer = train_vocab([s for d in documents for s in d], vocab_size=args.vocab_size)
+        if tokenizer.vocab_size < args.vocab_size:
+            print(f"the corpus supports only {tokenizer.vocab_size:,} SentencePiece pieces: the vocabulary has "
+                  f"{tokenizer.vocab_size:,}, not the {args.vocab_size:,} asked for")
     if tokenizer is None:
         raise ValueError(f"{args.init} has no spiece.model; pass the checkpoint's vocabulary with --spiece")
     if start is not None:

@@ -188,6 +188,5 @@ def save_hf(model, out_dir, tokenizer=None, labels=None, overwrite=False):
                        "do_lower_case": True, "keep_accents": False, "remove_space": True}, f, indent=2)
             f.write("\n")
         tokenizer.save(os.path.join(tmp, SPIECE))
-        if hasattr(tokenizer, "save_tokenizer_json"):
-            tokenizer.save_tokenizer_json(os.path.join(tmp, TOKENIZER_JSON))
+        tokenizer.save_tokenizer_json(os.path.join(tmp, TOKENIZER_JSON))
     return out_dir
