@@ -236,3 +236,10 @@ def test_non_albert_vocabulary_is_refused(tmp_path, rt_texts):
                                    minloglevel=2)
     with pytest.raises(ValueError, match="not an ALBERT vocabulary"):
         AlbertTokenizer.from_file(prefix + ".model")
+
+
+def test_train_vocab_says_when_the_text_supports_fewer_pieces():
+    texts = ["a small text", "with very few distinct words", "a small text again"]
+    with pytest.warns(UserWarning, match=r"supports only \d+ SentencePiece pieces.*not the 30,000 asked for"):
+        tokenizer = train_vocab(texts, vocab_size=30000)
+    assert tokenizer.vocab_size < 30000
