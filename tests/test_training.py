@@ -198,8 +198,8 @@ def test_early_stopping(tmp_path, tokenizer, rt_texts):
 def test_cli_finetune_on_a_csv_and_errors(tmp_path, tokenizer, rt_texts, capsys):
     texts, labels = _keyword_task(rt_texts, 200)
     csv = tmp_path / "d.csv"
-    csv.write_text("sentence,sentiment\n" + "".join(f'"{t.replace(chr(34), "")}",{"good" if y else "bad"}\n'
-                                                      for t, y in zip(texts, labels)))
+    rows = [f'"{t.replace(chr(34), "")}",{"good" if y else "bad"}\n' for t, y in zip(texts, labels)]
+    csv.write_text("sentence,sentiment\n" + "".join(rows))
     base = str(tmp_path / "base")
     save_model_dir(base, AlbertBackbone(tiny_config(vocab_size=tokenizer.vocab_size)), tokenizer)
     out = str(tmp_path / "out")
@@ -208,9 +208,18 @@ def test_cli_finetune_on_a_csv_and_errors(tmp_path, tokenizer, rt_texts, capsys)
             "--learning-rate", "1e-3", "--verbose", "0"]
     assert main(argv) == 0
     assert "test accuracy" in capsys.readouterr().out
+    assert sorted(os.listdir(tmp_path)) == ["base", "d.csv", "out"]      # published whole; no staging left
     report = json.load(open(os.path.join(out, "report.json")))
     assert report["labels"] == ["bad", "good"] and np.sum(report["test"]["confusion_matrix"]) == 20
+    assert report["data"] == str(csv) and report["skipped_rows"] == 0
     assert load_model_dir(out)[2] == ["bad", "good"]
+    # the test split, with label names, for the export gate; scored exactly as report.json says
+    splits, names, _ = datasets.load_splits(str(csv), ("sentence",), "sentiment")
+    held_texts, held_labels = datasets.read_heldout(os.path.join(out, HELDOUT))
+    assert held_texts == splits["test"][0] and held_labels == [names[y] for y in splits["test"][1]]
+    model, tok, _ = load_model_dir(out)
+    again = evaluate(model, tok, held_texts, [names.index(n) for n in held_labels], sequence_length=48)
+    assert again["confusion_matrix"] == report["test"]["confusion_matrix"]
     assert main(argv) == 2 and "already exists" in capsys.readouterr().err
     with open(csv, "a") as f:
         f.write("one,two,three\n")
@@ -218,6 +227,89 @@ def test_cli_finetune_on_a_csv_and_errors(tmp_path, tokenizer, rt_texts, capsys)
     assert f"{csv}:202:" in capsys.readouterr().err
     assert main(["finetune", "--model", "albert-base-v2", "--data", str(csv), "--out", str(tmp_path / "o2")]) == 2
     assert "--spiece" in capsys.readouterr().err
+
+
+def test_cli_refuses_bad_input_in_one_line_before_any_work(tmp_path, tokenizer, rt_texts, capsys):
+    texts, labels = _keyword_task(rt_texts, 100)
+    names = ["bad", "good"]
+    rows = [f"{i},{names[y]}" for i, y in enumerate(labels)]
+    csv = tmp_path / "d.csv"
+    csv.write_text("text,label\n" + "".join(r + "\n" for r in rows))
+    rows[37] = "37,goood"                                     # a typo: a class of its own, or a held-out label
+    typo = tmp_path / "typo.csv"
+    typo.write_text("text,label\n" + "".join(r + "\n" for r in rows))
+    base = str(tmp_path / "base")
+    save_model_dir(base, AlbertBackbone(tiny_config(vocab_size=tokenizer.vocab_size)), tokenizer)
+    (tmp_path / "afile").write_text("mine")
+    argv = ["finetune", "--model", base, "--epochs", "1", "--batch-size", "16", "--sequence-length", "32",
+            "--verbose", "0", "--data"]
+    cases = [
+        ([str(typo), "--out", str(tmp_path / "o")], f"{typo}:39: label 'goood'"),
+        ([str(typo), "--out", str(tmp_path / "o"), "--labels", "bad,good"],
+         f"{typo}:39: label 'goood' is not one of --labels"),
+        ([str(csv), "--out", str(tmp_path / "o"), "--sequence-length", "100"],
+         "longer than the model's position table (64)"),
+        ([str(csv), "--out", str(tmp_path / "o"), "--batch-size", "0"],
+         "batch_size (--batch-size) must be an integer of at least 1"),
+        ([str(csv), "--out", str(tmp_path / "o"), "--epochs", "0"], "epochs (--epochs) must be an integer of at least 1"),
+        ([str(csv), "--out", str(tmp_path / "afile")], "afile is a file, not a folder"),
+    ]
+    for extra, why in cases:
+        assert main(argv + extra) == 2, extra
+        err = capsys.readouterr().err
+        assert why in err and err.count("\n") == 1, err       # one line, no traceback
+        assert sorted(os.listdir(tmp_path)) == ["afile", "base", "d.csv", "typo.csv"]  # nothing written, no backup
+    assert (tmp_path / "afile").read_text() == "mine"
+
+
+def test_seed_fixes_a_new_head(tmp_path, tokenizer, rt_texts):
+    """Two runs from a backbone checkpoint with the same seed are bit-identical, whatever the random state
+    before the call (the classifier head is drawn after the seed is set)."""
+    base = str(tmp_path / "base")
+    save_model_dir(base, AlbertBackbone(tiny_config(vocab_size=tokenizer.vocab_size)), tokenizer)
+    train = _keyword_task(rt_texts, 32)
+    runs = []
+    for i in range(2):
+        keras.utils.set_random_seed(100 + i)                 # another global state before each call
+        runs.append(finetune(base, None, train, out_dir=str(tmp_path / f"run{i}"), epochs=1, batch_size=16,
+                             sequence_length=32, learning_rate=1e-3, seed=7, verbose=0).model)
+    for a, b in zip(runs[0].weights, runs[1].weights):
+        np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=a.path)
+
+
+class _Interrupt(keras.callbacks.Callback):
+    """Stops a run with an exception after `steps` steps (a kill that lets the test go on)."""
+
+    def __init__(self, steps):
+        super().__init__()
+        self.steps, self.done = steps, 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.done += 1
+        if self.done == self.steps:
+            raise KeyboardInterrupt
+
+
+def test_output_is_staged_and_published_whole(tmp_path, tokenizer, rt_texts):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "mine.txt").write_text("user's file")
+    train = _keyword_task(rt_texts, 64)
+    args = dict(out_dir=str(out), epochs=1, batch_size=16, sequence_length=32, learning_rate=1e-3, verbose=0,
+                backup_every=2)
+    with pytest.raises(FileExistsError, match="already exists and is not empty; pass --overwrite"):
+        finetune(_model(tokenizer), tokenizer, train, **args)
+    with pytest.raises(KeyboardInterrupt):                    # interrupted after 3 steps, backed up after 2
+        finetune(_model(tokenizer), tokenizer, train, **args, overwrite=True, callbacks=[_Interrupt(3)])
+    assert sorted(os.listdir(out)) == ["mine.txt"]            # the user's folder is untouched
+    staging = staging_path(out, "partial")
+    assert os.path.isfile(os.path.join(staging, "backup", STATE))
+    result = finetune(_model(tokenizer), tokenizer, train, **args, overwrite=True, heldout=train)
+    assert result.steps == 4
+    assert sorted(os.listdir(tmp_path)) == ["out"]            # the staging folder became `out`
+    assert sorted(os.listdir(out)) == sorted(["config.json", "heldout.jsonl", "labels.txt", "model.keras",
+                                              "report.json", "spiece.model", "training_curves.png"])
+    assert json.load(open(out / "report.json"))["test"]["accuracy"] == result.test["accuracy"]
 
 
 def test_cli_pretrain_then_finetune(tmp_path, rt_texts, capsys):
