@@ -77,9 +77,9 @@ class _Interrupt(keras.callbacks.Callback):
 def test_a_rerun_with_other_inputs_is_refused(tmp_path, tokenizer):
     """Backed up after 2 steps, interrupted after 3: a rerun with other data, labels or hyperparameters says
     what changed and how to start fresh, and touches nothing; the same rerun resumes."""
-    def model():
+    def model(**config):
         keras.utils.set_random_seed(0)
-        return AlbertClassifier(AlbertBackbone(tiny_config(vocab_size=tokenizer.vocab_size)), 2)
+        return AlbertClassifier(AlbertBackbone(tiny_config(vocab_size=tokenizer.vocab_size, **config)), 2)
     from keras_albert.data import splits
     texts, labels = splits()["train"]
     train = (texts[:64], labels[:64])
@@ -97,12 +97,14 @@ def test_a_rerun_with_other_inputs_is_refused(tmp_path, tokenizer):
         (dict(batch_size=8), r"changed: batch_size 16 -> 8\)"),
         (dict(labels=("neg", "pos")), r"changed: labels \['negative', 'positive'\] -> \['neg', 'pos'\]\)"),
         (dict(learning_rate=2e-3, seed=1), r"changed: learning_rate 0.001 -> 0.002; seed 0 -> 1\)"),
+        (dict(config={"hidden_dropout_prob": 0.1}), r"changed: model.config.hidden_dropout_prob 0.0 -> 0.1\)"),
     ]
     for change, why in changes:
         kwargs = {**args, "train": train, **change}
+        config = kwargs.pop("config", {})
         with pytest.raises(ValueError, match=why + rf"; rerun with the same inputs to resume it, or delete "
                                                    rf"{staging} to start fresh"):
-            finetune(model(), tokenizer, **kwargs)
+            finetune(model(**config), tokenizer, **kwargs)
         assert open(state, "rb").read() == saved
     result = finetune(model(), tokenizer, train, **args)
     assert result.steps == 4 and not os.path.exists(staging) and os.path.isfile(os.path.join(out, "model.keras"))

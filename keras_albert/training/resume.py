@@ -52,10 +52,19 @@ def check_fingerprint(backup_dir, fingerprint):
     if old is None:
         changed = ["the backup records no inputs"]
     else:
+        old, new = _flat(old), _flat(new)
         changed = [k if _is_digest(old.get(k)) or _is_digest(new.get(k)) else f"{k} {old.get(k)!r} -> {new.get(k)!r}"
                    for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)]
     raise ValueError(f"{folder} holds an unfinished run with other inputs (changed: {'; '.join(changed)}); rerun "
                      f"with the same inputs to resume it, or delete {folder} to start fresh")
+
+
+def _flat(tree, prefix=""):
+    """{"model": {"config": {"hidden_size": 32}}} -> {"model.config.hidden_size": 32}: name the leaf that changed."""
+    flat = {}
+    for k, v in tree.items():
+        flat.update(_flat(v, f"{prefix}{k}.") if isinstance(v, dict) else {f"{prefix}{k}": v})
+    return flat
 
 
 def digest(value):
