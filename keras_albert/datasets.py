@@ -4,6 +4,7 @@ The pipeline's batch order is a pure function of (seed, epoch): a resumed run ca
 it has already trained on. Length bucketing sorts examples by token count inside windows of 50 batches, so a
 batch of short sentences is padded to its own longest row (rounded up to a multiple of 16), not to 128.
 """
+import collections
 import csv
 import dataclasses
 import json
@@ -192,10 +193,7 @@ def _training_labels(source, table, rows):
             raise ValueError(f"{source}: labels {a!r} (line {table.lines[first[a]]}) and {b!r} (line "
                              f"{table.lines[first[b]]}) are the same number written two ways; write one")
         numbers[value] = n
-    counts = {n: 0 for n in names}
-    for raw in table.labels:
-        if raw in counts:
-            counts[raw] += 1
+    counts = collections.Counter(table.labels)
     for n in names:
         if counts[n] == 1 and len(table.labels) > len(names):
             raise ValueError(f"{source}:{table.lines[first[n]]}: label {n!r} occurs on this row only: a typo? "

@@ -251,7 +251,8 @@ def test_cli_refuses_bad_input_in_one_line_before_any_work(tmp_path, tokenizer, 
          "longer than the model's position table (64)"),
         ([str(csv), "--out", str(tmp_path / "o"), "--batch-size", "0"],
          "batch_size (--batch-size) must be an integer of at least 1"),
-        ([str(csv), "--out", str(tmp_path / "o"), "--epochs", "0"], "epochs (--epochs) must be an integer of at least 1"),
+        ([str(csv), "--out", str(tmp_path / "o"), "--epochs", "0"],
+         "epochs (--epochs) must be an integer of at least 1"),
         ([str(csv), "--out", str(tmp_path / "afile")], "afile is a file, not a folder"),
     ]
     for extra, why in cases:
