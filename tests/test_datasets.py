@@ -109,3 +109,90 @@ def test_pairs_pack_two_segments(tokenizer):
     width = x["token_ids"].shape[1]
     np.testing.assert_array_equal(x["segment_ids"].numpy(), expected["segment_ids"].numpy()[:, :width])
     assert x["segment_ids"].numpy().max() == 1
+
+
+def _labelled_file(tmp_path, labels, name="l.csv"):
+    """A CSV whose row i (file line i + 2) has labels[i]."""
+    return _write(tmp_path / name, "text,label\n" + "".join(f"t{i},{y}\n" for i, y in enumerate(labels)))
+
+
+def _split_of_rows(n, seed=0):
+    from keras_albert.data import split_rows
+    parts = split_rows(list(range(n)), [0] * n, seed=seed)
+    return {i: name for name, (rows, _) in parts.items() for i in rows}
+
+
+def test_labels_come_from_the_training_split(tmp_path):
+    where = _split_of_rows(60)
+    base = ["pos" if i % 2 else "neg" for i in range(60)]
+    held = next(i for i in range(60) if where[i] == "test")
+    typo = list(base)
+    typo[held] = "positve"                                      # a typo in the test split: refused by file:line
+    path = _labelled_file(tmp_path, typo)
+    with pytest.raises(ValueError, match=rf"l\.csv:{held + 2}: label 'positve' \(test split\) never occurs in the "
+                                         "training split"):
+        datasets.load_splits(path)
+    trained = next(i for i in range(60) if where[i] == "train")
+    typo = list(base)
+    typo[trained] = "positve"                                   # in training: a class of one row is a typo too
+    with pytest.raises(ValueError, match=rf"l\.csv:{trained + 2}: label 'positve' occurs on this row only"):
+        datasets.load_splits(_labelled_file(tmp_path, typo))
+    numbers = ["1" if i % 2 else "0" for i in range(60)]
+    numbers[trained], numbers[trained + 1 if trained + 1 < 60 else trained - 1] = "1.0", "1.0"
+    with pytest.raises(ValueError, match=r"labels '1' \(line \d+\) and '1.0' \(line \d+\) are the same number"):
+        datasets.load_splits(_labelled_file(tmp_path, numbers))
+    with pytest.raises(ValueError, match="the training split has only the label 'pos'; a classifier needs at least"):
+        datasets.load_splits(_labelled_file(tmp_path, ["pos"] * 30))
+
+
+def test_explicit_labels(tmp_path):
+    base = ["pos" if i % 2 else "neg" for i in range(60)]
+    got, names, _ = datasets.load_splits(_labelled_file(tmp_path, base), labels="pos, neg")
+    assert names == ["pos", "neg"]                              # the given order is the id order
+    texts, ids = got["train"]
+    assert all(ids[j] == (0 if int(t[1:]) % 2 else 1) for j, t in enumerate(texts))
+    bad = list(base)
+    bad[41] = "positive"
+    with pytest.raises(ValueError, match=r"l\.csv:43: label 'positive' is not one of --labels pos,neg"):
+        datasets.load_splits(_labelled_file(tmp_path, bad), labels=["pos", "neg"])
+    rare = list(base)
+    rare[7] = "neutral"                                         # named explicitly: a rare class is the user's call
+    _, names, _ = datasets.load_splits(_labelled_file(tmp_path, rare), labels="neg,neutral,pos")
+    assert names == ["neg", "neutral", "pos"]
+    for given, why in (("a,a", "more than once"), ("a", "at least two"), ("a,,b", "empty")):
+        with pytest.raises(ValueError, match=why):
+            datasets.parse_labels(given)
+    with pytest.raises(ValueError, match="rotten_tomatoes has the labels negative,positive"):
+        datasets.load_splits("rotten_tomatoes", labels="bad,good")
+
+
+@pytest.mark.parametrize("name,content", [
+    ("latin1.csv", "text,label\nfine,a\nun caf\u00e9,b\n"),
+    ("latin1.tsv", "text\tlabel\nfine\ta\nun caf\u00e9\tb\n"),
+    ("latin1.jsonl", '{"text": "fine", "label": "a"}\n{"text": "un caf\u00e9", "label": "b"}\n'),
+])
+def test_bytes_that_are_not_utf8_are_named_by_file_and_line(tmp_path, name, content):
+    path = tmp_path / name
+    path.write_bytes(content.encode("latin-1"))
+    line = 3 if name.endswith("sv") else 2
+    with pytest.raises(ValueError, match=rf"{name}:{line}: byte 0xe9 at column \d+ is not UTF-8 text"):
+        datasets.read_table(str(path))
+    path.write_bytes(b"\xef\xbb\xbf" + content.encode("utf-8"))  # UTF-8 with a byte-order mark reads fine
+    assert datasets.read_table(str(path)).texts == ["fine", "un caf\u00e9"]
+
+
+def test_heldout_file_round_trip(tmp_path):
+    names = ["neg", "pos"]
+    texts = ["a \"quoted\" caf\u00e9 \U0001F600", "tab\there\nnewline", "lone \ud800 surrogate"]
+    path = str(tmp_path / "heldout.jsonl")
+    datasets.write_heldout(path, texts, [1, 0, 1], names)
+    rows = [json.loads(line) for line in open(path, encoding="utf-8")]
+    assert rows[0] == {"text": texts[0], "label": "pos"} and len(rows) == 3
+    assert datasets.read_heldout(path) == (texts, ["pos", "neg", "pos"])
+    pairs = [("first", "second"), ("x", "y")]
+    datasets.write_heldout(path, pairs, [0, 1], names)
+    assert json.loads(open(path).readline()) == {"text": "first", "text_pair": "second", "label": "neg"}
+    assert datasets.read_heldout(path) == (pairs, ["neg", "pos"])
+    # what a user can feed back in: the same file read as finetune data
+    t = datasets.read_table(path, text_columns=("text", "text_pair"))
+    assert t.texts == pairs and t.labels == ["neg", "pos"]

@@ -170,3 +170,7 @@ def test_corpus_errors(tmp_path):
     two = tmp_path / "two.txt"
     two.write_text("a b.\nc d.\n\ne f.\n")
     assert read_corpus([str(two)]) == [["a b.", "c d."], ["e f."]]
+    latin1 = tmp_path / "latin1.txt"
+    latin1.write_bytes("first line.\n\nun caf\u00e9 cr\u00e8me.\n".encode("latin-1"))
+    with pytest.raises(ValueError, match=r"latin1\.txt:3: byte 0xe9 at column 7 is not UTF-8"):
+        read_corpus([str(latin1)])

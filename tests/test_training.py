@@ -1,5 +1,6 @@
-"""finetune(): learns a real signal, keeps the best epoch, writes a loadable model directory and report;
-schedules, LAMB, mixed precision, early stopping; the finetune and pretrain CLI end to end."""
+"""finetune(): learns a real signal, keeps the best epoch, writes a loadable model directory and report into a
+staging folder published whole; refuses bad input before any work; one optimizer step of AdamW and LAMB against
+the update computed by hand; mixed precision that trains; early stopping; the finetune and pretrain CLI end to end."""
 import json
 import os
 
@@ -10,8 +11,11 @@ from conftest import tiny_config
 
 from keras_albert import AlbertBackbone, AlbertClassifier
 from keras_albert.cli import main
-from keras_albert.model_dir import load_model_dir, save_model_dir
-from keras_albert.training import WarmupLinearDecay, evaluate, finetune
+from keras_albert import datasets
+from keras_albert.model_dir import HELDOUT, load_model_dir, save_model_dir
+from keras_albert.staging import staging_path
+from keras_albert.training import WarmupLinearDecay, evaluate, finetune, make_optimizer
+from keras_albert.training.resume import STATE
 
 
 def _keyword_task(rt_texts, n, offset=0, seed=0):
@@ -32,6 +36,8 @@ def test_warmup_linear_decay():
     got = [float(s(i)) for i in (0, 5, 10, 55, 100, 120)]
     np.testing.assert_allclose(got, [0, 5e-4, 1e-3, 5e-4, 0, 0], atol=1e-9)
     assert WarmupLinearDecay.from_config(s.get_config()).get_config() == s.get_config()
+    flat = WarmupLinearDecay(1e-3, total_steps=100, warmup_steps=0)  # no warmup: the first step learns too
+    np.testing.assert_allclose([float(flat(i)) for i in (0, 50, 100)], [1e-3, 5e-4, 0], atol=1e-9)
 
 
 def test_finetune_learns_keeps_best_and_writes_model_dir(tmp_path, tokenizer, rt_texts):
@@ -54,40 +60,146 @@ def test_finetune_learns_keeps_best_and_writes_model_dir(tmp_path, tokenizer, rt
     for png in ("training_curves.png", "confusion_matrix.png"):
         with open(os.path.join(out, png), "rb") as f:
             assert f.read(8) == b"\x89PNG\r\n\x1a\n"
-    assert not os.path.exists(os.path.join(out, "backup"))
+    assert not os.path.exists(os.path.join(out, "backup")) and os.listdir(tmp_path) == ["run"]  # no staging left
     with pytest.raises(FileExistsError):
         finetune(_model(tokenizer), tokenizer, train, out_dir=out)
 
 
 def test_bad_arguments(tmp_path, tokenizer):
     m = _model(tokenizer)
+    out = str(tmp_path / "out")
+    two = (["a", "b"], [0, 1])
     with pytest.raises(ValueError, match="label 2"):
-        finetune(m, tokenizer, (["a", "b"], [0, 2]), out_dir=str(tmp_path))
+        finetune(m, tokenizer, (["a", "b"], [0, 2]), out_dir=out, sequence_length=32)
     with pytest.raises(ValueError, match="2 texts but 1 labels"):
-        finetune(m, tokenizer, (["a", "b"], [0]), out_dir=str(tmp_path))
+        finetune(m, tokenizer, (["a", "b"], [0]), out_dir=out, sequence_length=32)
     with pytest.raises(ValueError, match="optimizer"):
-        finetune(m, tokenizer, (["a", "b"], [0, 1]), out_dir=str(tmp_path), optimizer="rmsprop")
+        finetune(m, tokenizer, two, out_dir=out, sequence_length=32, optimizer="rmsprop")
     with pytest.raises(ValueError, match="2 classes, the labels are 3"):
-        finetune(m, tokenizer, (["a", "b"], [0, 1]), out_dir=str(tmp_path), labels=("a", "b", "c"))
+        finetune(m, tokenizer, two, out_dir=out, sequence_length=32, labels=("a", "b", "c"))
+    refused = [
+        (dict(sequence_length=65), r"sequence_length 65 is longer than the model's position table \(64\)"),
+        (dict(batch_size=0), r"batch_size \(--batch-size\) must be an integer of at least 1, got 0"),
+        (dict(epochs=0), r"epochs \(--epochs\) must be an integer of at least 1, got 0"),
+        (dict(learning_rate=0.0), "learning_rate .* must be a number above 0"),
+        (dict(sequence_length=2), "at least 3"), (dict(warmup_ratio=1.5), r"in \[0, 1\]"),
+        (dict(labels=("pos",)), "at least two distinct"),
+        (dict(train=(["a", "b"], [1, 1])), "every example has the label 'positive'; a classifier needs at least two"),
+        (dict(validation=(["c"], [1]), train=(["a", "b"], [0, 0])), "every example has the label"),
+        (dict(validation=(["c"], [2]), labels=("x", "y", "z")), "2 classes, the labels are 3"),
+    ]
+    for kwargs, why in refused:
+        kwargs = {"train": two, "sequence_length": 32, **kwargs}
+        with pytest.raises(ValueError, match=why):
+            finetune(m, tokenizer, out_dir=out, **kwargs)
+        assert os.listdir(tmp_path) == []          # refused before any work: no backup, no staging folder
+    three = AlbertClassifier(m.backbone, 3)
+    with pytest.raises(ValueError, match="validation: label 'c' \\(id 2\\) never occurs in the training data"):
+        finetune(three, tokenizer, two, (["x"], [2]), labels=("a", "b", "c"), out_dir=out, sequence_length=32)
+    (tmp_path / "file").write_text("mine")
+    with pytest.raises(ValueError, match="is a file, not a folder"):
+        finetune(m, tokenizer, two, out_dir=str(tmp_path / "file"), sequence_length=32)
+    assert (tmp_path / "file").read_text() == "mine" and sorted(os.listdir(tmp_path)) == ["file"]
 
 
-def test_lamb_mixed_bfloat16_and_early_stopping(tmp_path, tokenizer, rt_texts):
+def _hand_steps(rule, w, grads, lrs, decay, weight_decay=0.1, clipnorm=1.0, b1=0.9, b2=0.999, eps=1e-6):
+    """AdamW or LAMB as Keras defines them, step by step in float64: clip each gradient's norm, decoupled weight
+    decay (w -= w * wd * lr) unless excluded, then the Adam (or layer-wise trust-ratio) update."""
+    w, m, v = np.asarray(w, np.float64), 0.0, 0.0
+    for t, (g, lr) in enumerate(zip(grads, lrs), 1):
+        g = np.asarray(g, np.float64)
+        g = g * min(1.0, clipnorm / np.linalg.norm(g))
+        if decay:
+            w = w - w * weight_decay * lr
+        m, v = b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * g * g
+        if rule == "adamw":
+            w = w - m * (lr * np.sqrt(1 - b2 ** t) / (1 - b1 ** t)) / (np.sqrt(v) + eps)
+        else:
+            update = (m / (1 - b1 ** t)) / (np.sqrt(v / (1 - b2 ** t)) + eps)
+            w = w - np.linalg.norm(w) / np.linalg.norm(update) * lr * update
+    return w
+
+
+@pytest.mark.parametrize("rule", ["adamw", "lamb"])
+def test_optimizer_steps_match_the_update_computed_by_hand(rule):
+    """Two steps on a kernel (decayed) and a bias (not), the first gradient 50x over the clip norm."""
+    peak, total = 0.1, 10
+    opt = make_optimizer(rule, peak, total, warmup_ratio=0.0, weight_decay=0.1, clipnorm=1.0)
+    start = {"kernel": np.array([0.5, -1.0, 2.0, 0.25], "float32"), "bias": np.array([0.3, -0.2], "float32")}
+    grads = {"kernel": [np.array([30.0, -40.0, 0.0, 0.0]), np.array([0.1, 0.2, -0.3, 0.05])],
+             "bias": [np.array([0.02, -0.5]), np.array([0.3, 0.1])]}
+    variables = {name: keras.Variable(value, name=name) for name, value in start.items()}
+    for step in range(2):
+        opt.apply_gradients([(keras.ops.convert_to_tensor(grads[n][step], "float32"), variables[n])
+                             for n in variables])
+    lrs = [peak, peak * (total - 1) / total]           # linear decay from the peak at step 0 (no warmup)
+    for name, variable in variables.items():
+        expected = _hand_steps(rule, start[name], grads[name], lrs, decay=name == "kernel")
+        np.testing.assert_allclose(variable.numpy(), expected, rtol=1e-5, atol=1e-5, err_msg=name)  # float32 vs 64
+        unclipped = _hand_steps(rule, start[name], grads[name], lrs, decay=name == "kernel", clipnorm=1e9)
+        if name == "kernel":                           # the clip matters here: the test would see it missing
+            assert np.abs(unclipped - expected).max() > 1e-3
+
+
+def _all_layers(layer):
+    yield layer
+    for child in layer._layers:
+        yield from _all_layers(child)
+
+
+def test_weight_decay_skips_layernorm_and_biases(tokenizer):
+    """Zero gradients: Adam moves nothing, so a variable changes only by its weight decay, w * (1 - lr * wd)."""
+    model = _model(tokenizer)
+    layers = list(_all_layers(model))
+    exempt = {id(layer.gamma) for layer in layers if isinstance(layer, keras.layers.LayerNormalization)}
+    exempt |= {id(layer.beta) for layer in layers if isinstance(layer, keras.layers.LayerNormalization)}
+    exempt |= {id(layer.bias) for layer in layers if getattr(layer, "bias", None) is not None}
+    variables = model.trainable_variables
+    assert 10 < len(exempt) < len(variables)
+    before = [v.numpy() for v in variables]
+    opt = make_optimizer("adamw", 0.01, 10, warmup_ratio=0.0, weight_decay=0.5)
+    opt.apply_gradients([(keras.ops.zeros(v.shape), v) for v in variables])
+    for v, old in zip(variables, before):
+        factor = 1.0 if id(v) in exempt else 1 - 0.01 * 0.5
+        np.testing.assert_allclose(v.numpy(), old * factor, rtol=1e-6, err_msg=v.path)
+
+
+def test_mixed_bfloat16_lamb_trains(tmp_path, tokenizer, rt_texts):
+    """At a real learning rate: bfloat16 compute, float32 variables, every variable (LayerNorm and biases, which
+    take no weight decay, included) moved by its gradient, and the training loss falls."""
+    train = _keyword_task(rt_texts, 64)
+    start = _model(tokenizer)
+    result = finetune(start, tokenizer, train, out_dir=str(tmp_path / "a"), epochs=2, batch_size=16,
+                      sequence_length=32, optimizer="lamb", mixed_precision="mixed_bfloat16", learning_rate=0.05,
+                      warmup_ratio=0.0, verbose=0)
+    assert keras.config.dtype_policy().name == "float32"            # the global policy is left as it was
+    model = result.model
+    assert isinstance(model.optimizer, keras.optimizers.Lamb)
+    assert model.backbone.embeddings.dtype_policy.name == "mixed_bfloat16"
+    assert model.backbone.embeddings.compute_dtype == "bfloat16"
+    assert all(v.dtype == "float32" for v in model.trainable_variables)
+    assert {v.dtype for v in model.optimizer.variables} == {"float32", "int64"}   # moments float32; step count
+    from conftest import random_inputs
+    assert model.backbone(random_inputs(model.backbone.config, seq=16))["sequence_output"].dtype == "bfloat16"
+    loss = result.history["loss"]
+    assert np.isfinite(loss).all() and loss[1] < loss[0] - 1e-3, loss
+    before = {v.path: v.numpy() for v in start.trainable_variables}
+    for v in model.trainable_variables:
+        assert not np.array_equal(v.numpy(), before[v.path]), v.path  # (the key bias's gradient is ~0 in theory)
+
+
+def test_early_stopping(tmp_path, tokenizer, rt_texts):
     train = _keyword_task(rt_texts, 64)
     result = finetune(_model(tokenizer), tokenizer, train, train, out_dir=str(tmp_path / "a"), epochs=5,
-                      batch_size=16, sequence_length=32, optimizer="lamb", mixed_precision="mixed_bfloat16",
-                      learning_rate=0.0, early_stopping=1, verbose=0)
-    assert keras.config.dtype_policy().name == "float32"            # the global policy is left as it was
-    assert result.model.backbone.embeddings.dtype_policy.name == "mixed_bfloat16"
-    assert isinstance(result.model.optimizer, keras.optimizers.Lamb)
-    assert len(result.history["loss"]) == 2                          # lr 0: no gain after epoch 1, patience 1
-    assert np.isfinite(result.history["loss"]).all()
+                      batch_size=16, sequence_length=32, learning_rate=1e-12, early_stopping=1, verbose=0)
+    assert len(result.history["loss"]) == 2                          # no gain after epoch 1, patience 1
 
 
 def test_cli_finetune_on_a_csv_and_errors(tmp_path, tokenizer, rt_texts, capsys):
     texts, labels = _keyword_task(rt_texts, 200)
     csv = tmp_path / "d.csv"
-    csv.write_text("sentence,sentiment\n" + "".join(f'"{t.replace(chr(34), "")}",{"good" if y else "bad"}\n'
-                                                      for t, y in zip(texts, labels)))
+    rows = [f'"{t.replace(chr(34), "")}",{"good" if y else "bad"}\n' for t, y in zip(texts, labels)]
+    csv.write_text("sentence,sentiment\n" + "".join(rows))
     base = str(tmp_path / "base")
     save_model_dir(base, AlbertBackbone(tiny_config(vocab_size=tokenizer.vocab_size)), tokenizer)
     out = str(tmp_path / "out")
@@ -96,9 +208,18 @@ def test_cli_finetune_on_a_csv_and_errors(tmp_path, tokenizer, rt_texts, capsys)
             "--learning-rate", "1e-3", "--verbose", "0"]
     assert main(argv) == 0
     assert "test accuracy" in capsys.readouterr().out
+    assert sorted(os.listdir(tmp_path)) == ["base", "d.csv", "out"]      # published whole; no staging left
     report = json.load(open(os.path.join(out, "report.json")))
     assert report["labels"] == ["bad", "good"] and np.sum(report["test"]["confusion_matrix"]) == 20
+    assert report["data"] == str(csv) and report["skipped_rows"] == 0
     assert load_model_dir(out)[2] == ["bad", "good"]
+    # the test split, with label names, for the export gate; scored exactly as report.json says
+    splits, names, _ = datasets.load_splits(str(csv), ("sentence",), "sentiment")
+    held_texts, held_labels = datasets.read_heldout(os.path.join(out, HELDOUT))
+    assert held_texts == splits["test"][0] and held_labels == [names[y] for y in splits["test"][1]]
+    model, tok, _ = load_model_dir(out)
+    again = evaluate(model, tok, held_texts, [names.index(n) for n in held_labels], sequence_length=48)
+    assert again["confusion_matrix"] == report["test"]["confusion_matrix"]
     assert main(argv) == 2 and "already exists" in capsys.readouterr().err
     with open(csv, "a") as f:
         f.write("one,two,three\n")
@@ -106,6 +227,90 @@ def test_cli_finetune_on_a_csv_and_errors(tmp_path, tokenizer, rt_texts, capsys)
     assert f"{csv}:202:" in capsys.readouterr().err
     assert main(["finetune", "--model", "albert-base-v2", "--data", str(csv), "--out", str(tmp_path / "o2")]) == 2
     assert "--spiece" in capsys.readouterr().err
+
+
+def test_cli_refuses_bad_input_in_one_line_before_any_work(tmp_path, tokenizer, rt_texts, capsys):
+    texts, labels = _keyword_task(rt_texts, 100)
+    names = ["bad", "good"]
+    rows = [f"{i},{names[y]}" for i, y in enumerate(labels)]
+    csv = tmp_path / "d.csv"
+    csv.write_text("text,label\n" + "".join(r + "\n" for r in rows))
+    rows[37] = "37,goood"                                     # a typo: a class of its own, or a held-out label
+    typo = tmp_path / "typo.csv"
+    typo.write_text("text,label\n" + "".join(r + "\n" for r in rows))
+    base = str(tmp_path / "base")
+    save_model_dir(base, AlbertBackbone(tiny_config(vocab_size=tokenizer.vocab_size)), tokenizer)
+    (tmp_path / "afile").write_text("mine")
+    argv = ["finetune", "--model", base, "--epochs", "1", "--batch-size", "16", "--sequence-length", "32",
+            "--verbose", "0", "--data"]
+    cases = [
+        ([str(typo), "--out", str(tmp_path / "o")], f"{typo}:39: label 'goood'"),
+        ([str(typo), "--out", str(tmp_path / "o"), "--labels", "bad,good"],
+         f"{typo}:39: label 'goood' is not one of --labels"),
+        ([str(csv), "--out", str(tmp_path / "o"), "--sequence-length", "100"],
+         "longer than the model's position table (64)"),
+        ([str(csv), "--out", str(tmp_path / "o"), "--batch-size", "0"],
+         "batch_size (--batch-size) must be an integer of at least 1"),
+        ([str(csv), "--out", str(tmp_path / "o"), "--epochs", "0"],
+         "epochs (--epochs) must be an integer of at least 1"),
+        ([str(csv), "--out", str(tmp_path / "afile")], "afile is a file, not a folder"),
+    ]
+    for extra, why in cases:
+        assert main(argv + extra) == 2, extra
+        err = capsys.readouterr().err
+        assert why in err and err.count("\n") == 1, err       # one line, no traceback
+        assert sorted(os.listdir(tmp_path)) == ["afile", "base", "d.csv", "typo.csv"]  # nothing written, no backup
+    assert (tmp_path / "afile").read_text() == "mine"
+
+
+def test_seed_fixes_a_new_head(tmp_path, tokenizer, rt_texts):
+    """Two runs from a backbone checkpoint with the same seed are bit-identical, whatever the random state
+    before the call (the classifier head is drawn after the seed is set)."""
+    base = str(tmp_path / "base")
+    save_model_dir(base, AlbertBackbone(tiny_config(vocab_size=tokenizer.vocab_size)), tokenizer)
+    train = _keyword_task(rt_texts, 32)
+    runs = []
+    for i in range(2):
+        keras.utils.set_random_seed(100 + i)                 # another global state before each call
+        runs.append(finetune(base, None, train, out_dir=str(tmp_path / f"run{i}"), epochs=1, batch_size=16,
+                             sequence_length=32, learning_rate=1e-3, seed=7, verbose=0).model)
+    for a, b in zip(runs[0].weights, runs[1].weights):
+        np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=a.path)
+
+
+class _Interrupt(keras.callbacks.Callback):
+    """Stops a run with an exception after `steps` steps (a kill that lets the test go on)."""
+
+    def __init__(self, steps):
+        super().__init__()
+        self.steps, self.done = steps, 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.done += 1
+        if self.done == self.steps:
+            raise KeyboardInterrupt
+
+
+def test_output_is_staged_and_published_whole(tmp_path, tokenizer, rt_texts):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "mine.txt").write_text("user's file")
+    train = _keyword_task(rt_texts, 64)
+    args = dict(out_dir=str(out), epochs=1, batch_size=16, sequence_length=32, learning_rate=1e-3, verbose=0,
+                backup_every=2)
+    with pytest.raises(FileExistsError, match="already exists and is not empty; pass --overwrite"):
+        finetune(_model(tokenizer), tokenizer, train, **args)
+    with pytest.raises(KeyboardInterrupt):                    # interrupted after 3 steps, backed up after 2
+        finetune(_model(tokenizer), tokenizer, train, **args, overwrite=True, callbacks=[_Interrupt(3)])
+    assert sorted(os.listdir(out)) == ["mine.txt"]            # the user's folder is untouched
+    staging = staging_path(out, "partial")
+    assert os.path.isfile(os.path.join(staging, "backup", STATE))
+    result = finetune(_model(tokenizer), tokenizer, train, **args, overwrite=True, heldout=train)
+    assert result.steps == 4
+    assert sorted(os.listdir(tmp_path)) == ["out"]            # the staging folder became `out`
+    assert sorted(os.listdir(out)) == sorted(["config.json", "heldout.jsonl", "labels.txt", "model.keras",
+                                              "report.json", "spiece.model", "training_curves.png"])
+    assert json.load(open(out / "report.json"))["test"]["accuracy"] == result.test["accuracy"]
 
 
 def test_cli_pretrain_then_finetune(tmp_path, rt_texts, capsys):

@@ -1,5 +1,5 @@
 """SIGKILL a real fine-tuning run mid-epoch; the resumed run must end with the same steps and weights as an
-uninterrupted run on the same seed (dropout on, deterministic ops)."""
+uninterrupted run on the same seed (dropout on, deterministic ops). A rerun whose inputs changed is refused."""
 import json
 import os
 import signal
@@ -10,7 +10,13 @@ import time
 import numpy as np
 import pytest
 
+import keras
+from conftest import tiny_config
+
+from keras_albert import AlbertBackbone, AlbertClassifier
 from keras_albert.model_dir import load_model_dir
+from keras_albert.staging import staging_path
+from keras_albert.training import finetune
 from keras_albert.training.resume import STATE, _load_arrays
 
 WORKER = os.path.join(os.path.dirname(__file__), "train_worker.py")
@@ -32,7 +38,7 @@ def test_sigkill_mid_epoch_resumes_exactly(tmp_path, spiece_path):
     whole, killed = str(tmp_path / "whole"), str(tmp_path / "killed")
     proc = subprocess.Popen([sys.executable, WORKER, spiece_path, killed, "0.1"], stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
-    backup = os.path.join(killed, "backup")
+    backup = os.path.join(staging_path(killed, "partial"), "backup")   # a fixed staging folder: found again
     deadline = time.time() + 300
     while _step(backup) < 19 and proc.poll() is None and time.time() < deadline:
         time.sleep(0.02)
@@ -41,7 +47,7 @@ def test_sigkill_mid_epoch_resumes_exactly(tmp_path, spiece_path):
     assert proc.returncode == -signal.SIGKILL
     at_kill = _step(backup)
     assert 16 < at_kill < 32 and at_kill % 16, at_kill
-    assert not os.path.exists(os.path.join(killed, "model.keras"))
+    assert not os.path.exists(killed)        # nothing under the final name until the run is complete
 
     resumed = _run(spiece_path, killed)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
@@ -59,3 +65,46 @@ def test_sigkill_mid_epoch_resumes_exactly(tmp_path, spiece_path):
     assert ra["steps"] == rb["steps"] == 32
     assert ra["history"] == rb["history"]    # per-epoch logs too: the metric totals were restored
     assert not os.path.exists(backup)        # removed once the run completed
+    assert sorted(os.listdir(tmp_path)) == ["killed", "whole"]
+
+
+class _Interrupt(keras.callbacks.Callback):
+    def on_train_batch_end(self, batch, logs=None):
+        if batch == 2:
+            raise KeyboardInterrupt
+
+
+def test_a_rerun_with_other_inputs_is_refused(tmp_path, tokenizer):
+    """Backed up after 2 steps, interrupted after 3: a rerun with other data, labels or hyperparameters says
+    what changed and how to start fresh, and touches nothing; the same rerun resumes."""
+    def model(**config):
+        keras.utils.set_random_seed(0)
+        return AlbertClassifier(AlbertBackbone(tiny_config(vocab_size=tokenizer.vocab_size, **config)), 2)
+    from keras_albert.data import splits
+    texts, labels = splits()["train"]
+    train = (texts[:64], labels[:64])
+    out = str(tmp_path / "out")
+    args = dict(out_dir=out, epochs=1, batch_size=16, sequence_length=32, learning_rate=1e-3, backup_every=2,
+                verbose=0)
+    with pytest.raises(KeyboardInterrupt):
+        finetune(model(), tokenizer, train, **args, callbacks=[_Interrupt()])
+    staging = staging_path(out, "partial")
+    state = os.path.join(staging, "backup", STATE)
+    saved = open(state, "rb").read()
+    other = (texts[64:128], labels[64:128])
+    changes = [
+        (dict(train=other), r"changed: training data\)"),
+        (dict(batch_size=8), r"changed: batch_size 16 -> 8\)"),
+        (dict(labels=("neg", "pos")), r"changed: labels \['negative', 'positive'\] -> \['neg', 'pos'\]\)"),
+        (dict(learning_rate=2e-3, seed=1), r"changed: learning_rate 0.001 -> 0.002; seed 0 -> 1\)"),
+        (dict(config={"hidden_dropout_prob": 0.1}), r"changed: model.config.hidden_dropout_prob 0.0 -> 0.1\)"),
+    ]
+    for change, why in changes:
+        kwargs = {**args, "train": train, **change}
+        config = kwargs.pop("config", {})
+        with pytest.raises(ValueError, match=why + rf"; rerun with the same inputs to resume it, or delete "
+                                                   rf"{staging} to start fresh"):
+            finetune(model(**config), tokenizer, **kwargs)
+        assert open(state, "rb").read() == saved
+    result = finetune(model(), tokenizer, train, **args)
+    assert result.steps == 4 and not os.path.exists(staging) and os.path.isfile(os.path.join(out, "model.keras"))

@@ -1,5 +1,4 @@
 """`keras-albert finetune --model M --data D --out DIR`: fine-tune a classifier, report test accuracy."""
-import json
 import os
 
 
@@ -7,11 +6,16 @@ def register(sub):
     p = sub.add_parser("finetune", help="fine-tune an ALBERT text classifier (model.fit, resumable)")
     p.add_argument("--model", required=True, help="a model directory (keras-albert pretrain/convert output) or a preset")
     p.add_argument("--data", required=True,
-                   help="rotten_tomatoes, imdb, or a .csv/.tsv/.jsonl file (split 80/10/10 by a seed-0 permutation)")
-    p.add_argument("--out", required=True, help="output model directory (model.keras, labels.txt, report)")
+                   help="rotten_tomatoes, imdb, or a .csv/.tsv/.jsonl file (split 80/10/10 by a --seed permutation)")
+    p.add_argument("--out", required=True,
+                   help="output model directory (model.keras, labels.txt, report, heldout.jsonl: the test split); "
+                        "new or empty unless --overwrite")
     p.add_argument("--spiece", help="SentencePiece model (default: the model directory's spiece.model)")
     p.add_argument("--text-column", action="append", help="text column(s); twice for sentence pairs (default: text)")
     p.add_argument("--label-column", default="label")
+    p.add_argument("--labels", metavar="A,B,...",
+                   help="the class names, in id order (default: the training split's labels, sorted); any other "
+                        "label in the data is then an error")
     p.add_argument("--skip-bad-rows", action="store_true", help="skip and count malformed rows instead of failing")
     p.add_argument("--sequence-length", type=int, default=128)
     p.add_argument("--epochs", type=int, default=3)
@@ -26,23 +30,28 @@ def register(sub):
     p.add_argument("--no-bucket", action="store_true", help="pad every batch to --sequence-length")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2))
-    p.add_argument("--overwrite", action="store_true")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out folder as a whole")
     p.set_defaults(run=run)
 
 
 def run(args):
-    from keras_albert.datasets import load_splits
+    from keras_albert.datasets import load_splits, parse_labels
+    from keras_albert.staging import check_output
     from keras_albert.tokenizer import AlbertTokenizer
-    from keras_albert.training import evaluate, finetune, get_strategy
+    from keras_albert.training import finetune, get_strategy
+    from keras_albert.training.finetune import check_hyperparameters
 
-    if os.path.exists(os.path.join(args.out, "model.keras")) and not args.overwrite:
-        raise FileExistsError(f"{args.out}/model.keras already exists; pass --overwrite to replace it")
+    check_output(args.out, args.overwrite)  # everything the user gave is checked before any work
+    check_hyperparameters(sequence_length=args.sequence_length, epochs=args.epochs, batch_size=args.batch_size,
+                          learning_rate=args.learning_rate, warmup_ratio=args.warmup_ratio, seed=args.seed,
+                          early_stopping=args.early_stopping)
+    labels = parse_labels(args.labels) if args.labels is not None else None
     if not os.path.exists(args.model) and args.spiece is None:
         raise ValueError(f"{args.model} is not a model directory; a preset needs --spiece")
     if args.strategy in ("multi_worker", "tpu"):
         get_strategy(args.strategy)  # before TensorFlow runs anything
     splits, labels, skipped = load_splits(args.data, tuple(args.text_column or ["text"]), args.label_column,
-                                          args.skip_bad_rows, args.seed)
+                                          args.skip_bad_rows, args.seed, labels)
     if skipped:
         print(f"skipped {skipped} malformed row(s) of {args.data}")
     tokenizer = AlbertTokenizer.from_file(args.spiece) if args.spiece else None
@@ -51,14 +60,8 @@ def run(args):
                       learning_rate=args.learning_rate, warmup_ratio=args.warmup_ratio, optimizer=args.optimizer,
                       strategy=args.strategy, mixed_precision=args.mixed_precision, seed=args.seed,
                       verbose=args.verbose, early_stopping=args.early_stopping, bucket=not args.no_bucket,
-                      overwrite=args.overwrite)
-    from keras_albert.model_dir import load_model_dir
-    _, tokenizer, _ = load_model_dir(args.out)
-    test = evaluate(result.model, tokenizer, *splits["test"], len(labels), args.sequence_length)
-    path = os.path.join(args.out, "report.json")
-    report = json.load(open(path)) if os.path.exists(path) else {}
-    report.update(test=test, skipped_rows=skipped, data=args.data)
-    with open(path, "w") as f:
-        json.dump(report, f, indent=2)
+                      overwrite=args.overwrite, heldout=splits["test"],
+                      report_extra={"skipped_rows": skipped, "data": args.data})
+    test = result.test
     print(f"validation accuracy {result.metrics['accuracy']:.4f}, test accuracy {test['accuracy']:.4f} "
           f"(F1 {test['f1']:.4f}) over {len(splits['test'][0])} examples; model in {args.out}")

@@ -2,18 +2,20 @@
 import keras
 
 NO_DECAY = ["bias", "gamma", "beta"]  # LayerNorm scales/offsets and biases take no weight decay
+OPTIMIZERS = ("adamw", "lamb", "sgd")
 
 
 @keras.saving.register_keras_serializable(package="keras_albert")
 class WarmupLinearDecay(keras.optimizers.schedules.LearningRateSchedule):
-    """0 -> peak over `warmup_steps`, then linearly down to 0 at `total_steps`."""
+    """0 -> peak over `warmup_steps`, then linearly down to 0 at `total_steps` (no warmup: the first step
+    takes the peak rate, as transformers' linear schedule does)."""
 
     def __init__(self, peak, total_steps, warmup_steps):
         self.peak, self.total_steps, self.warmup_steps = float(peak), int(total_steps), int(warmup_steps)
 
     def __call__(self, step):
         step = keras.ops.cast(step, "float32")
-        warm = step / max(self.warmup_steps, 1)
+        warm = step / self.warmup_steps if self.warmup_steps else 1.0
         decay = (self.total_steps - step) / max(self.total_steps - self.warmup_steps, 1)
         return self.peak * keras.ops.clip(keras.ops.minimum(warm, decay), 0.0, 1.0)
 

@@ -22,6 +22,7 @@ def scores(matrix):
 
 
 def write_report(out_dir, history, matrix, labels, extra=None):
+    """training_curves.png, confusion_matrix.png (when there is a validation `matrix`) and report.json."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -38,6 +39,16 @@ def write_report(out_dir, history, matrix, labels, extra=None):
     fig.savefig(os.path.join(out_dir, "training_curves.png"), dpi=100)
     plt.close(fig)
 
+    report = {"history": history, "labels": list(labels), **(extra or {})}
+    if matrix is not None:
+        _plot_matrix(out_dir, matrix, labels, plt)
+        report.update(confusion_matrix=np.asarray(matrix).tolist(), **scores(matrix))
+    with open(os.path.join(out_dir, "report.json"), "w") as f:
+        json.dump(report, f, indent=2)
+    return report
+
+
+def _plot_matrix(out_dir, matrix, labels, plt):
     fig, ax = plt.subplots(figsize=(1.2 * len(labels) + 2, 1.2 * len(labels) + 1.5))
     ax.imshow(matrix, cmap="Blues")
     ax.set_xticks(range(len(labels)), labels, rotation=45, ha="right")
@@ -49,9 +60,3 @@ def write_report(out_dir, history, matrix, labels, extra=None):
     fig.tight_layout()
     fig.savefig(os.path.join(out_dir, "confusion_matrix.png"), dpi=100)
     plt.close(fig)
-
-    report = {"history": history, "confusion_matrix": np.asarray(matrix).tolist(), "labels": list(labels),
-              **scores(matrix), **(extra or {})}
-    with open(os.path.join(out_dir, "report.json"), "w") as f:
-        json.dump(report, f, indent=2)
-    return report

@@ -3,8 +3,11 @@
 Keras' `BackupAndRestore(save_freq=N)` restores only the epoch and reruns it from batch 0. This callback saves
 model variables (dropout seed states included), optimizer state, the running metric totals, the step count and
 the callbacks' own state (history, best score, early-stopping patience); `finetune` then skips the batches
-already done, so the resumed run takes the same steps to the same weights as one that never stopped.
+already done, so the resumed run takes the same steps to the same weights as one that never stopped. The
+backup also records the run's fingerprint (what its result depends on): a rerun with other data, labels,
+model or hyperparameters is refused instead of silently continuing the old run.
 """
+import hashlib
 import json
 import os
 
@@ -31,6 +34,49 @@ def _load_arrays(path):
     return arrays, meta
 
 
+def _load_meta(path):
+    with np.load(path) as f:
+        return json.loads(str(f["meta"])) if "meta" in f.files else {}
+
+
+def check_fingerprint(backup_dir, fingerprint):
+    """Refuse to resume the backup in `backup_dir` if it was written by a run with another `fingerprint` (a dict
+    of JSON values); the error names what changed and how to start fresh. No backup: nothing to check."""
+    path = os.path.join(backup_dir, STATE)
+    if not os.path.isfile(path):
+        return
+    old, new = _load_meta(path).get("fingerprint"), json.loads(json.dumps(fingerprint))
+    if old == new:
+        return
+    folder = os.path.dirname(os.path.abspath(backup_dir))
+    if old is None:
+        changed = ["the backup records no inputs"]
+    else:
+        old, new = _flat(old), _flat(new)
+        changed = [k if _is_digest(old.get(k)) or _is_digest(new.get(k)) else f"{k} {old.get(k)!r} -> {new.get(k)!r}"
+                   for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)]
+    raise ValueError(f"{folder} holds an unfinished run with other inputs (changed: {'; '.join(changed)}); rerun "
+                     f"with the same inputs to resume it, or delete {folder} to start fresh")
+
+
+def _flat(tree, prefix=""):
+    """{"model": {"config": {"hidden_size": 32}}} -> {"model.config.hidden_size": 32}: name the leaf that changed."""
+    flat = {}
+    for k, v in tree.items():
+        flat.update(_flat(v, f"{prefix}{k}.") if isinstance(v, dict) else {f"{prefix}{k}": v})
+    return flat
+
+
+def digest(value):
+    """A content hash for a fingerprint entry (data, vocabulary): named when it changes, never printed."""
+    data = value if isinstance(value, bytes) else json.dumps(value).encode()
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def _is_digest(value):
+    return isinstance(value, str) and value.startswith("sha256:")
+
+
 def _assign(variables, arrays):
     if len(variables) != len(arrays):
         raise ValueError(f"backup holds {len(arrays)} arrays, the model has {len(variables)} variables: "
@@ -42,17 +88,21 @@ def _assign(variables, arrays):
 class ResumableTraining(keras.callbacks.Callback):
     """Backups every `save_every` steps and at each epoch end; best weights; early stopping; history."""
 
-    def __init__(self, backup_dir, steps_per_epoch, save_every=100, monitor="val_accuracy", patience=None):
+    def __init__(self, backup_dir, steps_per_epoch, save_every=100, monitor="val_accuracy", patience=None,
+                 fingerprint=None):
         super().__init__()
         self.dir, self.steps_per_epoch, self.save_every = backup_dir, steps_per_epoch, save_every
-        self.monitor, self.patience = monitor, patience
+        self.monitor, self.patience, self.fingerprint = monitor, patience, fingerprint
         self.state = {"step": 0, "history": {}, "best": None, "best_epoch": None, "wait": 0, "stopped": False}
         self._pending = self._metric_totals = None
         os.makedirs(backup_dir, exist_ok=True)
         path = os.path.join(backup_dir, STATE)
         if os.path.isfile(path):
+            if fingerprint is not None:
+                check_fingerprint(backup_dir, fingerprint)
             arrays, self.state = _load_arrays(path)
             n = self.state.pop("sizes")
+            self.state.pop("fingerprint", None)
             self._pending = (arrays[:n[0]], arrays[n[0]:n[0] + n[1]], arrays[n[0] + n[1]:])
 
     @property
@@ -111,7 +161,8 @@ class ResumableTraining(keras.callbacks.Callback):
     def save(self):
         groups = [self.model.variables, self.model.optimizer.variables, self.model.metrics_variables]
         arrays = [keras.ops.convert_to_numpy(v) for g in groups for v in g]
-        _save_arrays(os.path.join(self.dir, STATE), arrays, {**self.state, "sizes": [len(g) for g in groups[:2]]})
+        meta = {**self.state, "sizes": [len(g) for g in groups[:2]], "fingerprint": self.fingerprint}
+        _save_arrays(os.path.join(self.dir, STATE), arrays, meta)
 
     def restore_best(self):
         path = os.path.join(self.dir, BEST)
