@@ -5,7 +5,6 @@ Offline by default: a small ALBERT with its own SentencePiece vocabulary trained
 Everything is built in a staging folder beside --out and moved into place only when the int8 gate passed; a
 failed gate moves it to `OUT.rejected` and exits 1.
 """
-import json
 import os
 import shutil
 import sys
@@ -84,7 +83,6 @@ def run(args):
     from keras_albert.commands.classify import load, shown
     from keras_albert.commands.export import export_all
     from keras_albert.data import LABEL_NAMES, splits
-    from keras_albert.model_dir import HELDOUT
     from keras_albert.staging import staged_output
     from keras_albert.training import finetune
     from export.runtime import pack
@@ -102,11 +100,8 @@ def run(args):
               f"on {len(data['train'][0])} sentences")
         result = finetune(model, tokenizer, data["train"], data["validation"], out_dir=model_dir,
                           labels=LABEL_NAMES, sequence_length=args.sequence_length, epochs=epochs,
-                          learning_rate=learning_rate, overwrite=True, verbose=2)
+                          learning_rate=learning_rate, heldout=data["test"], overwrite=True, verbose=2)
         print(f"fine-tuned in {time.time() - start:.0f} s ({result.steps} steps)")
-        if not os.path.isfile(os.path.join(model_dir, HELDOUT)):  # the gate's data: the test split
-            with open(os.path.join(model_dir, HELDOUT), "w", encoding="utf-8") as f:
-                f.writelines(json.dumps({"text": t, "label": LABEL_NAMES[y]}) + "\n" for t, y in zip(*data["test"]))
         report = export_all(model_dir, export_dir, variants=variants, sequence_length=args.sequence_length,
                             max_drop=max_drop, reject=False, log=lambda line: print(line.replace(tmp, args.out)))
         if not report["gate"]["passed"]:
