@@ -14,7 +14,8 @@ HERE = os.path.dirname(__file__)
 
 
 def outputs_and_grads(backbone, inputs, kind):
-    """Backbone outputs and the gradient of sum(sequence_output * w) + sum(pooled_output), traced under `attention_implementation(kind)`."""
+    """Backbone outputs and the gradients of sum(sequence_output * w) + sum(pooled_output), traced under
+    `attention_implementation(kind)`."""
     import keras
 
     from keras_albert.layers import attention_implementation
