@@ -1,4 +1,4 @@
-"""Write here what a GPU call needs and the GPU machine lacks, into ignored folders that travel with `carry`.
+"""Write here what a GPU run needs and the GPU machine lacks, into ignored folders that travel with the repository.
 
   .whl/      keras and the packages it needs that the GPU image lacks (namex, optree): Python 3.12 manylinux
              wheels, installed there by bench/gpu_run.sh (the image has numpy, absl-py, rich, h5py, ml-dtypes,

