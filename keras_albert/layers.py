@@ -1,4 +1,7 @@
 """The layers of ALBERT: the factorized embedding, the transformer block that all layers share, their LayerNorm."""
+import contextlib
+import contextvars
+
 import keras
 from keras import ops
 
@@ -91,6 +94,31 @@ class AlbertEmbedding(ConfigLayer):
         return self.projection(x)
 
 
+ATTENTION_KINDS = ("auto", "fused", "explicit")
+_attention_kind = contextvars.ContextVar("keras_albert_attention", default="auto")
+
+
+@contextlib.contextmanager
+def attention_implementation(kind):
+    """The attention that TransformerBlocks trace inside this scope. "explicit": 2-D matmuls and a softmax,
+    the graph every export is written for; "fused": `keras.ops.dot_product_attention` (cuDNN flash attention
+    on a JAX GPU in bf16, SDPA on torch); "auto" (the default): fused on JAX and torch, explicit on TensorFlow,
+    the backend that exports trace on (and that has no fused kernel). Read when a model is traced, so wrap the
+    first `fit` / `predict` / jitted call; training with attention dropout always takes the explicit path."""
+    if kind not in ATTENTION_KINDS:
+        raise ValueError(f"unknown attention implementation {kind!r}; expected one of {', '.join(ATTENTION_KINDS)}")
+    token = _attention_kind.set(kind)
+    try:
+        yield
+    finally:
+        _attention_kind.reset(token)
+
+
+def fused_attention_enabled():
+    kind = _attention_kind.get()
+    return kind == "fused" or (kind == "auto" and keras.backend.backend() != "tensorflow")
+
+
 @keras.saving.register_keras_serializable(package="keras_albert")
 class TransformerBlock(ConfigLayer):
     """One post-LayerNorm encoder block: h = LN(x + attention(x)); y = LN(h + FFN(h)).
@@ -138,13 +166,16 @@ class TransformerBlock(ConfigLayer):
         # and needs no SHAPE/REDUCE_PROD/PACK ops to rebuild them at run time.
         c, batch = self.config, ops.shape(x)[0]
         rows = ops.reshape(x, (-1, c.hidden_size))
-        q, k, v = self._heads(rows, batch)                                  # [b, n, s, d]; q pre-scaled
-        scores = ops.matmul(q, ops.swapaxes(k, -1, -2))
-        # (Keras autocasts float call arguments to the compute dtype: bring the bias back to float32)
-        scores = ops.cast(scores, "float32") + ops.cast(attention_bias, "float32")
-        probs = self.attention_dropout(ops.softmax(scores, axis=-1), training=training)
-        context = ops.transpose(ops.matmul(ops.cast(probs, self.compute_dtype), v), (0, 2, 1, 3))
-        context = ops.reshape(context, (-1, c.hidden_size))
+        if fused_attention_enabled() and not (training and self.attention_dropout.rate):
+            context = self._fused_attention(rows, batch, attention_bias)
+        else:
+            q, k, v = self._heads(rows, batch)                              # [b, n, s, d]; q pre-scaled
+            scores = ops.matmul(q, ops.swapaxes(k, -1, -2))
+            # (Keras autocasts float call arguments to the compute dtype: bring the bias back to float32)
+            scores = ops.cast(scores, "float32") + ops.cast(attention_bias, "float32")
+            probs = self.attention_dropout(ops.softmax(scores, axis=-1), training=training)
+            context = ops.transpose(ops.matmul(ops.cast(probs, self.compute_dtype), v), (0, 2, 1, 3))
+            context = ops.reshape(context, (-1, c.hidden_size))
         out = self.attention_output
         attended = ops.matmul(context, self._weight(out.kernel, (-1, c.hidden_size))) + \
             ops.cast(out.bias, self.compute_dtype)
@@ -156,15 +187,28 @@ class TransformerBlock(ConfigLayer):
     def _weight(self, variable, shape):
         return ops.reshape(ops.cast(variable, self.compute_dtype), shape)
 
+    def _fused_attention(self, rows, batch, attention_bias):
+        """The same attention as one `dot_product_attention` on [b, s, n, d] (no transposes). The bias is
+        broadcast to [b, 1, s, s]: JAX's cuDNN kernel refuses a [b, 1, 1, s] one."""
+        c = self.config
+        q, k, v = ops.split(self._qkv(rows, batch), 3, axis=2)
+        seq = ops.shape(q)[1]
+        bias = ops.broadcast_to(ops.cast(attention_bias, "float32"), (batch, 1, seq, seq))
+        context = ops.dot_product_attention(q, k, v, bias=bias, scale=1.0)  # q is pre-scaled
+        return ops.reshape(context, (-1, c.hidden_size))
+
     def _heads(self, rows, batch):
-        """q, k, v as [b, n, s, d] from ONE [H, 3H] matmul, one transpose and a split, the query kernel
-        pre-scaled by 1/sqrt(head_size). A converter folds the concatenated kernels into one constant, so a
-        TFLite layer has 1 FULLY_CONNECTED, 1 TRANSPOSE and no score MUL where it had 3, 3 and 1."""
+        """q, k, v as [b, n, s, d]: one transpose and a split of `_qkv`."""
+        return ops.split(ops.transpose(self._qkv(rows, batch), (0, 2, 1, 3)), 3, axis=1)
+
+    def _qkv(self, rows, batch):
+        """q|k|v as [b, s, 3 * heads, head_size] from ONE [H, 3H] matmul, the query kernel pre-scaled by
+        1/sqrt(head_size). A converter folds the concatenated kernels into one constant, so a TFLite layer
+        has 1 FULLY_CONNECTED, 1 TRANSPOSE and no score MUL where it had 3, 3 and 1."""
         c = self.config
         projections = (self.query, self.key, self.value)
         kernels = [self._weight(p.kernel, (c.hidden_size, -1)) for p in projections]
         biases = [self._weight(p.bias, (-1,)) for p in projections]
         kernels[0], biases[0] = kernels[0] * self.scale, biases[0] * self.scale
         qkv = ops.matmul(rows, ops.concatenate(kernels, 1)) + ops.concatenate(biases, 0)
-        qkv = ops.reshape(qkv, (batch, -1, 3 * c.num_attention_heads, c.head_size))
-        return ops.split(ops.transpose(qkv, (0, 2, 1, 3)), 3, axis=1)
+        return ops.reshape(qkv, (batch, -1, 3 * c.num_attention_heads, c.head_size))
