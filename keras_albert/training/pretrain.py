@@ -5,7 +5,7 @@ import shutil
 import keras
 
 from keras_albert.training.optim import make_optimizer
-from keras_albert.training.resume import ResumableTraining
+from keras_albert.training.resume import ResumableTraining, digest
 from keras_albert.training.strategies import distribution_scope, get_strategy
 
 
@@ -47,8 +47,15 @@ def pretrain(config, tokenizer, train_shards, *, out_dir, eval_shards=None, sequ
                       weighted_metrics={"mlm_logits": [acc(name="accuracy")], "sop_logits": [acc(name="accuracy")]})
     steps_per_log = min(steps_per_log, steps)
     epochs = -(-steps // steps_per_log)  # the last log interval is cut short by _StopAt
+    fingerprint = {"training data": _shards_digest(train_shards), "vocabulary": digest(tokenizer.model_proto),
+                   "model": config.to_dict(), "initial weights": None if initial_weights is None else
+                   digest(b"".join(keras.ops.convert_to_numpy(w).tobytes() for w in initial_weights)),
+                   "steps": steps, "batch_size": batch_size, "learning_rate": learning_rate, "optimizer": optimizer,
+                   "sequence_length": sequence_length, "max_predictions": max_predictions, "seed": seed,
+                   "warmup_ratio": warmup_ratio, "mixed_precision": mixed_precision}
     tracker = ResumableTraining(os.path.join(out_dir, "backup"), steps_per_log, backup_every,
-                                "val_mlm_logits_accuracy" if eval_shards else "mlm_logits_accuracy")
+                                "val_mlm_logits_accuracy" if eval_shards else "mlm_logits_accuracy",
+                                fingerprint=fingerprint)
     val = None if not eval_shards else shard_dataset(eval_shards, sequence_length, max_predictions, batch_size,
                                                      repeat=False)
 
@@ -60,6 +67,18 @@ def pretrain(config, tokenizer, train_shards, *, out_dir, eval_shards=None, sequ
     save_model_dir(out_dir, model, tokenizer, overwrite=True)
     shutil.rmtree(tracker.dir, ignore_errors=True)
     return model, {**tracker.state["history"], "steps": tracker.step}
+
+
+def _shards_digest(pattern):
+    """The training examples by content, so a rerun on another corpus is refused instead of resumed."""
+    import glob
+    import hashlib
+    h = hashlib.sha256()
+    for path in sorted(glob.glob(pattern)):
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+    return "sha256:" + h.hexdigest()
 
 
 class _StopAt(keras.callbacks.Callback):
