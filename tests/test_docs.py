@@ -60,7 +60,7 @@ def command_lines(code):
 
 
 def is_synopsis(line):
-    return "[" in line and "]" in line and not re.search(r"\"[^\"]*\[", line)
+    return "[--" in line
 
 
 @pytest.fixture(scope="module")
