@@ -203,7 +203,8 @@ def load_shards(folder, tokenizer=None, sequence_length=None):
     import json
     path = os.path.join(folder, MANIFEST)
     if not os.path.isfile(path):
-        raise FileNotFoundError(f"{folder} is not a shard folder (no {MANIFEST}); make one with keras-albert pretrain-data")
+        raise FileNotFoundError(f"{folder} is not a shard folder (no {MANIFEST}); "
+                                "make one with keras-albert pretrain-data")
     with open(path) as f:
         manifest = json.load(f)
     if tokenizer is not None and hashlib.sha256(tokenizer.model_proto).hexdigest() != manifest["vocab_sha256"]:

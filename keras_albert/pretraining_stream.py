@@ -47,7 +47,8 @@ class ExampleOptions:
                   "eval_fraction": 0 <= self.eval_fraction < 1, "num_shards": self.num_shards >= 1}
         for name, ok in checks.items():
             if not ok:
-                raise ValueError(f"--{name.replace('_', '-')} {getattr(self, name)} is out of range")
+                flag = {"max_ngram": "ngram"}.get(name, name).replace("_", "-")
+                raise ValueError(f"--{flag} {getattr(self, name)} is out of range")
 
 
 # ---- reading: line by line, errors name the file and line -------------------------------------------------

@@ -1,6 +1,7 @@
 """Streaming pretraining shards: the same examples however the work is split (one process, a pool, Apache
 Beam), compact rows that train like dense ones, one-line errors for bad corpora, a bounded vocabulary sample."""
 import collections
+import dataclasses
 import glob
 import os
 
@@ -51,7 +52,8 @@ def test_one_process_and_n_processes_write_the_same_examples(tmp_path, corpus, t
     two = prepare_shards([corpus], str(tmp_path / "two"), tokenizer=tokenizer, opts=OPTS, workers=2, progress=False)
     assert one["counts"] == two["counts"]
     c = one["counts"]
-    assert c["documents"] == 63 and c["skipped_short"] == 2 and c["first_skipped"] == [corpus, _line(corpus, "a lonely sentence .")]
+    assert c["documents"] == 63 and c["skipped_short"] == 2
+    assert c["first_skipped"] == [corpus, _line(corpus, "a lonely sentence .")]
     assert c["eval_examples"] > 0 and c["train_examples"] > 100
     for split in ("train", "eval"):
         got = _records(tmp_path / "one", split)
@@ -77,11 +79,10 @@ def test_a_document_gives_the_same_records_wherever_it_is(tokenizer, rt_texts):
     sentences = rt_texts[0][:6]
     first = document_records(Document(sentences, "a.txt", 1), tokenizer, OPTS)
     assert first == document_records(Document(list(sentences), "b.txt", 999), tokenizer, OPTS)
-    (_, s0, r0), (_, s1, r1) = first if first[0][0] == "train" else (None, None)
+    assert [split for split, _, _ in first] == ["train", "train"]   # dupe_factor 2
+    (_, s0, r0), (_, s1, r1) = first
     assert r0 != r1 and s1 == (s0 + 1) % 3                      # two maskings, on neighbouring shards
-    other_seed = document_records(Document(sentences, "a.txt", 1), tokenizer, ExampleOptions(**{
-        **OPTS.__dict__, "seed": 6}))
-    assert other_seed != first
+    assert document_records(Document(sentences, "a.txt", 1), tokenizer, dataclasses.replace(OPTS, seed=6)) != first
 
 
 def test_compact_rows_read_like_dense_rows(tmp_path, tokenizer, rt_texts):
@@ -162,7 +163,8 @@ def test_bad_corpora_get_one_line_with_file_and_line(tmp_path, capsys, corpus, s
     assert main(["pretrain-data", "--corpus", corpus, "--out", str(tmp_path / "out"), "--spiece", spiece_path,
                  "--sequence-length", "64", "--quiet"]) == 0
     out = capsys.readouterr().out
-    assert f"skipped 2 of 63 documents too short for a sentence-order pair (the first at {corpus}:{_line(corpus, 'a lonely sentence .')})" in out
+    first = f"{corpus}:{_line(corpus, 'a lonely sentence .')}"
+    assert f"skipped 2 of 63 documents too short for a sentence-order pair (the first at {first})" in out
     assert main(["pretrain-data", "--corpus", corpus, "--out", str(tmp_path / "out"), "--spiece", spiece_path]) == 2
     assert "--overwrite" in capsys.readouterr().err
 
