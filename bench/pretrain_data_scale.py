@@ -4,7 +4,8 @@
 Each run is a fresh `keras-albert pretrain-data` process (peak RSS: the largest of it and its worker processes,
 from getrusage). The vocabulary is trained once on the 1x text and passed with --spiece, so the runs measure
 the streaming pass; the table also gives the compact rows' size against the dense rows of `write_shards`.
-Run:  python bench/pretrain_data_scale.py [--fraction F] [--scales 1 4 16] [--workers 1 2] [--keep DIR]
+Run:  python bench/pretrain_data_scale.py [--fraction F] [--scales 1 4 16] [--workers 1 2] [--runner DirectRunner]
+      [--keep DIR]
       (--fraction: the unit is this fraction of the IMDB reviews, for a quick run on a busy machine)
 """
 import argparse
@@ -40,9 +41,9 @@ def write_corpus(path, texts, times):
     return os.path.getsize(path)
 
 
-def run(corpus, out, spiece, workers):
+def run(corpus, out, spiece, workers, runner=None):
     cmd = [sys.executable, "-m", "keras_albert.cli", "pretrain-data", "--corpus", corpus, "--out", out,
-           "--spiece", spiece, "--workers", str(workers), *FLAGS]
+           "--spiece", spiece, "--workers", str(workers), *FLAGS, *(["--runner", runner] if runner else [])]
     start = time.time()
     p = subprocess.run([sys.executable, "-c", MEASURE, *cmd], capture_output=True, text=True)
     seconds = time.time() - start
@@ -75,6 +76,7 @@ def main():
     ap.add_argument("--fraction", type=float, default=1.0)
     ap.add_argument("--scales", type=int, nargs="+", default=[1, 4, 16])
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--runner", help="also time the first scale on this Beam runner (needs keras-albert[beam])")
     ap.add_argument("--keep", help="folder for the corpora and shards (default: a temporary one)")
     args = ap.parse_args()
     from keras_albert.data import load_texts
@@ -89,21 +91,25 @@ def main():
     for scale in args.scales:
         corpus = os.path.join(root, f"imdb_x{scale}.txt")
         size = write_corpus(corpus, texts, scale)
-        for workers in (args.workers if scale == args.scales[0] else args.workers[:1]):
-            out = os.path.join(root, f"shards_x{scale}_w{workers}")
-            seconds, rss, counts = run(corpus, out, spiece, workers)
+        first = scale == args.scales[0]
+        runs = [(None, w) for w in (args.workers if first else args.workers[:1])]
+        runs += [(args.runner, w) for w in args.workers] if first and args.runner else []
+        for runner, workers in runs:
+            out = os.path.join(root, f"shards_x{scale}_w{workers}{'_' + runner if runner else ''}")
+            seconds, rss, counts = run(corpus, out, spiece, workers, runner)
             rows.append((scale, size / 1e6, counts["documents"], counts["train_examples"] + counts["eval_examples"],
-                         workers, seconds, rss))
-            print(f"  x{scale} workers {workers}: {seconds:.0f} s, {rss:.0f} MB", file=sys.stderr, flush=True)
+                         runner or "processes", workers, seconds, rss))
+            print(f"  x{scale} {runner or 'processes'} {workers}: {seconds:.0f} s, {rss:.0f} MB", file=sys.stderr,
+                  flush=True)
         os.remove(corpus)
     compact, dense = dense_bytes_per_example(os.path.join(root, f"shards_x{args.scales[0]}_w{args.workers[0]}"))
     unit = "IMDB text" if args.fraction == 1 else f"{args.fraction:g} of the IMDB reviews"
     print(f"keras-albert pretrain-data, {datetime.date.today()}, {cpu_model()} ({os.cpu_count()} logical CPUs), "
           f"unit = {unit} ({len(texts):,} reviews), flags: {' '.join(FLAGS[:-2])}")
-    print("| corpus | MB | documents | examples | workers | time (s) | MB/s | examples/s | peak RSS (MB) |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    for scale, mb, docs, n, workers, seconds, rss in rows:
-        print(f"| {scale}x | {mb:.1f} | {docs:,} | {n:,} | {workers} | {seconds:.0f} | {mb / seconds:.2f} | "
+    print("| corpus | MB | documents | examples | engine | workers | time (s) | MB/s | examples/s | peak RSS (MB) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for scale, mb, docs, n, engine, workers, seconds, rss in rows:
+        print(f"| {scale}x | {mb:.1f} | {docs:,} | {n:,} | {engine} | {workers} | {seconds:.0f} | {mb / seconds:.2f} | "
               f"{n / seconds:,.0f} | {rss:.0f} |")
     print(f"on disk: {compact:.0f} bytes per example (compact rows) vs {dense:.0f} (dense int64 rows of "
           f"write_shards), sequence 128, 20 predictions")
