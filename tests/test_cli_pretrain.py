@@ -50,3 +50,20 @@ def test_pretrain_refuses_before_any_work(corpus, tmp_path, capsys):
         assert main(["pretrain", "--corpus", corpus, "--out", str(tmp_path / "x"), *TINY, flag, value]) == 2
         assert flag in capsys.readouterr().err
     assert sorted(os.listdir(tmp_path)) == ["pre"]
+
+
+def test_pretrain_trains_from_streamed_shards(corpus, tmp_path, capsys):
+    shards, out = tmp_path / "shards", tmp_path / "pre"
+    assert main(["pretrain-data", "--corpus", corpus, "--out", str(shards), "--vocab-size", "400",
+                 "--sequence-length", "32", "--max-predictions", "4", "--quiet"]) == 0
+    flags = [f for f in TINY if f not in ("--vocab-size", "400")]
+    assert main(["pretrain", "--shards", str(shards), "--out", str(out), "--steps", "2"] + flags) == 0
+    assert "trained 2 steps" in capsys.readouterr().out
+    from keras_albert.model_dir import load_model_dir
+    _, tokenizer, _ = load_model_dir(str(out))
+    assert tokenizer.model_proto == (shards / "spiece.model").read_bytes()  # the shards' vocabulary
+    # one line, before any work: both sources, or a sequence length shorter than the shards'
+    assert main(["pretrain", "--shards", str(shards), "--corpus", corpus, "--out", str(tmp_path / "x")] + flags) == 2
+    assert main(["pretrain", "--shards", str(shards), "--out", str(tmp_path / "x"), *flags,
+                 "--sequence-length", "16"]) == 2
+    assert "shorter than the shards'" in capsys.readouterr().err and not (tmp_path / "x").exists()

@@ -1,4 +1,5 @@
-"""`keras-albert pretrain --corpus FILES --out DIR`: write MLM + SOP shards, then train an AlbertPretrainer.
+"""`keras-albert pretrain --corpus FILES --out DIR`: write MLM + SOP shards, then train an AlbertPretrainer
+(or `--shards FOLDER`: train on what `keras-albert pretrain-data` streamed to disk).
 
 DIR is built in a fixed hidden staging folder beside it (`.DIR.partial`) and moved into place when training is
 complete: a killed run leaves DIR as it was, and the same command run again resumes from the staging folder.
@@ -12,7 +13,9 @@ MODEL_FLAGS = {"hidden_size": 256, "num_hidden_layers": 4, "num_attention_heads"
 
 def register(sub):
     p = sub.add_parser("pretrain", help="pretrain ALBERT (MLM + sentence-order prediction) on your text")
-    p.add_argument("--corpus", nargs="+", required=True,
+    p.add_argument("--shards", help="train from a `keras-albert pretrain-data` folder instead of --corpus "
+                                    "(streamed from disk; its spiece.model is the vocabulary)")
+    p.add_argument("--corpus", nargs="+",
                    help="text files (one sentence per line, blank line between documents), or imdb / rotten_tomatoes")
     p.add_argument("--out", required=True, help="output directory (shards/, model.keras, spiece.model, report)")
     p.add_argument("--spiece", help="an existing spiece.model (default: train one on the corpus)")
@@ -55,8 +58,10 @@ def run(args):
             raise ValueError(f"--{flag.replace('_', '-')} must be at least 1, got {getattr(args, flag)}")
     if not 0 < args.eval_fraction < 1:
         raise ValueError(f"--eval-fraction must be between 0 and 1, got {args.eval_fraction}")
+    if bool(args.corpus) == bool(args.shards):
+        raise ValueError("give --corpus FILES or --shards FOLDER (made by keras-albert pretrain-data), not both")
     check_output(args.out, args.overwrite)
-    documents = read_corpus(args.corpus)
+    documents = read_corpus(args.corpus) if args.corpus else None
     start, tokenizer = None, None
     if args.init:
         from keras_albert.pretrained import load_pretrained
@@ -66,6 +71,8 @@ def run(args):
                              f"table ({start.config.max_position_embeddings})")
     if args.spiece:
         tokenizer = AlbertTokenizer.from_file(args.spiece)
+    elif args.shards and start is None:
+        tokenizer = AlbertTokenizer.from_file(os.path.join(args.shards, "spiece.model"))
     elif start is None:
         tokenizer = train_vocab([s for d in documents for s in d], vocab_size=args.vocab_size)
         if tokenizer.vocab_size < args.vocab_size:
@@ -73,6 +80,9 @@ def run(args):
                   f"{tokenizer.vocab_size:,}, not the {args.vocab_size:,} asked for")
     if tokenizer is None:
         raise ValueError(f"{args.init} has no spiece.model; pass the checkpoint's vocabulary with --spiece")
+    if args.shards:
+        from keras_albert.pretraining_data import load_shards
+        load_shards(args.shards, tokenizer, args.sequence_length)  # a wrong folder is refused before any work
     if start is not None:
         config = start.config
     elif args.preset:
@@ -82,15 +92,39 @@ def run(args):
                               **{k: getattr(args, k) for k in MODEL_FLAGS})
     with staged_output(args.out, args.overwrite, staging=staging_path(args.out, "partial")) as tmp:
         history = _shards_and_training(args, documents, tokenizer, config, start, tmp)
-    print(f"trained {history['steps']} steps; eval MLM accuracy {history['val_mlm_logits_accuracy'][-1]:.4f}, "
-          f"SOP accuracy {history['val_sop_logits_accuracy'][-1]:.4f}; model in {args.out}")
+    split = "val_" if "val_mlm_logits_accuracy" in history else ""
+    print(f"trained {history['steps']} steps; {'eval' if split else 'train'} MLM accuracy "
+          f"{history[split + 'mlm_logits_accuracy'][-1]:.4f}, SOP accuracy {history[split + 'sop_logits_accuracy'][-1]:.4f}; "
+          f"model in {args.out}")
 
 
 def _shards_and_training(args, documents, tokenizer, config, start, out):
+    from keras_albert.training.pretrain import pretrain
+
+    if args.shards:
+        from keras_albert.pretraining_data import load_shards
+        manifest = load_shards(args.shards, tokenizer, args.sequence_length)
+        train, evals, max_predictions = manifest["train"], manifest["eval"], manifest["max_predictions"]
+    else:
+        train, evals = _corpus_shards(args, documents, tokenizer, out)
+        max_predictions = args.max_predictions
+    _, history = pretrain(config, tokenizer, train, out_dir=out,
+                          eval_shards=evals, sequence_length=args.sequence_length,
+                          max_predictions=max_predictions, steps=args.steps, steps_per_log=args.steps_per_log,
+                          batch_size=args.batch_size, learning_rate=args.learning_rate, optimizer=args.optimizer,
+                          strategy=args.strategy, mixed_precision=args.mixed_precision, seed=args.seed,
+                          verbose=args.verbose, overwrite=True,
+                          initial_weights=None if start is None else start.get_weights())
+    with open(os.path.join(out, "pretrain_history.json"), "w") as f:
+        json.dump(history, f, indent=2)
+    return history
+
+
+def _corpus_shards(args, documents, tokenizer, out):
+    """The corpus's MLM + SOP examples as shards in `out/shards` (in memory: `pretrain-data` streams)."""
     import numpy as np
 
     from keras_albert.pretraining_data import make_examples, write_shards
-    from keras_albert.training.pretrain import pretrain
 
     order = np.random.default_rng(args.seed).permutation(len(documents))
     n_eval = max(1, int(len(documents) * args.eval_fraction))
@@ -103,13 +137,4 @@ def _shards_and_training(args, documents, tokenizer, config, start, out):
     write_shards(evals, shards, num_shards=1, prefix="eval")
     print(f"{len(documents):,} documents -> {len(train['sop_label']):,} train / {len(evals['sop_label']):,} eval "
           f"examples in {os.path.join(args.out, 'shards')}")
-    _, history = pretrain(config, tokenizer, os.path.join(shards, "train-*"), out_dir=out,
-                          eval_shards=os.path.join(shards, "eval-*"), sequence_length=args.sequence_length,
-                          max_predictions=args.max_predictions, steps=args.steps, steps_per_log=args.steps_per_log,
-                          batch_size=args.batch_size, learning_rate=args.learning_rate, optimizer=args.optimizer,
-                          strategy=args.strategy, mixed_precision=args.mixed_precision, seed=args.seed,
-                          verbose=args.verbose, overwrite=True,
-                          initial_weights=None if start is None else start.get_weights())
-    with open(os.path.join(out, "pretrain_history.json"), "w") as f:
-        json.dump(history, f, indent=2)
-    return history
+    return os.path.join(shards, "train-*"), os.path.join(shards, "eval-*")
