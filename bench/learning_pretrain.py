@@ -186,7 +186,7 @@ def main():
     parser.add_argument("out")
     parser.add_argument("--steps", type=int, default=1200)
     args, extra = parser.parse_known_args()
-    from keras_albert.cli import main as cli
+    from keras_albert_cli.cli import main as cli
     argv = ["pretrain", *ARGS, "--steps", str(args.steps), *extra, "--out", args.out, "--overwrite"]
     start = time.time()
     status = cli(argv)

@@ -42,7 +42,7 @@ def write_corpus(path, texts, times):
 
 
 def run(corpus, out, spiece, workers, runner=None):
-    cmd = [sys.executable, "-m", "keras_albert.cli", "pretrain-data", "--corpus", corpus, "--out", out,
+    cmd = [sys.executable, "-m", "keras_albert_cli.cli", "pretrain-data", "--corpus", corpus, "--out", out,
            "--spiece", spiece, "--workers", str(workers), *FLAGS, *(["--runner", runner] if runner else [])]
     start = time.time()
     p = subprocess.run([sys.executable, "-c", MEASURE, *cmd], capture_output=True, text=True)

@@ -5,7 +5,7 @@ so the Java side needs no protobuf. `write_golden` runs real sentences (Rotten T
 (accents, numbers, punctuation, Unicode whitespace, empty, longer than the sequence length) through the Python
 `AlbertTokenizer.tokenize` and `AlbertPreprocessor`, whose ids the Java tests must reproduce exactly.
 
-    python -m export.android_golden MODEL_DIR_OR_SPIECE OUT_DIR [--sequence-length 32]
+    python -m keras_albert_export.android_golden MODEL_DIR_OR_SPIECE OUT_DIR [--sequence-length 32]
 """
 import argparse
 import os

@@ -60,7 +60,7 @@ def writer_python():
 
 def tensor_names(model_bytes):
     """The TFLite tensor names behind the signature inputs ids/mask/segment_ids (the writer wants those)."""
-    from export.runtime import INPUTS, interpreter_class
+    from keras_albert_export.runtime import INPUTS, interpreter_class
     details = interpreter_class()(model_content=model_bytes).get_signature_runner().get_input_details()
     return {n: details[n]["name"] for n in INPUTS}
 

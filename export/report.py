@@ -34,7 +34,7 @@ def keras_predictions(model, tokenizer, texts, max_length=128, batch_size=64):
 def device_inputs(tokenizer, texts, max_length=128):
     """Batch-1 unpadded inputs as a device builds them: `pack` for one text, the preprocessor's packing
     (longest segment trimmed first) for pairs."""
-    from export.runtime import pack
+    from keras_albert_export.runtime import pack
     first, second = _segments(texts)
     if second is None:
         return [pack(tokenizer, t, max_length) for t in first]
@@ -51,14 +51,14 @@ def device_inputs(tokenizer, texts, max_length=128):
 def tflite_predictions(path, tokenizer, texts, max_length=128):
     import numpy as np
 
-    from export.runtime import TFLiteClassifier
+    from keras_albert_export.runtime import TFLiteClassifier
     classifier = TFLiteClassifier(path, num_threads=2)
     return np.asarray([int(np.argmax(classifier(x))) for x in device_inputs(tokenizer, texts, max_length)], int)
 
 
 def latencies(path, lengths=LENGTHS, threads=THREADS, runs=20, signature=None, weight_cache=False):
     """{threads: {length: median ms}} for one .tflite (dynamic signature, or one fixed signature per length)."""
-    from export.runtime import SIGNATURE, TFLiteClassifier
+    from keras_albert_export.runtime import SIGNATURE, TFLiteClassifier
     table = {}
     for n in threads:
         row = {}
@@ -75,7 +75,7 @@ def build_report(model, tokenizer, files, test=None, *, lengths=LENGTHS, threads
     """files: {variant: path}; test: (texts, labels) held out, or None (sizes and latency only). JSON-able."""
     import numpy as np
 
-    from export.tflite import bucket_signature
+    from keras_albert_export.tflite import bucket_signature
     if test is not None and not len(test[0]):
         raise ValueError("the held-out set is empty: the int8 gate needs at least one sentence")
     max_length = min(max_length, model.config.max_position_embeddings)
@@ -110,7 +110,7 @@ def _num(x):
 
 def gate_lines(report):
     """What the gate measured and decided, in words (the report's and the command's summary)."""
-    from export.gate import describe, drops
+    from keras_albert_export.gate import describe, drops
     gate = report.get("gate")
     if report["keras"]["accuracy"] is None:
         off = gate is not None and gate["max_drop"] is None

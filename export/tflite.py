@@ -9,7 +9,6 @@ The route matters: `keras.export.ExportArchive` writes a SavedModel and `TFLiteC
 converts it. Saving a plain tf.Module or using `from_concrete_functions` with the model as trackable writes
 uninitialised variables (a small file that outputs NaN), so the tests compare every variant with Keras.
 """
-import contextlib
 import os
 import tempfile
 
@@ -68,7 +67,7 @@ def representative_inputs(tokenizer, texts, max_length=128, limit=200):
     is `[CLS] sentence [SEP]` followed by the next packed sentences, cut to the longest one."""
     import numpy as np
 
-    from export.runtime import pack
+    from keras_albert_export.runtime import pack
     packed = [pack(tokenizer, text, max_length)["ids"][0] for text in list(texts)[:limit]]
     length = max(len(p) for p in packed)
     stream = np.concatenate(packed + packed)  # `[CLS] a [SEP] [CLS] b [SEP] ...`, long enough for every row
@@ -119,15 +118,10 @@ def convert(model, variant="dynamic_int8", *, compat=None, tokenizer=None, calib
         return converter.convert()
 
 
-@contextlib.contextmanager
 def _layer_norm_for(variant):
     """Trace LayerNorm in the form that quantizes well for this variant (see keras_albert.layers.LayerNorm)."""
-    from keras_albert.layers import LayerNorm
-    LayerNorm.gamma_on_rows = variant == "full_int8"
-    try:
-        yield
-    finally:
-        LayerNorm.gamma_on_rows = False
+    from keras_albert.layers import gamma_on_rows
+    return gamma_on_rows(variant == "full_int8")
 
 
 def _full_int8(converter, tokenizer, texts, max_length):

@@ -22,6 +22,21 @@ def _init(config):
     return keras.initializers.TruncatedNormal(stddev=config.initializer_range)
 
 
+_gamma_on_rows = contextvars.ContextVar("keras_albert_gamma_on_rows", default=False)
+
+
+@contextlib.contextmanager
+def gamma_on_rows(enabled=True):
+    """LayerNorms traced inside this scope multiply gamma onto the normalized rows instead of the per-row scale:
+    the same arithmetic, a graph the full-integer quantizer handles better. Scoped to this thread and context
+    (a model traced elsewhere meanwhile is not affected); read when a model is traced."""
+    token = _gamma_on_rows.set(bool(enabled))
+    try:
+        yield
+    finally:
+        _gamma_on_rows.reset(token)
+
+
 @keras.saving.register_keras_serializable(package="keras_albert")
 class LayerNorm(keras.layers.LayerNormalization):
     """LayerNorm over the last axis, always in float32: (x - mean) * rsqrt(var + eps) * gamma + beta.
@@ -30,10 +45,9 @@ class LayerNorm(keras.layers.LayerNormalization):
     becomes 10 TFLite ops, and this one runs 25% faster in XNNPACK; albert-large has 49 of them).
     Where gamma multiplies is an export choice, not arithmetic: by default it scales the per-row factor, so
     the converter cannot fold it into the next int8 kernel (layer 0, fed by the embedding projection, would
-    then keep its own 3 MB copy of the q|k|v kernel); the full-integer export sets `gamma_on_rows`, because
-    int8 activations quantize the normalized rows well and rsqrt * gamma badly.
+    then keep its own 3 MB copy of the q|k|v kernel); the full-integer export traces inside `gamma_on_rows()`,
+    because int8 activations quantize the normalized rows well and rsqrt * gamma badly.
     """
-    gamma_on_rows = False
 
     def __init__(self, epsilon=1e-12, **kwargs):
         kwargs.setdefault("dtype", "float32")
@@ -43,7 +57,7 @@ class LayerNorm(keras.layers.LayerNormalization):
         x = ops.cast(x, "float32")
         centered = x - ops.mean(x, axis=-1, keepdims=True)
         inverse_std = ops.rsqrt(ops.mean(ops.square(centered), axis=-1, keepdims=True) + self.epsilon)
-        if LayerNorm.gamma_on_rows:
+        if _gamma_on_rows.get():
             return centered * inverse_std * self.gamma + self.beta
         return centered * (inverse_std * self.gamma) + self.beta
 

@@ -27,10 +27,10 @@ def tiny_model_dir(path, spiece_path, texts=(), labels=("negative", "positive"))
 
 
 def cli(*argv, **popen):
-    """`python -m keras_albert.cli ARGV...` started in a subprocess (stdout and stderr piped)."""
+    """`python -m keras_albert_cli.cli ARGV...` started in a subprocess (stdout and stderr piped)."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([ROOT, os.environ.get("PYTHONPATH", "")])}
     env.pop("TF_CPP_MIN_LOG_LEVEL", None)  # as a user runs it: the command must quiet TensorFlow itself
-    return subprocess.Popen([sys.executable, "-m", "keras_albert.cli", *map(str, argv)], env=env,
+    return subprocess.Popen([sys.executable, "-m", "keras_albert_cli.cli", *map(str, argv)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)
 
 

@@ -8,7 +8,7 @@ import pytest
 import sentencepiece as spm
 from java_core import compile_core, run_junit
 
-from export import android_golden
+from keras_albert_export import android_golden
 from keras_albert.tokenizer import normalize
 
 

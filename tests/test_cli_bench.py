@@ -2,11 +2,11 @@
 from conftest import tiny_config
 
 from keras_albert import AlbertBackbone, AlbertClassifier
-from keras_albert.cli import main
+from keras_albert_cli.cli import main
 
 
 def test_bench_prints_one_row_per_thread_count(tmp_path, capsys):
-    from export.tflite import convert
+    from keras_albert_export.tflite import convert
     path = tmp_path / "m.tflite"
     path.write_bytes(convert(AlbertClassifier(AlbertBackbone(tiny_config()), 2), "dynamic_int8"))
     assert main(["bench", str(path), "--lengths", "8,32", "--threads", "1,2", "--runs", "3"]) == 0
@@ -21,8 +21,8 @@ def test_bench_prints_one_row_per_thread_count(tmp_path, capsys):
 def test_weight_cache_runtime_gives_the_interpreters_numbers(tmp_path):
     import numpy as np
 
-    from export.runtime import TFLiteClassifier
-    from export.tflite import convert
+    from keras_albert_export.runtime import TFLiteClassifier
+    from keras_albert_export.tflite import convert
     data = convert(AlbertClassifier(AlbertBackbone(tiny_config(num_hidden_groups=2)), 3), "dynamic_int8")
     classic, cached = TFLiteClassifier(model_content=data), TFLiteClassifier(model_content=data, weight_cache=True)
     rng = np.random.default_rng(0)

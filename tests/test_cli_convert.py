@@ -5,7 +5,7 @@ import os
 import pytest
 
 from cli_common import tiny_model_dir
-from keras_albert.cli import main
+from keras_albert_cli.cli import main
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +55,7 @@ def test_convert_hf_is_staged_too(backbone_dir, tmp_path, capsys):
 
 def test_convert_task_backbone_writes_a_backbone(classifier_dir, tmp_path):
     """--task backbone of a classifier directory: the backbone alone (TASKS maps it to task None)."""
-    from keras_albert.commands.convert import TASKS
+    from keras_albert_cli.commands.convert import TASKS
     from keras_albert.model_dir import load_model_dir
     assert TASKS["backbone"] is None
     out = tmp_path / "bb"

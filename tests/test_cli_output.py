@@ -21,7 +21,7 @@ def test_convert_prints_one_line_and_nothing_else(model_dir, tmp_path):
 
 
 def test_classify_prints_one_line_per_sentence_and_nothing_else(model_dir, tmp_path):
-    from export.tflite import convert
+    from keras_albert_export.tflite import convert
     from keras_albert.model_dir import load_model_dir
     path = tmp_path / "m.tflite"
     path.write_bytes(convert(load_model_dir(model_dir)[0], "dynamic_int8"))
@@ -39,7 +39,7 @@ def test_classify_prints_one_line_per_sentence_and_nothing_else(model_dir, tmp_p
 
 
 def test_verbose_is_a_global_flag():
-    from keras_albert.cli import build_parser
+    from keras_albert_cli.cli import build_parser
     parser = build_parser()
     assert parser.parse_args(["--verbose", "classify", "m.tflite", "x"]).show_logs
     assert parser.parse_args(["classify", "m.tflite", "x", "--verbose"]).show_logs

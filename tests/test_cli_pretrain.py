@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from keras_albert.cli import main
+from keras_albert_cli.cli import main
 
 TINY = ["--vocab-size", "400", "--hidden-size", "32", "--num-hidden-layers", "2", "--num-attention-heads", "2",
         "--intermediate-size", "64", "--embedding-size", "16", "--sequence-length", "32", "--max-predictions", "4",

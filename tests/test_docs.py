@@ -149,13 +149,13 @@ def test_command_lines_run_as_written(doc, places, tmp_path):
         if is_synopsis(line) or line.split("  ")[0].strip() in RUN_ELSEWHERE:
             continue
         argv = shlex.split(stand_in(line, places))[1:]
-        done = subprocess.run([sys.executable, "-m", "keras_albert.cli", *argv], cwd=session, capture_output=True,
+        done = subprocess.run([sys.executable, "-m", "keras_albert_cli.cli", *argv], cwd=session, capture_output=True,
                               text=True, env={**os.environ, "PYTHONPATH": ROOT}, timeout=900)
         assert done.returncode == 0, f"{doc}: `{line}` exits {done.returncode}:\n{done.stderr[-2000:]}"
 
 
 def test_every_command_line_names_only_real_flags():
-    from keras_albert.cli import build_parser
+    from keras_albert_cli.cli import build_parser
     parser = build_parser()
     subcommands = parser._subparsers._group_actions[0].choices
     checked = 0

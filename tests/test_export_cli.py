@@ -34,7 +34,7 @@ USER_FILES = {"report.md": "my notes", "report.json": "{}", "labels.txt": "mine\
 @pytest.fixture(scope="module")
 def exported(model_dir, tmp_path_factory):
     """An export over a folder that holds the user's own files: refused, then replaced whole with --overwrite."""
-    from keras_albert.cli import main
+    from keras_albert_cli.cli import main
     out = tmp_path_factory.mktemp("cli") / "export"
     out.mkdir()
     for name, text in USER_FILES.items():
@@ -91,7 +91,7 @@ def test_export_writes_everything(exported):
     (["--buckets", "2,16"], "--buckets lengths must be at least 3"),
 ])
 def test_every_number_is_checked_before_work(model_dir, tmp_path, capsys, flags, message):
-    from keras_albert.cli import main
+    from keras_albert_cli.cli import main
     assert main(["export", model_dir, "--out", str(tmp_path / "out")] + flags) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and message in err[0], err
@@ -101,7 +101,7 @@ def test_every_number_is_checked_before_work(model_dir, tmp_path, capsys, flags,
 def test_gate_needs_the_models_own_data(model_dir, tmp_path, capsys):
     import shutil
 
-    from keras_albert.cli import main
+    from keras_albert_cli.cli import main
     bare = tmp_path / "bare"
     shutil.copytree(model_dir, bare, ignore=shutil.ignore_patterns("heldout.jsonl"))
     assert main(["export", str(bare), "--out", str(tmp_path / "o")]) == 2  # no held-out data: no gate by guess
@@ -122,7 +122,7 @@ def test_gate_needs_the_models_own_data(model_dir, tmp_path, capsys):
 def test_full_int8_that_loses_accuracy_fails_and_leaves_nothing_shippable(model_dir, spiece_path, tmp_path, capsys):
     """The user's file (own column names), labelled with the float model's answers on its closest calls: float
     scores 100%, so any flip by int8 is a loss, and full_int8 flips many of them. The gate must fail."""
-    from keras_albert.cli import main
+    from keras_albert_cli.cli import main
     model, tokenizer = trained_classifier(spiece_path)
     texts = held_out(400)
     p = keras_probabilities(model, tokenizer, texts)
@@ -149,8 +149,8 @@ def test_full_int8_that_loses_accuracy_fails_and_leaves_nothing_shippable(model_
 
 
 def test_classify_prints_label_and_probability(exported, spiece_path, capsys):
-    from export.runtime import TFLiteClassifier, pack
-    from keras_albert.cli import main
+    from keras_albert_export.runtime import TFLiteClassifier, pack
+    from keras_albert_cli.cli import main
     model, tokenizer = trained_classifier(spiece_path)
     path = os.path.join(exported[0], "model_float32.tflite")
     sentences = held_out(3)
@@ -171,7 +171,7 @@ def test_classify_prints_label_and_probability(exported, spiece_path, capsys):
 def test_classify_escapes_what_would_break_lines_or_reach_the_terminal(exported, tmp_path, monkeypatch, capsys):
     import io
 
-    from keras_albert.cli import main
+    from keras_albert_cli.cli import main
     path = os.path.join(exported[0], "model_float32.tflite")
     nasty = ["tab\there", "two\nlines", "red \x1b[31mALERT\x1b[0m", "back\\slash", "bidi \u202etxt", "café 映画 🎬"]
     assert main(["classify", path] + nasty) == 0
@@ -203,7 +203,7 @@ def test_classify_escapes_what_would_break_lines_or_reach_the_terminal(exported,
                                             (["--file", "/no/such/file.txt"], "no sentence file"),
                                             ([], "no sentences")])
 def test_classify_bad_numbers_are_one_line(exported, capsys, flags, message):
-    from keras_albert.cli import main
+    from keras_albert_cli.cli import main
     path = os.path.join(exported[0], "model_float32.tflite")
     assert main(["classify", path] + (["a fine film"] if flags else []) + flags) == 2
     err = capsys.readouterr().err.strip().splitlines()
@@ -211,7 +211,7 @@ def test_classify_bad_numbers_are_one_line(exported, capsys, flags, message):
 
 
 def test_classify_errors(exported, tmp_path, monkeypatch, capsys):
-    from keras_albert.cli import main
+    from keras_albert_cli.cli import main
     assert main(["classify", str(tmp_path / "missing.tflite"), "x"]) == 2
     (tmp_path / "junk.tflite").write_bytes(b"not a model at all")
     assert main(["classify", str(tmp_path / "junk.tflite"), "x"]) == 2
@@ -225,7 +225,7 @@ def test_classify_errors(exported, tmp_path, monkeypatch, capsys):
 def test_classify_prints_lone_surrogates_escaped(exported, capsys):
     """Invalid UTF-8 in argv arrives as lone surrogates: the tokenizer replaces them (U+FFFD), the echo escapes
     them instead of crashing the print."""
-    from keras_albert.cli import main
+    from keras_albert_cli.cli import main
     path = os.path.join(exported[0], "model_float32.tflite")
     assert main(["classify", path, "bad \udcff byte", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["text"] == "bad \udcff byte"

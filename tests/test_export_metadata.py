@@ -11,8 +11,8 @@ ACCENTED = ["Café crème: très, très réussi.", "Ein schönes Märchen für G
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory, spiece_path):
-    from export.metadata import add_metadata
-    from export.tflite import convert
+    from keras_albert_export.metadata import add_metadata
+    from keras_albert_export.tflite import convert
     model, _ = trained_classifier(spiece_path)
     out = {}
     for variant in ("float32", "dynamic_int8"):
@@ -37,7 +37,7 @@ def _mediapipe_scores(path, texts):
 
 @pytest.mark.parametrize("variant", ["float32", "dynamic_int8"])
 def test_mediapipe_equals_our_runtime(files, spiece_path, variant):
-    from export.runtime import TFLiteClassifier, associated_files, pack
+    from keras_albert_export.runtime import TFLiteClassifier, associated_files, pack
     from keras_albert.tokenizer import valid_text
     _, tokenizer = trained_classifier(spiece_path)
     with open(files[variant], "rb") as f:

@@ -15,7 +15,7 @@ HERE = os.path.dirname(__file__)
 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory, spiece_path):
-    from export.savedmodel import export_savedmodel
+    from keras_albert_export.savedmodel import export_savedmodel
     model, tokenizer = trained_classifier(spiece_path)
     path = str(tmp_path_factory.mktemp("sm") / "saved_model")
     export_savedmodel(model, tokenizer, LABELS, path, sequence_length=512)
@@ -49,7 +49,7 @@ def test_fresh_process_matches_keras(exported):
 
 
 def _on_python_ids(model, tokenizer, texts):
-    from export.runtime import pack
+    from keras_albert_export.runtime import pack
     rows = []
     for text in texts:
         ids = pack(tokenizer, text, MAX_LENGTH)["ids"]
@@ -68,7 +68,7 @@ def test_saved_model_cli_lists_both_signatures(exported):
 
 
 def test_refuses_to_overwrite(exported, spiece_path):
-    from export.savedmodel import export_savedmodel
+    from keras_albert_export.savedmodel import export_savedmodel
     model, tokenizer = trained_classifier(spiece_path)
     with pytest.raises(FileExistsError):
         export_savedmodel(model, tokenizer, LABELS, exported[0])

@@ -15,7 +15,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 @pytest.fixture(scope="module")
 def variants(spiece_path):
-    from export.tflite import VARIANTS, convert
+    from keras_albert_export.tflite import VARIANTS, convert
     from keras_albert.data import splits
     model, tokenizer = trained_classifier(spiece_path)
     calibration = splits()["train"][0][4000:4200]
@@ -23,7 +23,7 @@ def variants(spiece_path):
 
 
 def _run_all(data, tokenizer, texts):
-    from export.runtime import TFLiteClassifier, pack
+    from keras_albert_export.runtime import TFLiteClassifier, pack
     classifier = TFLiteClassifier(model_content=data)
     return np.asarray([classifier(pack(tokenizer, t, MAX_LENGTH)) for t in texts])
 
@@ -31,7 +31,7 @@ def _run_all(data, tokenizer, texts):
 @pytest.mark.parametrize("variant,atol,min_agreement", [("float32", 1e-5, 1.0), ("dynamic_int8", 0.05, 0.95),
                                                         ("full_int8", 0.15, 0.9)])
 def test_variant_matches_keras(variants, spiece_path, variant, atol, min_agreement):
-    from export.tflite import check_builtin_only
+    from keras_albert_export.tflite import check_builtin_only
     model, tokenizer = trained_classifier(spiece_path)
     data = variants[variant]
     assert check_builtin_only(data)
@@ -45,7 +45,7 @@ def test_variant_matches_keras(variants, spiece_path, variant, atol, min_agreeme
 
 
 def test_inputs_outputs_and_sizes(variants):
-    from export.runtime import TFLiteClassifier
+    from keras_albert_export.runtime import TFLiteClassifier
     for variant, data in variants.items():
         runner = TFLiteClassifier(model_content=data).runner
         inputs = runner.get_input_details()
@@ -58,7 +58,7 @@ def test_inputs_outputs_and_sizes(variants):
 def test_flex_ops_are_detected(tmp_path):
     import tensorflow as tf
 
-    from export.tflite import check_builtin_only, op_codes
+    from keras_albert_export.tflite import check_builtin_only, op_codes
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string)])
     def lengths(s):
@@ -75,8 +75,8 @@ def test_flex_ops_are_detected(tmp_path):
 def test_over_long_input_keeps_sep(spiece_path):
     """A runtime that passes the whole text (MediaPipe with a dynamic-length model) gets what `pack` and the
     SavedModel give at the export's sequence length: the cut inside the graph keeps the final [SEP]."""
-    from export.runtime import TFLiteClassifier, pack
-    from export.tflite import convert
+    from keras_albert_export.runtime import TFLiteClassifier, pack
+    from keras_albert_export.tflite import convert
     model, tokenizer = trained_classifier(spiece_path)
     long_texts = [" ".join(held_out(30)[i:i + 10]) for i in range(0, 30, 10)]
     assert all(len(tokenizer.tokenize(t)) > MAX_LENGTH for t in long_texts)
@@ -95,20 +95,20 @@ def test_the_cut_costs_a_few_ops_once(monkeypatch):
     """Keeping [SEP] adds one gather per input and the index arithmetic, once per run (not per layer)."""
     import keras
 
-    import export.tflite
+    import keras_albert_export.tflite
     from keras_albert import AlbertBackbone, AlbertClassifier
     keras.utils.set_random_seed(0)
     model = AlbertClassifier(AlbertBackbone(tiny_config(max_position_embeddings=64)), 2)
-    with_cut = export.tflite.op_histogram(export.tflite.convert(model, "dynamic_int8"))
-    monkeypatch.setattr(export.tflite, "keep_sep", lambda tensors, limit: tensors)
-    without = export.tflite.op_histogram(export.tflite.convert(model, "dynamic_int8"))
+    with_cut = keras_albert_export.tflite.op_histogram(keras_albert_export.tflite.convert(model, "dynamic_int8"))
+    monkeypatch.setattr(keras_albert_export.tflite, "keep_sep", lambda tensors, limit: tensors)
+    without = keras_albert_export.tflite.op_histogram(keras_albert_export.tflite.convert(model, "dynamic_int8"))
     added = {op: with_cut.get(op, 0) - without.get(op, 0) for op in set(with_cut) | set(without)}
     assert added["GATHER"] == 3 and min(added.values()) >= 0 and sum(added.values()) <= 10, added
 
 
 def test_length_buckets_match_dynamic(spiece_path):
-    from export.runtime import TFLiteClassifier, pack
-    from export.tflite import bucket_signature, convert
+    from keras_albert_export.runtime import TFLiteClassifier, pack
+    from keras_albert_export.tflite import bucket_signature, convert
     model, tokenizer = trained_classifier(spiece_path)
     data = convert(model, "float32", buckets=(16, 32))
     dynamic = TFLiteClassifier(model_content=data)
@@ -123,12 +123,12 @@ def test_length_buckets_match_dynamic(spiece_path):
 
 
 def _fc_versions(data):
-    from export.tflite import op_codes
+    from keras_albert_export.tflite import op_codes
     return {v for name, v in op_codes(data) if name == "FULLY_CONNECTED"}
 
 
 def test_compat_writes_per_tensor_dense_weights(variants, spiece_path):
-    from export.tflite import convert
+    from keras_albert_export.tflite import convert
     model, tokenizer = trained_classifier(spiece_path)
     assert max(_fc_versions(variants["dynamic_int8"])) >= 12  # per-channel: what tflite-runtime 2.14 rejects
     compat = convert(model, "dynamic_int8", compat="tflite-2.14")
@@ -143,8 +143,8 @@ def test_compat_writes_per_tensor_dense_weights(variants, spiece_path):
 @pytest.mark.slow
 def test_compat_file_runs_under_tflite_runtime_214(tmp_path, spiece_path):
     """An app pinning tflite-runtime 2.14 (numpy<2) loads and runs the --compat tflite-2.14 file."""
-    from export.runtime import pack
-    from export.tflite import convert
+    from keras_albert_export.runtime import pack
+    from keras_albert_export.tflite import convert
     model, tokenizer = trained_classifier(spiece_path)
     path = tmp_path / "compat.tflite"
     path.write_bytes(convert(model, "dynamic_int8", compat="tflite-2.14"))

@@ -119,7 +119,7 @@ def test_saved_model_directory_as_is_and_reheaded(pretraining_dir, tmp_path):
 
 
 def test_convert_task_backbone_writes_the_backbone(pretraining_dir, tmp_path):
-    from keras_albert.cli import main
+    from keras_albert_cli.cli import main
     path, _ = pretraining_dir
     model, tok, _ = load_pretrained(path, task="classification", num_classes=2)
     save_model_dir(tmp_path / "clf", model, tokenizer=tok, labels=["no", "yes"])
@@ -182,7 +182,7 @@ def test_broken_files_are_one_line(pretraining_dir, tmp_path):
 
 
 def test_fill_mask_on_a_classifier_says_what_it_is(pretraining_dir, tmp_path, capsys):
-    from keras_albert.cli import main
+    from keras_albert_cli.cli import main
     path, _ = pretraining_dir
     model, tok, _ = load_pretrained(path, task="classification", num_classes=2)
     save_model_dir(tmp_path / "clf", model, tokenizer=tok)
@@ -229,7 +229,7 @@ def test_hub_ids_load_from_the_hub_cache_and_fail_clearly_offline(pretraining_di
     assert done.returncode == 0, done.stderr[-2000:]
     close(np.load(tmp_path / "sop.npy"), hf(**_t(x)).sop_logits.detach())
 
-    done = _run_offline("from keras_albert.cli import main; raise SystemExit(main(['convert', "
+    done = _run_offline("from keras_albert_cli.cli import main; raise SystemExit(main(['convert', "
                         f"'nobody/no-such-albert', {str(tmp_path / 'out')!r}]))", tmp_path / "hub")
     assert done.returncode == 2
     last = done.stderr.strip().splitlines()[-1]

@@ -85,7 +85,7 @@ def test_tflite_export_keeps_the_explicit_graph():
     import keras
     from conftest import tiny_config
 
-    from export.tflite import convert, op_histogram
+    from keras_albert_export.tflite import convert, op_histogram
     from keras_albert import AlbertBackbone, AlbertClassifier
     from keras_albert.layers import attention_implementation
     keras.utils.set_random_seed(0)

@@ -4,7 +4,7 @@ import json
 import numpy as np
 import pytest
 
-from export import gate
+from keras_albert_export import gate
 
 
 def test_heldout_reads_the_models_split_with_its_labels(tmp_path):
@@ -47,7 +47,7 @@ def test_the_sign_is_spelled_out():
 def test_pairs_reach_tflite_packed_like_the_keras_model(tokenizer):
     """A pair classifier's held-out rows go to the .tflite as `[CLS] a [SEP] b [SEP]` with segment ids, the
     preprocessor's packing and trimming, unpadded (batch 1, as a device runs it)."""
-    from export.report import device_inputs
+    from keras_albert_export.report import device_inputs
     from keras_albert.preprocessor import AlbertPreprocessor
     pairs = [("a short question", "and its answer"), ("a " * 40 + "long one", "b " * 30)]
     rows = device_inputs(tokenizer, pairs, max_length=24)

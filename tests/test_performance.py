@@ -20,7 +20,7 @@ def test_initial_weights_are_distinct():
 
 
 def _ops(layers):
-    from export.tflite import convert, op_histogram
+    from keras_albert_export.tflite import convert, op_histogram
     from keras_albert.backbone import AlbertBackbone
     from keras_albert.heads import AlbertClassifier
     model = AlbertClassifier(AlbertBackbone(tiny_config(num_hidden_layers=layers)), 2)
@@ -44,8 +44,8 @@ def test_dynamic_length_layers_need_no_shape_ops():
 
 
 def test_calibration_rows_are_unpadded_real_text(tokenizer, rt_texts):
-    from export.runtime import CLS_ID, SEP_ID, pack
-    from export.tflite import representative_inputs
+    from keras_albert_export.runtime import CLS_ID, SEP_ID, pack
+    from keras_albert_export.tflite import representative_inputs
     texts = list(rt_texts[0][:50])
     rows = list(representative_inputs(tokenizer, texts, max_length=64, limit=50))
     longest = max(pack(tokenizer, t, 64)["ids"].shape[1] for t in texts)
@@ -65,16 +65,14 @@ def test_layer_norm_forms_agree():
     """The full-integer export traces LayerNorm with gamma on the normalized rows; same arithmetic."""
     from conftest import random_inputs
     from keras_albert.backbone import AlbertBackbone
-    from keras_albert.layers import LayerNorm
+    from keras_albert.layers import LayerNorm, gamma_on_rows
     backbone = AlbertBackbone(tiny_config())
     for w in backbone.weights:
         if w.path.endswith(("gamma", "beta")):
             w.assign(np.random.default_rng(0).normal(1.0, 0.2, w.shape))
     inputs = random_inputs(backbone.config)
     default = backbone(inputs)["sequence_output"]
-    LayerNorm.gamma_on_rows = True
-    try:
+    with gamma_on_rows():
         on_rows = backbone(inputs)["sequence_output"]
-    finally:
-        LayerNorm.gamma_on_rows = False
+    assert not LayerNorm.__dict__.get("gamma_on_rows"), "a class attribute would be process-wide state"
     np.testing.assert_allclose(np.asarray(default), np.asarray(on_rows), atol=1e-5)

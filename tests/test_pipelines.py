@@ -9,7 +9,7 @@ from test_convert_hf import hf_config, hf_model
 
 import keras_albert
 from keras_albert import pipeline
-from keras_albert.cli import main
+from keras_albert_cli.cli import main
 
 SENTENCES = ["Hello I'm a [MASK] model.", "the film is a [MASK] , funny and [MASK] ride .",
              "An astonishing [MASK] of Café culture, ``quoted'' twice."]

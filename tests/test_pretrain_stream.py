@@ -139,7 +139,7 @@ def test_shard_folder_trains_from_the_manifest(tmp_path, corpus, tokenizer, spie
 
 
 def test_bad_corpora_get_one_line_with_file_and_line(tmp_path, capsys, corpus, spiece_path):
-    from keras_albert.cli import main
+    from keras_albert_cli.cli import main
     bad = tmp_path / "bad.txt"
     bad.write_bytes(b"one sentence.\ntwo sentences.\n\nfine here.\nbroken \xff here.\n")
     empty, blank = tmp_path / "empty.txt", tmp_path / "blank.txt"

@@ -38,15 +38,15 @@ def test_quickstart_end_to_end(tmp_path):
 def test_quickstart_int8_that_loses_fails_and_ships_nothing(tmp_path, monkeypatch, capsys):
     """An int8 file that answers the opposite class: the real gate must turn that into exit 1 and move
     everything to OUT.rejected."""
-    import export.report
-    from keras_albert.cli import main
-    real = export.report.tflite_predictions
+    import keras_albert_export.report
+    from keras_albert_cli.cli import main
+    real = keras_albert_export.report.tflite_predictions
 
     def broken_int8(path, *args, **kwargs):
         predictions = real(path, *args, **kwargs)
         return 1 - predictions if "int8" in os.path.basename(path) else predictions
 
-    monkeypatch.setattr(export.report, "tflite_predictions", broken_int8)
+    monkeypatch.setattr(keras_albert_export.report, "tflite_predictions", broken_int8)
     out = tmp_path / "qs"
     assert main(["quickstart", "--out", str(out), *QUICK]) == 1
     err = capsys.readouterr().err.strip().splitlines()
@@ -58,7 +58,7 @@ def test_quickstart_int8_that_loses_fails_and_ships_nothing(tmp_path, monkeypatc
 
 
 def test_quickstart_checks_numbers_before_work(tmp_path, capsys):
-    from keras_albert.cli import main
+    from keras_albert_cli.cli import main
     for flags, message in ((["--limit", "0"], "--limit"), (["--max-accuracy-drop", "-1"], "--max-accuracy-drop"),
                            (["--epochs", "0"], "--epochs"), (["--sequence-length", "129"], "position table"),
                            (["--variants", "float16"], "unknown TFLite variant")):

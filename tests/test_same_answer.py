@@ -31,9 +31,9 @@ def exported(request, tmp_path_factory, spiece_path, rt_texts):
     """A random-init small classifier (decisive: large initial weights) and its exports."""
     import keras
 
-    from export.metadata import add_metadata
-    from export.savedmodel import export_savedmodel
-    from export.tflite import convert
+    from keras_albert_export.metadata import add_metadata
+    from keras_albert_export.savedmodel import export_savedmodel
+    from keras_albert_export.tflite import convert
     from keras_albert import AlbertBackbone, AlbertClassifier
     from keras_albert.tokenizer import AlbertTokenizer
 
@@ -54,12 +54,12 @@ def exported(request, tmp_path_factory, spiece_path, rt_texts):
 
 
 def _python_ids(tokenizer, text):
-    from export.runtime import pack
+    from keras_albert_export.runtime import pack
     return pack(tokenizer, text, LENGTH)["ids"][0].tolist()
 
 
 def _tflite(path, tokenizer, whole_text=False):
-    from export.runtime import TFLiteClassifier, pack
+    from keras_albert_export.runtime import TFLiteClassifier, pack
     classifier = TFLiteClassifier(str(path))
     return np.asarray([classifier(pack(tokenizer, t, 10**6 if whole_text else LENGTH)) for t in TEXTS])
 
@@ -67,7 +67,7 @@ def _tflite(path, tokenizer, whole_text=False):
 def test_ids_agree_across_python_paths(exported):
     """Ids where a path exposes them: the Python tokenizer, the in-graph AlbertPreprocessor (SavedModel, tf.data,
     Keras), `classify`'s tokenizer over the vocabulary packed in the .tflite (MediaPipe's copy)."""
-    from keras_albert.commands.classify import load
+    from keras_albert_cli.commands.classify import load
     from keras_albert.preprocessor import AlbertPreprocessor
     tokenizer = exported["tokenizer"]
     expected = [_python_ids(tokenizer, t) for t in TEXTS]
@@ -139,7 +139,7 @@ def test_java_core_gives_the_same_ids(spiece_path, tokenizer, tmp_path):
     through MediaPipe, whose packed copy is checked above)."""
     from java_core import compile_core, run_junit
 
-    from export import android_golden
+    from keras_albert_export import android_golden
     android_golden.write_vocabulary(spiece_path, str(tmp_path / android_golden.VOCAB_FILE))
     lines = android_golden.write_golden(tokenizer, str(tmp_path / android_golden.GOLDEN_FILE), LENGTH,
                                         cases=[(f"text_{i}", t) for i, t in enumerate(TEXTS)])

@@ -10,7 +10,7 @@ import pytest
 from conftest import tiny_config
 
 from keras_albert import AlbertBackbone, AlbertClassifier
-from keras_albert.cli import main
+from keras_albert_cli.cli import main
 from keras_albert import datasets
 from keras_albert.model_dir import HELDOUT, load_model_dir, save_model_dir
 from keras_albert.staging import staging_path

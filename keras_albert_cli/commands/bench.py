@@ -27,7 +27,7 @@ def register(sub):
 
 
 def run(args):
-    from export.report import latencies
+    from keras_albert_export.report import latencies
 
     if not os.path.isfile(args.model):
         raise FileNotFoundError(f"no TFLite model at {args.model}")

@@ -1,53 +1,12 @@
-"""`keras-albert export MODEL --out DIR`: SavedModel, TFLite variants with on-device metadata, and the report.
-
-Everything is written into a staging folder beside DIR and moved into place only when complete and gated:
-each int8 variant is scored against the float model on the model's own held-out data (its `heldout.jsonl`,
-or --data FILE), and one that loses more than --max-accuracy-drop points sends the whole export to
-`DIR.rejected` instead, with exit status 1.
-"""
+"""The export pipeline behind `keras-albert export`: SavedModel, TFLite variants with on-device metadata,
+the report and the int8 gate, staged so the output appears complete (and gated) or not at all."""
 import os
-
-
-def register(sub):
-    p = sub.add_parser("export", help="export a classifier: SavedModel, TFLite (float32/int8) and a report")
-    p.add_argument("model", help="model directory (model.keras, spiece.model, labels.txt, heldout.jsonl)")
-    p.add_argument("--out", required=True, help="output directory (must not exist or be empty, see --overwrite)")
-    p.add_argument("--variants", default="float32,dynamic_int8",
-                   help="comma-separated TFLite variants: float32, dynamic_int8, full_int8 (opt-in, see docs/export.md)")
-    p.add_argument("--compat", choices=["tflite-2.14"], default=None,
-                   help="per-tensor int8 weights that old runtimes (tflite-runtime 2.14) can load")
-    p.add_argument("--metadata", choices=["auto", "on", "off"], default="auto",
-                   help="MediaPipe TextClassifier metadata (tokenizer + labels inside the .tflite); "
-                        "auto: skip with a warning when the writer cannot be set up")
-    p.add_argument("--buckets", default="", help="also write fixed-length signatures, e.g. 16,32,64,128")
-    p.add_argument("--sequence-length", type=int, default=None,
-                   help="longest input in tokens (default 128, or the model's position table if shorter)")
-    p.add_argument("--data", default=None,
-                   help="held-out data for the int8 gate: a .csv/.tsv/.jsonl file labelled with the model's label "
-                        "names, or rotten_tomatoes / imdb (test split); default: the model's heldout.jsonl")
-    p.add_argument("--text-column", action="append", help="text column(s) of --data; twice for pairs (default: text)")
-    p.add_argument("--label-column", default="label", help="label column of --data (default: label)")
-    p.add_argument("--limit", type=int, default=None, help="gate on only the first N held-out sentences (N >= 1)")
-    p.add_argument("--max-accuracy-drop", type=float, default=None,
-                   help="fail (exit 1, the export moved to OUT.rejected) when an int8 variant loses more "
-                        "accuracy points than this against float (0-100, default 1.0)")
-    p.add_argument("--no-gate", action="store_true",
-                   help="do not fail on int8 accuracy (still measured and reported when held-out data exists)")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing --out folder as a whole")
-    p.set_defaults(run=run)
-
-
-def _int_list(text, what):
-    try:
-        return [int(x) for x in text.split(",") if x.strip()]
-    except ValueError:
-        raise ValueError(f"{what} must be comma-separated integers, got {text!r}") from None
 
 
 def check_options(variants, sequence_length, limit, max_drop, buckets=()):
     """Every number and name, before any work (one line each)."""
-    from export.gate import check_max_drop
-    from export.tflite import VARIANTS
+    from keras_albert_export.gate import check_max_drop
+    from keras_albert_export.tflite import VARIANTS
     unknown = [v for v in variants if v not in VARIANTS]
     if unknown or not variants:
         raise ValueError(f"unknown TFLite variant(s) {unknown}; choose from {', '.join(VARIANTS)}")
@@ -66,15 +25,15 @@ def export_all(model_dir, out, *, variants=("float32", "dynamic_int8"), compat=N
                max_drop=1.0, overwrite=False, reject=True, log=print):
     """Write everything into `out` (staged: it appears complete or not at all); returns the report dict.
 
-    `max_drop=None`: no gate. Otherwise int8 variants need held-out data (see export.gate.heldout), and one
-    losing more than `max_drop` points raises export.gate.GateFailed after moving the export to `out.rejected`
+    `max_drop=None`: no gate. Otherwise int8 variants need held-out data (see keras_albert_export.gate.heldout), and one
+    losing more than `max_drop` points raises keras_albert_export.gate.GateFailed after moving the export to `out.rejected`
     (`reject=False`: written to `out` all the same, `report["gate"]["passed"]` False: the caller decides).
     """
-    from export import gate
-    from export.metadata import add_metadata
-    from export.report import build_report, write_report
-    from export.savedmodel import export_savedmodel
-    from export.tflite import check_builtin_only, convert
+    from keras_albert_export import gate
+    from keras_albert_export.metadata import add_metadata
+    from keras_albert_export.report import build_report, write_report
+    from keras_albert_export.savedmodel import export_savedmodel
+    from keras_albert_export.tflite import check_builtin_only, convert
     from keras_albert.data import splits
     from keras_albert.model_dir import HELDOUT, LABELS, SPIECE, load_model_dir
     from keras_albert.staging import check_output, staged_output
@@ -146,24 +105,3 @@ def _with_metadata(data_bytes, spiece, labels, mode, add_metadata, log):
             raise ValueError(str(e)) from None
         log(f"warning: written without MediaPipe metadata ({e})")
         return data_bytes
-
-
-def max_drop_of(args):
-    """--max-accuracy-drop / --no-gate -> the gate's margin (None: no gate); they contradict each other."""
-    from export.gate import DEFAULT_MAX_DROP
-    if args.no_gate and args.max_accuracy_drop is not None:
-        raise ValueError("--no-gate and --max-accuracy-drop contradict each other: give one")
-    return None if args.no_gate else DEFAULT_MAX_DROP if args.max_accuracy_drop is None else args.max_accuracy_drop
-
-
-def run(args):
-    from export.gate import GateFailed
-    from keras_albert.commands import Failed
-    try:
-        export_all(args.model, args.out, variants=[v.strip() for v in args.variants.split(",") if v.strip()],
-                   compat=args.compat, metadata=args.metadata, buckets=_int_list(args.buckets, "--buckets"),
-                   sequence_length=args.sequence_length, data=args.data, text_columns=args.text_column,
-                   label_column=args.label_column, limit=args.limit, max_drop=max_drop_of(args),
-                   overwrite=args.overwrite)
-    except GateFailed as e:
-        raise Failed(str(e)) from None

@@ -46,7 +46,7 @@ def register(sub):
 
 def load(model_path, threads=2, weight_cache=False):
     """-> (TFLiteClassifier, AlbertTokenizer, labels) from a .tflite and its metadata or sibling files."""
-    from export.runtime import TFLiteClassifier, associated_files
+    from keras_albert_export.runtime import TFLiteClassifier, associated_files
     from keras_albert.model_dir import LABELS, SPIECE
     from keras_albert.tokenizer import AlbertTokenizer
 
@@ -86,7 +86,7 @@ def read_sentences(path):
 def run(args):
     import numpy as np
 
-    from export.runtime import pack
+    from keras_albert_export.runtime import pack
     if args.sequence_length < 3:
         raise ValueError(f"--sequence-length must be at least 3 ([CLS] a token [SEP]), got {args.sequence_length}")
     if args.threads < 1:

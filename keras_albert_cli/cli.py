@@ -1,4 +1,4 @@
-"""The `keras-albert` command: each module in keras_albert/commands adds one subcommand.
+"""The `keras-albert` command: each module in keras_albert_cli/commands adds one subcommand.
 
 Only the command's own output reaches the terminal. TensorFlow, absl, CUDA and LiteRT log from C++ straight to
 file descriptor 2 (absl's early lines ignore TF_CPP_MIN_LOG_LEVEL), so unless `--verbose` the command runs
@@ -12,8 +12,8 @@ import pkgutil
 import sys
 import warnings
 
-import keras_albert.commands as commands
-from keras_albert.commands import Failed
+import keras_albert_cli.commands as commands
+from keras_albert_cli.commands import Failed
 
 VERBOSE_HELP = "also show TensorFlow's, absl's and LiteRT's own log lines and Python warnings"
 
@@ -27,7 +27,7 @@ def build_parser():
     parser.add_argument("--verbose", dest="show_logs", action="store_true", help=VERBOSE_HELP)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
-        importlib.import_module(f"keras_albert.commands.{info.name}").register(sub)
+        importlib.import_module(f"keras_albert_cli.commands.{info.name}").register(sub)
     for p in sub.choices.values():  # `keras-albert CMD ... --verbose` too, where CMD has no --verbose of its own
         if "--verbose" not in p._option_string_actions:
             p.add_argument("--verbose", dest="show_logs", action="store_true", default=argparse.SUPPRESS,

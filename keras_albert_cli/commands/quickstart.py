@@ -52,8 +52,8 @@ def _model_and_tokenizer(args, train_texts):
 
 
 def _check(args, variants):
-    from export.gate import DEFAULT_MAX_DROP, check_rejected_path
-    from keras_albert.commands.export import check_options
+    from keras_albert_export.gate import DEFAULT_MAX_DROP, check_rejected_path
+    from keras_albert_export.pipeline import check_options
     from keras_albert.staging import check_output
     max_drop = DEFAULT_MAX_DROP if args.max_accuracy_drop is None else args.max_accuracy_drop
     check_options(variants, args.sequence_length, args.limit, max_drop)
@@ -74,18 +74,18 @@ def self_command():
     if os.path.basename(prog) == "keras-albert":
         found = shutil.which("keras-albert")
         return "keras-albert" if found and os.path.realpath(found) == os.path.realpath(prog) else prog
-    return f"{sys.executable} -m keras_albert.cli"
+    return f"{sys.executable} -m keras_albert_cli.cli"
 
 
 def run(args):
-    from export import gate
-    from keras_albert.commands import Failed
-    from keras_albert.commands.classify import load, shown
-    from keras_albert.commands.export import export_all
+    from keras_albert_export import gate
+    from keras_albert_cli.commands import Failed
+    from keras_albert_cli.commands.classify import load, shown
+    from keras_albert_export.pipeline import export_all
     from keras_albert.data import LABEL_NAMES, splits
     from keras_albert.staging import staged_output
     from keras_albert.training import finetune
-    from export.runtime import pack
+    from keras_albert_export.runtime import pack
 
     variants = [v.strip() for v in args.variants.split(",") if v.strip()]
     max_drop = _check(args, variants)

@@ -1,0 +1,113 @@
+"""The pipeline base: text in, transformers' output format out; one subclass per pipeline name, one file each.
+
+transformers' arguments work here too, at construction (as defaults) or per call: `batch_size`, `truncation`,
+`max_length` (also inside fill-mask's `tokenizer_kwargs` / feature-extraction's `tokenize_kwargs`), `top_k`
+(fill-mask, text-classification) and `function_to_apply` (text-classification). Every text is tokenized and
+checked before the model runs, so one bad input costs no work.
+"""
+import collections
+
+import numpy as np
+
+from keras_albert.tokenizer import CLS_ID, PAD_ID, SEP_ID, SPECIAL_TOKENS
+
+Options = collections.namedtuple("Options", "batch_size truncation max_length post")
+_UNSET = object()
+
+
+class Pipeline:
+    name = needs = None     # the pipeline's name; what model it needs, in words
+    task = None             # the `from_pretrained` task whose model this pipeline runs
+    accepts = ()            # tasks of the Keras models it runs (an ALBERT model of another task is refused)
+    unused_heads = ()       # heads whose absence from a checkpoint does not matter here
+    special_tokens = False  # user text is text: only fill-mask reads a typed [MASK]
+    truncation = False      # over-long text is refused unless truncation=True
+
+    def __init__(self, model, tokenizer, labels=None, **kwargs):
+        self.model, self.tokenizer, self.labels = self.runnable(model), tokenizer, labels
+        self.defaults = kwargs
+        self.options(kwargs)  # bad arguments fail here, not at the first call
+
+    def runnable(self, model):
+        from keras_albert.backbone import ConfigModel
+        from keras_albert.convert.hf import task_of
+        if isinstance(model, ConfigModel) and task_of(model) not in self.accepts:
+            raise ValueError(f"{self.name} needs {self.needs}, got {type(model).__name__}")
+        return model
+
+    def options(self, kwargs):
+        """Defaults and call arguments -> validated Options (unknown keywords: TypeError, as in Python)."""
+        kwargs = dict(kwargs)
+        for nested in ("tokenizer_kwargs", "tokenize_kwargs"):
+            kwargs.update(kwargs.pop(nested, None) or {})
+        return self._options(**kwargs)
+
+    def _options(self, batch_size=8, truncation=None, max_length=None, **post):
+        limit = self.model.config.max_position_embeddings
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        if max_length is not None and (isinstance(max_length, bool) or not isinstance(max_length, int)
+                                       or not 3 <= max_length <= limit):
+            raise ValueError(f"max_length must be an integer from 3 to the model's {limit} positions, "
+                             f"got {max_length!r}")
+        if truncation not in (None, True, False):
+            raise ValueError(f"truncation must be True or False, got {truncation!r}")
+        if truncation is None:  # (as transformers' tokenizers: a max_length alone means cut to it)
+            truncation = self.truncation or max_length is not None
+        return Options(batch_size, truncation, max_length or limit, self.sanitize(**post))
+
+    def sanitize(self):
+        return {}
+
+    def __call__(self, inputs, **kwargs):
+        opts = self.options({**self.defaults, **kwargs})
+        single = isinstance(inputs, str)
+        texts = [inputs] if single else list(inputs)
+        if not texts or not all(isinstance(t, str) for t in texts):
+            raise ValueError("pipeline input must be a string or a non-empty list of strings")
+        rows = [self.row(i, t, opts) for i, t in enumerate(texts)]
+        results = []
+        for start in range(0, len(rows), opts.batch_size):
+            batch = rows[start:start + opts.batch_size]
+            results += self.postprocess(self.model(_pad(batch)), batch, **opts.post)
+        return results[0] if single else results
+
+    def row(self, i, text, opts):
+        """One text -> `[CLS] pieces [SEP]`, cut to max_length as the exported models cut (keeping [SEP])."""
+        ids = self.tokenizer.tokenize(text, special_tokens=self.special_tokens)
+        if len(ids) + 2 > opts.max_length:
+            if not opts.truncation:
+                raise ValueError(f"input {i} is {len(ids) + 2} tokens long, more than max_length "
+                                 f"{opts.max_length}: pass truncation=True to keep its first {opts.max_length - 2}")
+            ids = ids[:opts.max_length - 2]
+        return [CLS_ID, *ids, SEP_ID]
+
+    def decode(self, ids, skip_special_tokens=False):
+        """Ids -> text as transformers' ALBERT tokenizer decodes (Metaspace: '▁' -> ' ', first one dropped)."""
+        pieces = [self.tokenizer.id_to_piece(i) for i in ids
+                  if not (skip_special_tokens and int(i) in SPECIAL_TOKENS.values())]
+        text = "".join(p.replace("\u2581", " ") if i or not p.startswith("\u2581") else p[1:].replace("\u2581", " ")
+                       for i, p in enumerate(pieces))
+        return text
+
+
+def _positive(name, value):
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return value
+
+
+def _pad(rows):
+    """Rows of ids -> the backbone's three inputs, right-padded to the longest row."""
+    ids = np.full((len(rows), max(len(r) for r in rows)), PAD_ID, "int32")
+    for i, r in enumerate(rows):
+        ids[i, :len(r)] = r
+    return {"token_ids": ids, "segment_ids": np.zeros_like(ids), "padding_mask": (ids != PAD_ID).astype("int32")}
+
+
+def _softmax(x):
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+SCORES = {"softmax": _softmax, "sigmoid": lambda x: 1.0 / (1.0 + np.exp(-x)), "none": lambda x: x}

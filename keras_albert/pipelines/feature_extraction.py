@@ -1,0 +1,18 @@
+"""`feature-extraction`: the backbone's sequence output per text."""
+import numpy as np
+
+from keras_albert.pipelines.base import Pipeline
+
+class FeatureExtractionPipeline(Pipeline):
+    """The sequence output of each text, [1, tokens, hidden] (special tokens included, no padding).
+
+    Any ALBERT model gives its backbone's features (never a head's logits); a checkpoint without a pooler
+    (AlbertForMaskedLM) is fine, since the pooled output is not returned."""
+    name, task, unused_heads = "feature-extraction", None, ("pooler",)
+
+    def runnable(self, model):
+        return getattr(model, "backbone", model)
+
+    def postprocess(self, outputs, rows):
+        seq = np.asarray(outputs["sequence_output"] if isinstance(outputs, dict) else outputs, "float32")
+        return [seq[b:b + 1, :len(row)] for b, row in enumerate(rows)]
