@@ -5,7 +5,6 @@ labels still "passes"), so the data is the held-out split the model was fine-tun
 its directory) or a file the user names; a label the model does not have is an error, and with neither the
 gate refuses to run rather than guess.
 """
-import json
 import os
 
 DEFAULT_MAX_DROP = 1.0
@@ -17,7 +16,7 @@ def heldout(model_dir, labels, data=None, text_columns=None, label_column="label
     `data`: a .csv/.tsv/.jsonl file (the finetune formats), or `rotten_tomatoes` / `imdb` (their test split);
     default the model directory's heldout.jsonl. `labels`: the model's class names (labels.txt)."""
     from keras_albert.data import LABEL_NAMES, SOURCES, splits
-    from keras_albert.datasets import read_table
+    from keras_albert.datasets import read_heldout, read_table
     from keras_albert.model_dir import HELDOUT
 
     if data in SOURCES:
@@ -31,9 +30,10 @@ def heldout(model_dir, labels, data=None, text_columns=None, label_column="label
                 "cannot be checked against float on this model's own data: pass --data FILE (.csv/.tsv/.jsonl "
                 "with text and label columns, the model's label names), or --no-gate to export unchecked")
         if data is None:
-            text_columns = ("text", "text_pair") if _has_pairs(path) else ("text",)
-        table = read_table(path, tuple(text_columns or ("text",)), label_column)
-        texts, raw, source = table.texts, table.labels, data or f"the model's {HELDOUT}"
+            (texts, raw), source = read_heldout(path), f"the model's {HELDOUT}"
+        else:
+            table = read_table(path, tuple(text_columns or ("text",)), label_column)
+            texts, raw, source = table.texts, table.labels, data
     index = {name: i for i, name in enumerate(labels)}
     unknown = sorted({x for x in raw if x not in index})
     if unknown:
@@ -41,17 +41,6 @@ def heldout(model_dir, labels, data=None, text_columns=None, label_column="label
                          + (f"; {len(unknown) - 1} more unknown" if len(unknown) > 1 else ""))
     texts, raw = texts[:limit], raw[:limit]
     return list(texts), [index[x] for x in raw], source
-
-
-def _has_pairs(path):
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            if line.strip():
-                try:
-                    return "text_pair" in json.loads(line)
-                except (json.JSONDecodeError, TypeError):
-                    return False  # read_table names the bad line
-    return False
 
 
 def check_max_drop(points):

@@ -9,9 +9,11 @@ import json
 
 from sentencepiece import sentencepiece_model_pb2 as sp_pb
 
+from keras_albert.normalization import QUOTES as QUOTE_PAIRS
+
 # transformers' ALBERT normalizer: these steps are `normalize`, which the tokenizer applies itself
 ALBERT_STEPS = {"NFKD", "StripAccents", "Lowercase"}
-QUOTES = {"``": '"', "''": '"'}
+QUOTES = dict.fromkeys(QUOTE_PAIRS, '"')  # `normalize` turns each into a plain double quote
 SPACE = "\u2581"
 _T = sp_pb.ModelProto.SentencePiece
 
