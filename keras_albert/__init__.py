@@ -4,9 +4,12 @@ The public names import on first use, so `keras-albert --help` answers at once a
 silence TensorFlow's native logs before TensorFlow loads.
 """
 import importlib
+import importlib.util
 
 _EXPORTS = {"AlbertBackbone": "backbone", "PRESETS": "config", "AlbertConfig": "config", "get_preset": "config",
-            "AlbertClassifier": "heads", "AlbertMaskedLM": "heads", "AlbertPretrainer": "heads",
+            "AlbertClassifier": "tasks.classification", "AlbertMaskedLM": "tasks.masked_lm",
+            "AlbertPretrainer": "tasks.pretraining", "AlbertTokenClassifier": "tasks.token_classification",
+            "AlbertQuestionAnswerer": "tasks.question_answering", "AlbertMultipleChoice": "tasks.multiple_choice",
             "AlbertEmbedding": "layers", "TransformerBlock": "layers", "save_hf": "convert.hf",
             "pipeline": "pipelines", "from_pretrained": "pretrained"}
 __all__ = list(_EXPORTS)
@@ -15,6 +18,8 @@ __version__ = "0.1.0"
 
 def __getattr__(name):
     if name not in _EXPORTS:
+        if importlib.util.find_spec(f"keras_albert.{name}") is not None:  # a submodule: `keras_albert.tasks`
+            return importlib.import_module(f"keras_albert.{name}")
         raise AttributeError(f"module 'keras_albert' has no attribute {name!r}")
     value = getattr(importlib.import_module(f"keras_albert.{_EXPORTS[name]}"), name)
     globals()[name] = value

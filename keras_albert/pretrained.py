@@ -4,45 +4,58 @@ import os
 import re
 import warnings
 
+from keras_albert import tasks
 from keras_albert.convert import hf, table, tf1
 
-TASK_NAMES = (None, "masked_lm", "pretraining", "classification", "auto")
 Pretrained = collections.namedtuple("Pretrained", "model tokenizer labels")
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
 
 
-def from_pretrained(name_or_path, task=None, num_classes=None):
-    """Load ALBERT weights exactly; `task` None -> AlbertBackbone, "masked_lm" -> AlbertMaskedLM,
-    "pretraining" -> AlbertPretrainer, "classification" -> AlbertClassifier, "auto" -> whatever heads the
-    checkpoint holds (a saved model: the model as saved). Any mismatch raises one ValueError naming the tensor
-    and both shapes, before the model is built. A head (or pooler) the checkpoint lacks starts from random
-    weights with a warning, except a masked-LM head for "masked_lm", which is refused."""
-    return load_pretrained(name_or_path, task=task, num_classes=num_classes).model
+def from_pretrained(name_or_path, task=None, num_classes=None, num_labels=None):
+    """Load ALBERT weights exactly. `task`: a name from `keras_albert.tasks.TASKS` (None or "backbone" ->
+    AlbertBackbone, "classification" -> AlbertClassifier, "token_classification", "question_answering",
+    "multiple_choice", "masked_lm", "pretraining"), or "auto": the head that config.json's `architectures`
+    names (a TF1 checkpoint: the heads its tensors hold; a saved model: the model as saved). `num_classes` /
+    `num_labels` (the same thing): the size of a new classification head. Any mismatch raises one ValueError
+    naming the tensor and both shapes, before the model is built. A head (or pooler) the checkpoint lacks
+    starts from random weights with a warning, except a masked-LM head for "masked_lm", which is refused."""
+    return load_pretrained(name_or_path, task=task, num_classes=num_classes, num_labels=num_labels).model
 
 
-def load_pretrained(name_or_path, task=None, num_classes=None):
+def load_pretrained(name_or_path, task=None, num_classes=None, num_labels=None):
     """Like `from_pretrained`, returning (model, tokenizer or None, labels or None)."""
-    if task not in TASK_NAMES:
-        raise ValueError(f"unknown task {task!r}; expected one of {TASK_NAMES}")
+    if task != "auto":
+        tasks.get(task)  # an unknown name fails before any file is read
+    if num_classes is not None and num_labels is not None and num_classes != num_labels:
+        raise ValueError(f"num_classes={num_classes} and num_labels={num_labels} disagree: give one")
+    size = num_labels if num_labels is not None else num_classes
     path = resolve(name_or_path)
     if os.path.isfile(path) and path.endswith(".keras") or os.path.isfile(os.path.join(path, "model.keras")):
-        return _from_keras(path, task, num_classes)
+        return _from_keras(path, task, size)
     if os.path.isfile(path):
         raise ValueError(f"{path} is a file: pass the checkpoint's directory (HF, TF1 or a saved .keras model)")
     if hf.is_hf_dir(path):
         config, raw = hf.read_config(path)
         tensors, fmt = hf.read_weights(path), hf.FORMAT
         hf.check_ties(tensors)
-        labels_from = lambda n: hf.labels_of(raw, n)  # noqa: E731
-        vocab, kind = hf.vocab_path(path), (raw.get("architectures") or ["a Hugging Face checkpoint"])[0]
+        architecture = (raw.get("architectures") or [None])[0]
+        named = tasks.of_architecture(architecture)
+        source = Source(f"{path} ({architecture or 'a Hugging Face checkpoint'})", lambda n: hf.labels_of(raw, n),
+                        raw, named)
+        vocab = hf.vocab_path(path)
     elif tf1.is_tf1_dir(path):
         config, tensors, fmt = tf1.read_config(path), tf1.read_weights(path), tf1.FORMAT
-        labels_from, vocab, kind = (lambda n: None), tf1.vocab_path(path), "a TF1 checkpoint"
+        source, vocab = Source(f"{path} (a TF1 checkpoint)", lambda n: None, {}, None), tf1.vocab_path(path)
     else:
         raise ValueError(f"{path} is not an ALBERT checkpoint: expected config.json + model.safetensors or "
                          f"pytorch_model.bin (Hugging Face), albert_config.json + model.ckpt-* (TF1), or model.keras")
-    model, labels = _build_and_load(config, tensors, fmt, task, num_classes, labels_from, f"{path} ({kind})")
+    model, labels = _build_and_load(config, tensors, fmt, task, size, source)
     return Pretrained(model, _tokenizer(vocab), labels)
+
+
+# Where the weights come from: a name for errors, its label names, its head arguments (an HF config.json dict),
+# and the task its config names (None: guess from the tensors).
+Source = collections.namedtuple("Source", "name labels_from raw named_task")
 
 
 def resolve(name_or_path):
@@ -77,59 +90,64 @@ def _tokenizer(vocab):
     return AlbertTokenizer.from_file(vocab) if vocab else None
 
 
-def build(task, config, num_classes=None):
-    from keras_albert import AlbertBackbone, AlbertClassifier, AlbertMaskedLM, AlbertPretrainer
-    backbone = AlbertBackbone(config)
-    if task == "classification":
-        return AlbertClassifier(backbone, num_classes)
-    return {None: lambda b: b, "masked_lm": AlbertMaskedLM, "pretraining": AlbertPretrainer}[task](backbone)
+def build(task, config, size=None, **head_args):
+    """A random-init model of `task` (a name) on a new backbone built from `config`."""
+    from keras_albert.backbone import AlbertBackbone
+    return tasks.get(task).build(AlbertBackbone(config), size, **head_args)
 
 
-def _auto_task(groups):
-    if "classifier" in groups:
-        return "classification"
-    if "mlm" in groups:
-        return "pretraining" if "sop" in groups else "masked_lm"
-    return None
+def _guess_task(present):
+    """No architecture named: the first task of `tasks.GUESS_ORDER` whose head weights the checkpoint holds."""
+    fits = (tasks.get(n) for n in tasks.GUESS_ORDER if set(tasks.get(n).groups) <= present)
+    return next(fits, tasks.BACKBONE)
 
 
-def _build_and_load(config, tensors, fmt, task, num_classes, labels_from, source):
+def _build_and_load(config, tensors, fmt, task, size, source):
     """Check every tensor against the config (nothing allocated yet), then build the model and assign."""
-    present = table.present_groups(tensors, fmt, config)
-    task = _auto_task(present) if task == "auto" else task
-    for group in table.TASKS[task]["required"]:
+    other_heads = tasks.all_head_entries(config)
+    present = table.present_groups(tensors, fmt, table.entries(config, other_heads))
+    task = (source.named_task or _guess_task(present)) if task == "auto" else tasks.get(task)
+    spec, names = task.load_spec(), {**table.BASE_GROUPS, **task.groups}
+    for group in spec["required"]:
         if group != "backbone" and group not in present:  # (a partial backbone is listed tensor by tensor)
-            raise ValueError(f"{source} has no {table.GROUP_NAMES[group]}: task {task!r} needs a checkpoint "
+            raise ValueError(f"{source.name} has no {names[group]}: task {task.name!r} needs a checkpoint "
                              f"that has one")
-    labels = None
-    if task == "classification":
-        found = table.checkpoint_classes(tensors, fmt, config)
-        num_classes = num_classes or found
-        if num_classes is None:
-            raise ValueError("the checkpoint has no classifier head: pass num_classes for a new one")
-        labels = labels_from(num_classes) if found == num_classes else None
-    weights = table.check(tensors, fmt, config, task, num_classes)
-    model = build(task, config, num_classes)
+    found = table.open_size(tensors, fmt, task.entries(config)) if task.size_arg else None
+    if task.size_arg and size is None and found is None:
+        raise ValueError(f"the checkpoint has no {' or '.join(task.groups.values())}: pass {task.size_arg} "
+                         f"(num_classes) for a new one")
+    size = size or found
+    from_checkpoint = found is not None and found == size  # the head is the checkpoint's: so are its labels
+    labels = source.labels_from(size) if task.labelled and from_checkpoint else None
+    head_args = task.hf_args(source.raw) if from_checkpoint else {}
+    weights = table.check(tensors, fmt, config, spec, table.entries(config, task.entries(config, size)),
+                          known={fmt.name(e) for e in other_heads})
+    model = task.build(_backbone(config), size, **head_args)
     table.assign(model, weights)
-    for group in table.TASKS[task]["optional"]:
+    for group in spec["optional"]:
         if group not in present:
-            warnings.warn(f"the checkpoint has no {table.GROUP_NAMES[group]}: it starts from random weights",
-                          stacklevel=3)
+            warnings.warn(f"the checkpoint has no {names[group]}: it starts from random weights", stacklevel=3)
     return model, labels
 
 
-def _from_keras(path, task, num_classes):
+def _backbone(config):
+    from keras_albert.backbone import AlbertBackbone
+    return AlbertBackbone(config)
+
+
+def _from_keras(path, task, size):
     """A saved model as is ("auto" or its own task), its backbone (None), or re-headed through the weight table."""
     from keras_albert.model_dir import load_model_dir
     model, tokenizer, labels = load_model_dir(path)
-    if task == "auto" or task == hf.task_of(model) and (
-            task != "classification" or num_classes in (None, model.num_classes)):
+    saved = tasks.of_model(model)
+    if task == "auto" or tasks.get(task) is saved and size in (None, saved.size_of(model)):
         return Pretrained(model, tokenizer, labels)
-    if task is None:
+    target = tasks.get(task)
+    if target is tasks.BACKBONE:
         return Pretrained(getattr(model, "backbone", model), tokenizer, None)
-    state = hf.strip_prefix(hf.export_state(model, table.model_groups(model)))
-    kept = labels if task == "classification" and hf.task_of(model) == "classification" else None
-    model, labels = _build_and_load(model.config, state, hf.FORMAT, task, num_classes,
-                                    lambda n: kept if kept and len(kept) == n else None,
-                                    f"{path} (a saved {type(model).__name__})")
+    state = hf.strip_prefix(hf.export_state(model, ("backbone", "pooler", *saved.groups)))
+    raw = {f: getattr(model, f) for f in target.hf_fields if hasattr(model, f)} if target is saved else {}
+    source = Source(f"{path} (a saved {type(model).__name__})",
+                    lambda n: labels if labels and target is saved and len(labels) == n else None, raw, None)
+    model, labels = _build_and_load(model.config, state, hf.FORMAT, target.name, size, source)
     return Pretrained(model, tokenizer, labels)

@@ -158,7 +158,9 @@ ARCHITECTURES = [(None, transformers.AlbertModel), ("masked_lm", transformers.Al
 
 
 def random_model(task, config, seed=7):
-    model = keras_albert.pretrained.build(task, config, num_classes=2)
+    """A model of `task` (two classes or labels where the head has a size) with every weight checkpoint-like."""
+    from keras_albert import tasks
+    model = keras_albert.pretrained.build(task, config, 2 if tasks.get(task).size_arg else None)
     rng = np.random.default_rng(seed)
     for v in model.weights:
         v.assign(checkpoint_like(v.path, tuple(v.shape), rng))

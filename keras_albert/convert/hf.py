@@ -6,7 +6,7 @@ import re
 import numpy as np
 
 from keras_albert.config import AlbertConfig
-from keras_albert.convert.table import LINEAR_KINDS, Format, export
+from keras_albert.convert.table import LINEAR_KINDS, Format, entries, export
 
 PREFIX = "albert."
 # Defaults of transformers' AlbertConfig: `save_pretrained` may leave out fields equal to them.
@@ -17,11 +17,6 @@ HF_DEFAULTS = dict(vocab_size=30000, embedding_size=128, hidden_size=4096, num_h
 TIED = {"predictions.decoder.weight": "embeddings.word_embeddings.weight",
         "predictions.decoder.bias": "predictions.bias"}
 BUFFERS = ("embeddings.position_ids", "embeddings.token_type_ids")
-# task -> (transformers architecture, the weight groups it holds: exactly its state dict, no more)
-ARCHITECTURES = {None: ("AlbertModel", ("backbone", "pooler")),
-                 "masked_lm": ("AlbertForMaskedLM", ("backbone", "mlm")),
-                 "pretraining": ("AlbertForPreTraining", ("backbone", "pooler", "mlm", "sop")),
-                 "classification": ("AlbertForSequenceClassification", ("backbone", "pooler", "classifier"))}
 WEIGHTS, SPIECE, TOKENIZER_JSON = "model.safetensors", "spiece.model", "tokenizer.json"
 
 FORMAT = Format(label="Hugging Face", name=lambda e: e.hf, transposed=lambda e: e.kind in LINEAR_KINDS,
@@ -128,36 +123,33 @@ def check_ties(tensors):
             raise ValueError(f"tensor {copy!r} differs from {source!r}: untied MLM decoders are not supported")
 
 
-def hf_config(model, task, labels=None):
-    """Our config -> an HF config.json dict for `task`'s architecture."""
-    d = {"architectures": [ARCHITECTURES[task][0]], "model_type": "albert", **model.config.to_dict(),
+def hf_config(model, labels=None):
+    """Our model -> an HF config.json dict for its task's architecture (with id2label, problem_type...)."""
+    from keras_albert import tasks
+    task = tasks.of_model(model)
+    d = {"architectures": [task.architecture], "model_type": "albert", **model.config.to_dict(),
          "pad_token_id": 0, "bos_token_id": 2, "eos_token_id": 3, "tie_word_embeddings": True}
-    if task == "classification":
-        names = labels or [f"LABEL_{i}" for i in range(model.num_classes)]
-        if len(names) != model.num_classes:
-            raise ValueError(f"{len(names)} labels given for a classifier with {model.num_classes} classes")
+    if task.labelled:
+        size = task.size_of(model)
+        names = labels or [f"LABEL_{i}" for i in range(size)]
+        if len(names) != size:
+            raise ValueError(f"{len(names)} labels given for a {type(model).__name__} with {size} outputs")
         d["id2label"] = {str(i): n for i, n in enumerate(names)}
         d["label2id"] = {n: i for i, n in enumerate(names)}
+    d.update({f: getattr(model, f) for f in task.hf_fields})
     return d
-
-
-def task_of(model):
-    from keras_albert.heads import AlbertClassifier, AlbertMaskedLM, AlbertPretrainer
-    for cls, task in ((AlbertClassifier, "classification"), (AlbertMaskedLM, "masked_lm"),
-                      (AlbertPretrainer, "pretraining")):
-        if isinstance(model, cls):
-            return task
-    return None
 
 
 def export_state(model, groups=None):
     """Our model -> HF state dict (numpy) with the names its HF architecture uses; `groups`: which weight groups
-    (default: exactly those of the architecture, e.g. no pooler for AlbertForMaskedLM)."""
-    task = task_of(model)
-    prefix = PREFIX if task is not None else ""
-    groups = ARCHITECTURES[task][1] if groups is None else groups
+    (default: exactly those of the architecture, e.g. no pooler for AlbertForQuestionAnswering)."""
+    from keras_albert import tasks
+    task = tasks.of_model(model)
+    prefix = PREFIX if task.head is not None else ""
+    groups = task.hf_groups() if groups is None else groups
+    rows = entries(model.config, task.entries(model.config, task.size_of(model)))
     return {(prefix if e.group in ("backbone", "pooler") else "") + e.hf:
-            np.ascontiguousarray(FORMAT.to_canonical(e, v)) for e, v in export(model, groups)}
+            np.ascontiguousarray(FORMAT.to_canonical(e, v)) for e, v in export(model, rows, groups)}
 
 
 def save_hf(model, out_dir, tokenizer=None, labels=None, overwrite=False):
@@ -176,8 +168,7 @@ def save_hf(model, out_dir, tokenizer=None, labels=None, overwrite=False):
     if tokenizer.vocab_size > model.config.vocab_size:
         raise ValueError(f"the tokenizer has {tokenizer.vocab_size} pieces but the model's vocabulary has "
                          f"{model.config.vocab_size} rows: they do not belong together")
-    task = task_of(model)
-    config = hf_config(model, task, labels)
+    config = hf_config(model, labels)
     with staged_output(out_dir, overwrite) as tmp:
         save_file(export_state(model), os.path.join(tmp, WEIGHTS), metadata={"format": "pt"})
         with open(os.path.join(tmp, "config.json"), "w", encoding="utf-8") as f:

@@ -14,23 +14,8 @@ import numpy as np
 COPY, LINEAR, HEADS_OUT, HEADS_IN, HEADS_BIAS = "copy", "linear", "heads_out", "heads_in", "heads_bias"
 LINEAR_KINDS = (LINEAR, HEADS_OUT, HEADS_IN)  # the ones a torch nn.Linear stores as [out, in]
 
-# Weight groups per task model. `required` must be in the checkpoint, complete. `optional` groups are
-# all-or-nothing: an absent one starts from random weights with a warning (as transformers does). `extra`
-# groups are loaded when present and otherwise left as initialized, silently: the task's outputs never use them.
-TASKS = {
-    None: {"required": ("backbone",), "optional": ("pooler",), "extra": ()},
-    "masked_lm": {"required": ("backbone", "mlm"), "optional": (), "extra": ("pooler",)},
-    "pretraining": {"required": ("backbone",), "optional": ("pooler", "mlm", "sop"), "extra": ()},
-    "classification": {"required": ("backbone",), "optional": ("pooler", "classifier"), "extra": ()},
-}
-GROUP_NAMES = {"backbone": "encoder", "pooler": "pooler", "mlm": "masked-LM head", "sop": "sentence-order head",
-               "classifier": "classifier head"}
-
-
-def task_groups(task):
-    """Every weight group the task's model has, in table order."""
-    spec = TASKS[task]
-    return tuple(g for g in GROUP_NAMES if g in spec["required"] + spec["optional"] + spec["extra"])
+# The encoder's own weight groups; each task (keras_albert.tasks) adds its head's groups and rows.
+BASE_GROUPS = {"backbone": "encoder", "pooler": "pooler"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,17 +29,17 @@ class Entry:
     tf1_out_in: bool = False  # TF1 `output_weights` are stored [out, in], like torch
 
 
-def _dense(ours, hf, tf1, shape, group="backbone", kind=LINEAR, bias_kind=COPY):
+def dense_entries(ours, hf, tf1, shape, group="backbone", kind=LINEAR, bias_kind=COPY):
     return [Entry(f"{ours}.kernel", f"{hf}.weight", f"{tf1}/kernel", shape, kind, group),
             Entry(f"{ours}.bias", f"{hf}.bias", f"{tf1}/bias", shape[-1:], bias_kind, group)]
 
 
-def _norm(ours, hf, tf1, size, group="backbone"):
+def norm_entries(ours, hf, tf1, size, group="backbone"):
     return [Entry(f"{ours}.gamma", f"{hf}.weight", f"{tf1}/gamma", (size,), COPY, group),
             Entry(f"{ours}.beta", f"{hf}.bias", f"{tf1}/beta", (size,), COPY, group)]
 
 
-def _output(ours, hf, tf1, shape, group):
+def output_entries(ours, hf, tf1, shape, group):
     """The SOP and classifier heads: TF1 keeps `output_weights` [out, in] and `output_bias`."""
     return [Entry(f"{ours}.kernel", f"{hf}.weight", f"{tf1}output_weights", shape, LINEAR, group, tf1_out_in=True),
             Entry(f"{ours}.bias", f"{hf}.bias", f"{tf1}output_bias", shape[-1:], COPY, group)]
@@ -66,56 +51,42 @@ def _block(c, g, j):
     H, I = c.hidden_size, c.intermediate_size
     entries = []
     for name in ("query", "key", "value"):
-        entries += _dense(f"{ours}.{name}", f"{hf}.attention.{name}", f"{tf1}/attention_1/self/{name}", (H, H),
+        entries += dense_entries(f"{ours}.{name}", f"{hf}.attention.{name}", f"{tf1}/attention_1/self/{name}", (H, H),
                           kind=HEADS_OUT, bias_kind=HEADS_BIAS)
     return entries + [
-        *_dense(f"{ours}.attention_output", f"{hf}.attention.dense", f"{tf1}/attention_1/output/dense", (H, H),
+        *dense_entries(f"{ours}.attention_output", f"{hf}.attention.dense", f"{tf1}/attention_1/output/dense", (H, H),
                 kind=HEADS_IN),
-        *_norm(f"{ours}.attention_norm", f"{hf}.attention.LayerNorm", f"{tf1}/LayerNorm", H),
-        *_dense(f"{ours}.ffn", f"{hf}.ffn", f"{tf1}/ffn_1/intermediate/dense", (H, I)),
-        *_dense(f"{ours}.ffn_output", f"{hf}.ffn_output", f"{tf1}/ffn_1/intermediate/output/dense", (I, H)),
-        *_norm(f"{ours}.output_norm", f"{hf}.full_layer_layer_norm", f"{tf1}/LayerNorm_1", H),
+        *norm_entries(f"{ours}.attention_norm", f"{hf}.attention.LayerNorm", f"{tf1}/LayerNorm", H),
+        *dense_entries(f"{ours}.ffn", f"{hf}.ffn", f"{tf1}/ffn_1/intermediate/dense", (H, I)),
+        *dense_entries(f"{ours}.ffn_output", f"{hf}.ffn_output", f"{tf1}/ffn_1/intermediate/output/dense", (I, H)),
+        *norm_entries(f"{ours}.output_norm", f"{hf}.full_layer_layer_norm", f"{tf1}/LayerNorm_1", H),
     ]
 
 
-def entries(config, num_classes=None):
-    """Every weight of every model built from `config` (a classifier with `num_classes`), in one list."""
+def entries(config, head=()):
+    """Every weight of the encoder (embeddings, shared blocks, pooler) built from `config`, then `head`'s rows."""
     c = config
     V, E, H = c.vocab_size, c.embedding_size, c.hidden_size
     emb = [Entry(f"embeddings.{ours}.embeddings", f"embeddings.{hf}.weight", f"bert/embeddings/{hf}", (rows, E))
            for ours, hf, rows in (("word_embeddings", "word_embeddings", V),
                                   ("position_embeddings", "position_embeddings", c.max_position_embeddings),
                                   ("segment_embeddings", "token_type_embeddings", c.type_vocab_size))]
-    table = emb + _norm("embeddings.layer_norm", "embeddings.LayerNorm", "bert/embeddings/LayerNorm", E)
-    table += _dense("embeddings.projection", "encoder.embedding_hidden_mapping_in",
-                    "bert/encoder/embedding_hidden_mapping_in", (E, H))
+    table = emb + norm_entries("embeddings.layer_norm", "embeddings.LayerNorm", "bert/embeddings/LayerNorm", E)
+    table += dense_entries("embeddings.projection", "encoder.embedding_hidden_mapping_in",
+                           "bert/encoder/embedding_hidden_mapping_in", (E, H))
     for g in range(c.num_hidden_groups):
         for j in range(c.inner_group_num):
             table += _block(c, g, j)
-    table += _dense("pooler", "pooler", "bert/pooler/dense", (H, H), group="pooler")
-    table += _dense("mlm_head.dense", "predictions.dense", "cls/predictions/transform/dense", (H, E), group="mlm")
-    table += _norm("mlm_head.layer_norm", "predictions.LayerNorm", "cls/predictions/transform/LayerNorm", E, "mlm")
-    table.append(Entry("mlm_head.bias", "predictions.bias", "cls/predictions/output_bias", (V,), COPY, "mlm"))
-    table += _output("sop_classifier", "sop_classifier.classifier", "cls/seq_relationship/", (H, 2), "sop")
-    table += _output("classifier", "classifier", "", (H, num_classes), "classifier")
-    return table
-
-
-def model_groups(model):
-    """The weight groups a model has (a backbone has no heads)."""
-    names = {layer.name for layer in model.layers}
-    heads = {"mlm_head": "mlm", "sop_classifier": "sop", "classifier": "classifier"}
-    return {"backbone", "pooler", *(group for layer, group in heads.items() if layer in names)}
+    table += dense_entries("pooler", "pooler", "bert/pooler/dense", (H, H), group="pooler")
+    return table + list(head)
 
 
 def variable(model, path):
-    """Resolve "groups.0.1.query.kernel" (backbone) or "mlm_head.bias" (a head layer) to the Keras variable."""
+    """Resolve "groups.0.1.query.kernel" (backbone) or "mlm_head.bias" (a head layer of `model`) to the variable."""
     first, *rest = path.split(".")
-    layer_names = {layer.name for layer in model.layers}
-    if first in ("mlm_head", "sop_classifier", "classifier") and first in layer_names:
-        node = model.get_layer(first)
-    else:
-        node, rest = getattr(model, "backbone", model), [first, *rest]
+    backbone = getattr(model, "backbone", model)
+    heads = {layer.name: layer for layer in model.layers if layer is not backbone}
+    node, rest = (heads[first], rest) if first in heads else (backbone, [first, *rest])
     for part in rest:
         node = node[int(part)] if part.isdigit() else getattr(node, part)
     return node
@@ -136,19 +107,20 @@ class Format:
         return tuple(reversed(canonical)) if self.transposed(entry) else tuple(canonical)
 
 
-def check(tensors, fmt, config, task, num_classes=None):
-    """-> [(Entry, canonical array)] for every weight of `task`'s model that the checkpoint holds.
-
-    Needs only the config (no model is built): raises one ValueError listing every missing, unexpected or
-    mis-shaped tensor.
-    """
-    table = entries(config, num_classes)
-    known = {fmt.name(e) for e in table}
+def check(tensors, fmt, config, spec, table, known=()):
+    """-> [(Entry, canonical array)] for every weight of `table` whose group `spec` loads, as the checkpoint
+    holds it. Needs only the config (no model is built): raises one ValueError listing every missing,
+    unexpected or mis-shaped tensor. `spec`: a Task's `load_spec()`; `table`: `entries(config, head rows)`;
+    `known`: more names that are no error when present (other heads' weights, e.g. a pretraining checkpoint's
+    masked-LM head when only the encoder is loaded)."""
+    known = {fmt.name(e) for e in table} | set(known)
+    loaded = spec["required"] + spec["optional"] + spec["extra"]
+    group_names = [g for g in dict.fromkeys(e.group for e in table) if g in loaded]
     problems = [f"unexpected tensor {n!r} with shape {tuple(np.shape(tensors[n]))} (no such weight in a model "
                 f"with num_hidden_groups={config.num_hidden_groups}, inner_group_num={config.inner_group_num})"
                 for n in sorted(tensors) if n not in known and not fmt.ignored(n)]
-    spec, found = TASKS[task], []
-    for group in task_groups(task):
+    found = []
+    for group in group_names:
         members = [e for e in table if e.group == group]
         if group not in spec["required"] and not any(fmt.name(e) in tensors for e in members):
             continue  # an absent optional group keeps its initial weights
@@ -177,20 +149,19 @@ def assign(model, found):
         var.assign(np.reshape(value, tuple(var.shape)).astype(var.dtype))
 
 
-def export(model, groups=None):
-    """-> [(Entry, canonical array)] for every weight of `groups` (default: all `model` has); inverse of `match`."""
-    groups = model_groups(model) if groups is None else groups
-    return [(e, np.asarray(variable(model, e.ours).numpy()).reshape(e.shape))
-            for e in entries(model.config, getattr(model, "num_classes", None)) if e.group in groups]
+def export(model, table, groups):
+    """-> [(Entry, canonical array)] for every row of `table` in `groups`; the inverse of `check` + `assign`."""
+    return [(e, np.asarray(variable(model, e.ours).numpy()).reshape(e.shape)) for e in table if e.group in groups]
 
 
-def present_groups(tensors, fmt, config):
-    """Which weight groups a checkpoint holds (to pick a task automatically)."""
-    return {e.group for e in entries(config) if fmt.name(e) in tensors}
+def present_groups(tensors, fmt, table):
+    """Which weight groups of `table` a checkpoint holds (to pick a task from a TF1 checkpoint's names)."""
+    return {e.group for e in table if fmt.name(e) in tensors}
 
 
-def checkpoint_classes(tensors, fmt, config):
-    """Number of classes of the checkpoint's classifier head, or None."""
-    kernel = next(e for e in entries(config) if e.group == "classifier" and e.kind == LINEAR)
-    name = fmt.name(kernel)
-    return None if name not in tensors else int(fmt.to_canonical(kernel, np.asarray(tensors[name])).shape[-1])
+def open_size(tensors, fmt, head):
+    """The head's size the config leaves open (a classifier's classes), as the checkpoint's kernel has it."""
+    for e in head:
+        if None in e.shape and fmt.name(e) in tensors:
+            return int(fmt.to_canonical(e, np.asarray(tensors[fmt.name(e)])).shape[e.shape.index(None)])
+    return None

@@ -18,7 +18,6 @@ _UNSET = object()
 class Pipeline:
     name = needs = None     # the pipeline's name; what model it needs, in words
     task = None             # the `from_pretrained` task whose model this pipeline runs
-    accepts = ()            # tasks of the Keras models it runs (an ALBERT model of another task is refused)
     unused_heads = ()       # heads whose absence from a checkpoint does not matter here
     special_tokens = False  # user text is text: only fill-mask reads a typed [MASK]
     truncation = False      # over-long text is refused unless truncation=True
@@ -29,9 +28,9 @@ class Pipeline:
         self.options(kwargs)  # bad arguments fail here, not at the first call
 
     def runnable(self, model):
+        from keras_albert import tasks
         from keras_albert.backbone import ConfigModel
-        from keras_albert.convert.hf import task_of
-        if isinstance(model, ConfigModel) and task_of(model) not in self.accepts:
+        if isinstance(model, ConfigModel) and self.name not in tasks.of_model(model).pipelines:
             raise ValueError(f"{self.name} needs {self.needs}, got {type(model).__name__}")
         return model
 

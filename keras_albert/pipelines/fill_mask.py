@@ -6,7 +6,7 @@ from keras_albert.tokenizer import MASK_ID
 
 class FillMaskPipeline(Pipeline):
     """Per [MASK]: the top_k tokens as {"sequence", "score", "token", "token_str"}, best first."""
-    name, task, accepts, special_tokens = "fill-mask", "masked_lm", ("masked_lm", "pretraining"), True
+    name, task, special_tokens = "fill-mask", "masked_lm", True
     needs = "a model with a masked-LM head (AlbertMaskedLM or AlbertPretrainer)"
 
     def sanitize(self, top_k=5):

@@ -8,7 +8,7 @@ class TextClassificationPipeline(Pipeline):
     labels best first (a list; top_k=None: all) when top_k is given. Scores: softmax, or sigmoid for one output,
     unless `function_to_apply` says "softmax", "sigmoid" or "none". Over-long text is cut like the exported
     models cut it (`[CLS]` + the first max_length - 2 pieces + `[SEP]`) unless truncation=False."""
-    name, task, accepts, truncation = "text-classification", "classification", ("classification",), True
+    name, task, truncation = "text-classification", "classification", True
     needs = "a classifier (AlbertClassifier)"
 
     def sanitize(self, top_k=_UNSET, function_to_apply=None):

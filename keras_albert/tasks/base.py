@@ -1,0 +1,52 @@
+"""`Task`: everything the library knows about one use of the model, in one record.
+
+Every layer reads the task from the table in `keras_albert.tasks` (the loader, the converters, the pipelines,
+and later training and export): nothing else in the package branches on a task's name.
+"""
+import dataclasses
+
+
+@dataclasses.dataclass(frozen=True)
+class Task:
+    name: str                  # `from_pretrained(task=...)`, `--task`
+    head: type                 # the Keras model class (None: the bare backbone)
+    architecture: str          # transformers' class, config.json `architectures`
+    groups: dict = dataclasses.field(default_factory=dict)  # the head's weight groups -> how errors name them
+    head_weights: callable = None  # (config, size) -> [convert.table.Entry] of the head's weights
+    pooler: bool = True        # whether the head reads the pooled [CLS] (transformers' state dict has a pooler)
+    head_required: bool = False  # a checkpoint without the head is refused (fill-mask needs the trained MLM head)
+    size_arg: str = None       # the head's open size (`num_classes`), read from the checkpoint's head kernel
+    labelled: bool = False     # the head's outputs are named classes: id2label / labels.txt
+    hf_fields: tuple = ()      # head arguments stored as config.json fields of the same name (`problem_type`)
+    pipelines: tuple = ()      # `keras_albert.pipeline` names that run this task's model
+
+    def entries(self, config, size=None):
+        """The head's weight-table rows (with the pooler's when the head uses it)."""
+        return list(self.head_weights(config, size)) if self.head_weights else []
+
+    def hf_groups(self):
+        """Exactly the weight groups of transformers' state dict for this architecture."""
+        return ("backbone",) + (("pooler",) if self.pooler else ()) + tuple(self.groups)
+
+    def load_spec(self):
+        """required: must be in the checkpoint, complete. optional: all-or-nothing, absent -> random + warning.
+        extra: loaded when present, silently left as initialized otherwise (the outputs never read it)."""
+        head = tuple(self.groups)
+        pooler = ("pooler",) if self.pooler else ()
+        return {"required": ("backbone",) + (head if self.head_required else ()),
+                "optional": pooler + (() if self.head_required else head),
+                "extra": () if self.pooler else ("pooler",)}
+
+    def build(self, backbone, size=None, **kwargs):
+        if self.head is None:
+            return backbone
+        if self.size_arg:
+            kwargs[self.size_arg] = size
+        return self.head(backbone, **kwargs)
+
+    def hf_args(self, raw):
+        """Head arguments from an HF config.json dict."""
+        return {f: raw[f] for f in self.hf_fields if raw.get(f) is not None}
+
+    def size_of(self, model):
+        return getattr(model, self.size_arg) if self.size_arg else None

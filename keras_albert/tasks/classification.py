@@ -1,0 +1,45 @@
+"""Sequence (and sentence-pair) classification, regression and multi-label: pooled [CLS] -> dropout -> dense."""
+import keras
+
+from keras_albert.backbone import backbone_inputs
+from keras_albert.convert.table import output_entries
+from keras_albert.heads import AlbertTask
+from keras_albert.layers import _init
+from keras_albert.tasks.base import Task
+
+# transformers' `problem_type`: the loss the logits are trained with and the scores a pipeline shows.
+PROBLEM_TYPES = ("single_label_classification", "multi_label_classification", "regression")
+
+
+@keras.saving.register_keras_serializable(package="keras_albert")
+class AlbertClassifier(AlbertTask):
+    """Pooled [CLS] -> dropout -> dense: logits [b, num_classes]. `num_classes=1` is regression (STS-B) unless
+    `problem_type` says otherwise, as transformers' `AlbertForSequenceClassification` decides."""
+
+    def __init__(self, backbone, num_classes, dropout=None, problem_type=None, name="albert_classifier", **kwargs):
+        if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
+            raise ValueError(f"num_classes must be a positive integer, got {num_classes!r}")
+        if problem_type is None:
+            problem_type = PROBLEM_TYPES[2] if num_classes == 1 else PROBLEM_TYPES[0]
+        if problem_type not in PROBLEM_TYPES:
+            raise ValueError(f"problem_type must be one of {PROBLEM_TYPES}, got {problem_type!r}")
+        c = backbone.config
+        self.num_classes, self.problem_type = num_classes, problem_type
+        self.dropout = c.classifier_dropout_prob if dropout is None else dropout
+        inputs = backbone_inputs()
+        pooled = backbone(inputs)["pooled_output"]
+        pooled = keras.layers.Dropout(self.dropout, name="classifier_dropout")(pooled)
+        logits = keras.layers.Dense(num_classes, kernel_initializer=_init(c), dtype="float32",
+                                    name="classifier")(pooled)
+        super().__init__(backbone, inputs, logits, name=name, **kwargs)
+
+    def head_config(self):
+        return {"num_classes": self.num_classes, "dropout": self.dropout, "problem_type": self.problem_type}
+
+
+TASK = Task(
+    name="classification", head=AlbertClassifier, architecture="AlbertForSequenceClassification",
+    groups={"classifier": "classifier head"},
+    head_weights=lambda c, n: output_entries("classifier", "classifier", "", (c.hidden_size, n), "classifier"),
+    size_arg="num_classes", labelled=True, hf_fields=("problem_type",),
+    pipelines=("text-classification", "zero-shot-classification"))

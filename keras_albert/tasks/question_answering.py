@@ -1,0 +1,30 @@
+"""Extractive question answering: every position's output -> dense(2) -> start and end logits. No pooler."""
+import keras
+from keras import ops
+
+from keras_albert.backbone import backbone_inputs
+from keras_albert.convert.table import output_entries
+from keras_albert.heads import AlbertTask
+from keras_albert.layers import _init
+from keras_albert.tasks.base import Task
+
+
+@keras.saving.register_keras_serializable(package="keras_albert")
+class AlbertQuestionAnswerer(AlbertTask):
+    """Outputs `start_logits` and `end_logits` [b, s] (transformers' AlbertForQuestionAnswering: no dropout)."""
+
+    def __init__(self, backbone, name="albert_question_answerer", **kwargs):
+        inputs = backbone_inputs()
+        x = backbone(inputs)["sequence_output"]
+        logits = keras.layers.Dense(2, kernel_initializer=_init(backbone.config), dtype="float32",
+                                    name="qa_outputs")(x)
+        start, end = ops.unstack(logits, 2, axis=-1)
+        super().__init__(backbone, inputs, {"start_logits": start, "end_logits": end}, name=name, **kwargs)
+
+
+TASK = Task(
+    name="question_answering", head=AlbertQuestionAnswerer, architecture="AlbertForQuestionAnswering",
+    groups={"qa": "question-answering head"}, pooler=False,
+    # google-research's run_squad names it cls/squad/output_weights [2, H]
+    head_weights=lambda c, n: output_entries("qa_outputs", "qa_outputs", "cls/squad/", (c.hidden_size, 2), "qa"),
+    pipelines=("question-answering",))
