@@ -69,9 +69,11 @@ def table_rows(path, quoting=True):
 
 
 def skip_or_raise(path, line, error, skip_bad_rows):
-    """One bad row: raise `ValueError("file:line: why")`, or return 1 for the caller to count it."""
+    """One bad row: raise `ValueError("file:line: why")` (line None: "file: why", the why names the place),
+    or return 1 for the caller to count it."""
     if not skip_bad_rows:
-        raise ValueError(f"{path}:{line}: {error} (pass --skip-bad-rows to skip and count such rows)") from None
+        where = path if line is None else f"{path}:{line}"
+        raise ValueError(f"{where}: {error} (pass --skip-bad-rows to skip and count such rows)") from None
     return 1
 
 
