@@ -4,10 +4,9 @@ An entity counts only when its type and both ends match. IOB1 and IOB2 are score
 them (seqeval's default mode: an `I-X` after `O` starts an entity); IOBES needs seqeval's strict mode, where
 the scheme's own rules decide which spans are entities (`strict=True` asks for it with IOB1/IOB2 too).
 """
-from seqeval import scheme as seqeval_scheme
-from seqeval.metrics import classification_report
+import warnings
 
-SCHEMES = {"IOB1": seqeval_scheme.IOB1, "IOB2": seqeval_scheme.IOB2, "IOBES": seqeval_scheme.IOBES}
+SCHEMES = ("IOB1", "IOB2", "IOBES")
 _PREFIXES = {"IOB1": "BI", "IOB2": "BI", "IOBES": "BIES"}
 
 
@@ -33,8 +32,12 @@ def entity_scores(gold_tags, predicted_tags, scheme="IOB2", strict=None):
                 if not _valid(tag, scheme):
                     raise ValueError(f"sentence {i}, token {j}: {side} tag {tag!r} is not an {scheme} tag "
                                      f"(O or {'/'.join(_PREFIXES[scheme])}-TYPE)")
-    options = {"mode": "strict", "scheme": SCHEMES[scheme]} if strict else {}
-    report = classification_report(gold, predicted, output_dict=True, zero_division=0, **options)
+    from seqeval import scheme as schemes  # imports scikit-learn: only when scoring
+    from seqeval.metrics import classification_report
+    options = {"mode": "strict", "scheme": getattr(schemes, scheme)} if strict else {}
+    with warnings.catch_warnings():  # no entity at all: seqeval averages an empty list (0 is the answer)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        report = classification_report(gold, predicted, output_dict=True, zero_division=0, **options)
     micro = report.pop("micro avg")
     for name in ("macro avg", "weighted avg"):
         report.pop(name, None)
