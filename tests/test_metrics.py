@@ -38,6 +38,8 @@ def test_squad_v1():
     assert squad.f1("a b b c", "b b b") == pytest.approx(2 / 3)
     with pytest.raises(ValueError, match="no prediction for 1 question.*'c'"):
         squad.squad_scores(records, {"a": "", "b": ""})
+    with pytest.raises(ValueError, match=r"the prediction for id 'c' is None, not text"):
+        squad.squad_scores(records, {"a": "", "b": "", "c": None})
 
 
 def test_empty_answers_v1_versus_v2():

@@ -159,6 +159,11 @@ def test_pairs_regression_and_errors(tmp_path):
         read_pairs(short)
 
 
+def test_package_exports_every_reader():
+    from keras_albert import readers
+    assert readers.READERS == {"squad": read_squad, "conll": read_conll, "pairs": read_pairs, "race": read_race}
+
+
 def test_race(tmp_path):
     rows = [{"article": "Tom had a dog.", "question": "What did Tom have?", "options": ["a cat", "a dog", "x", "y"],
              "answer": "B"},

@@ -52,6 +52,10 @@ def squad_scores(records, predictions, na_probs=None, na_prob_thresh=1.0):
     missing = [qid for qid in golds if qid not in predictions]
     if missing:
         raise ValueError(f"no prediction for {len(missing)} question(s), e.g. id {missing[0]!r}")
+    wrong = [qid for qid in golds if not isinstance(predictions[qid], str)]
+    if wrong:
+        raise ValueError(f"the prediction for id {wrong[0]!r} is {predictions[wrong[0]]!r}, not text "
+                         "(\"\" means no answer)")
     if na_probs is not None:
         absent = [qid for qid in golds if qid not in na_probs]
         if absent:

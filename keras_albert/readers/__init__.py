@@ -11,3 +11,13 @@ class Records(list):
     def __init__(self, records=(), skipped=0):
         super().__init__(records)
         self.skipped = skipped
+
+
+from keras_albert.readers.conll import label_list, read_conll  # noqa: E402  (the readers use Records)
+from keras_albert.readers.pairs import read_pairs  # noqa: E402
+from keras_albert.readers.race import read_race  # noqa: E402
+from keras_albert.readers.squad import read_squad  # noqa: E402
+
+READERS = {"squad": read_squad, "conll": read_conll, "pairs": read_pairs, "race": read_race}
+
+__all__ = ["Records", "READERS", "read_squad", "read_conll", "read_pairs", "read_race", "label_list"]
