@@ -60,8 +60,7 @@ def test_pairs_see_shared_words():
     joined = [[f"{a} [SEP] {b}" for a, b in split[0]] for split in (train, test)]
     one_bag = fit_baseline("classification", (joined[0], train[1]), (joined[1], test[1]))
     assert one_bag["accuracy"] < got["accuracy"] - 0.1, (one_bag, got)
-    assert one_bag["accuracy"] == metrics.accuracy(test[1], [one_bag_prediction for one_bag_prediction in
-                                                             _predict_one_bag(joined, train[1])])
+    assert one_bag["accuracy"] == metrics.accuracy(test[1], _predict_one_bag(joined, train[1]))
 
 
 def _predict_one_bag(joined, train_labels):
