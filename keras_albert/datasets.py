@@ -30,32 +30,22 @@ class BadRow(ValueError):
     pass
 
 
-def read_table(path, text_columns=("text",), label_column="label", skip_bad_rows=False):
+def read_table(path, text_columns=("text",), label_column="label", skip_bad_rows=False, quoting=True):
     """Read a .csv/.tsv (header row) or .jsonl file. A bad row raises `ValueError("file:line: why")`;
-    with `skip_bad_rows` it is counted in `Table.skipped` instead (never dropped silently)."""
+    with `skip_bad_rows` it is counted in `Table.skipped` instead (never dropped silently). `quoting=False`
+    reads a TSV as GLUE writes it: a `"` is text, not a quote."""
     path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"data file not found: {path}")
     text_columns = (text_columns,) if isinstance(text_columns, str) else tuple(text_columns)
     if not 1 <= len(text_columns) <= 2:
         raise ValueError("give one text column, or two for sentence pairs")
-    ext = os.path.splitext(path)[1].lower()
-    if ext in (".csv", ".tsv"):
-        rows = _delimited_rows(path, "\t" if ext == ".tsv" else ",")
-    elif ext in (".jsonl", ".json"):
-        rows = _jsonl_rows(path)
-    else:
-        raise ValueError(f"{path}: unknown data format {ext!r}; use .csv, .tsv or .jsonl")
     table = Table([], [])
-    for line, row in rows:
+    for line, row in table_rows(path, quoting):
         try:
             if isinstance(row, BadRow):
                 raise row
             text, label = _parse_row(row, text_columns, label_column)
         except BadRow as e:
-            if not skip_bad_rows:
-                raise ValueError(f"{path}:{line}: {e} (pass --skip-bad-rows to skip and count such rows)") from None
-            table.skipped += 1
+            table.skipped += skip_or_raise(path, line, e, skip_bad_rows)
             continue
         table.texts.append(text)
         table.labels.append(label)
@@ -63,6 +53,28 @@ def read_table(path, text_columns=("text",), label_column="label", skip_bad_rows
     if not table.texts:
         raise ValueError(f"{path}: no usable rows")
     return table
+
+
+def table_rows(path, quoting=True):
+    """(line, row dict or BadRow) of a .csv/.tsv (header row) or .jsonl file, by its extension."""
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"data file not found: {path}")
+    ext = os.path.splitext(path)[1].lower()
+    if ext in (".csv", ".tsv"):
+        return delimited_rows(path, "\t" if ext == ".tsv" else ",", quoting)
+    if ext in (".jsonl", ".json"):
+        return jsonl_rows(path)
+    raise ValueError(f"{path}: unknown data format {ext!r}; use .csv, .tsv or .jsonl")
+
+
+def skip_or_raise(path, line, error, skip_bad_rows):
+    """One bad row: raise `ValueError("file:line: why")` (line None: "file: why", the why names the place),
+    or return 1 for the caller to count it."""
+    if not skip_bad_rows:
+        where = path if line is None else f"{path}:{line}"
+        raise ValueError(f"{where}: {error} (pass --skip-bad-rows to skip and count such rows)") from None
+    return 1
 
 
 def utf8_lines(path):
@@ -78,8 +90,9 @@ def utf8_lines(path):
             yield line[1:] if number == 1 and line.startswith("\ufeff") else line
 
 
-def _delimited_rows(path, delimiter):
-    reader = csv.reader(utf8_lines(path), delimiter=delimiter)
+def delimited_rows(path, delimiter, quoting=True):
+    """(line, row dict or BadRow) of a delimited file with a header row."""
+    reader = csv.reader(utf8_lines(path), delimiter=delimiter, **({} if quoting else {"quoting": csv.QUOTE_NONE}))
     header = next(reader, None)
     if not header:
         raise ValueError(f"{path}: empty file (a header row is expected)")
@@ -94,7 +107,8 @@ def _delimited_rows(path, delimiter):
             yield row_start, dict(zip(header, fields))
 
 
-def _jsonl_rows(path):
+def jsonl_rows(path):
+    """(line, JSON object or BadRow) of a JSON-lines file; blank lines are skipped."""
     for line, text in enumerate(utf8_lines(path), 1):
         if not text.strip():
             continue
@@ -214,7 +228,7 @@ def read_heldout(path):
     """-> (texts or (text, text_pair) pairs, label names) from a file `write_heldout` wrote."""
     pairs = None
     texts, labels = [], []
-    for line, row in _jsonl_rows(path):
+    for line, row in jsonl_rows(path):
         if pairs is None and isinstance(row, dict):
             pairs = "text_pair" in row
         try:
