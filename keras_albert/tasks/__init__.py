@@ -41,6 +41,15 @@ def get(name):
     return _table()[name]
 
 
+def recipe(name):
+    """(task, recipe) of a fine-tuning name (`finetune --task`): a task's own name or one of its data kinds
+    (`pair_classification`, `regression`); an unknown name is one ValueError listing the known ones."""
+    found = {r.name: (t, r) for t in _table().values() for r in t.recipes}
+    if name not in found:
+        raise ValueError(f"cannot fine-tune {name!r}; expected one of {['classification', *found]}")
+    return found[name]
+
+
 def of_model(model):
     """The task whose head built `model` (the backbone task for an AlbertBackbone or anything else)."""
     return next((t for t in _table().values() if t.head is not None and type(model) is t.head), _table()["backbone"])

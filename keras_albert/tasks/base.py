@@ -7,6 +7,25 @@ import dataclasses
 
 
 @dataclasses.dataclass(frozen=True)
+class Recipe:
+    """How to fine-tune a task on one kind of data: what `finetune(task=NAME)` and `keras-albert finetune --task
+    NAME` read. The one training loop (training/finetune.py) takes everything that differs between tasks from here.
+
+    reader(path, skip_bad_rows) -> records; features(tokenizer, records, labels, sequence_length) -> Features
+    (keras_albert.features); loss(model) -> a Keras loss; head_args(labels) -> the head's size and arguments;
+    metric_task: the key of keras_albert.metrics TASK_METRICS / MAIN_METRIC whose main score picks the best epoch;
+    labels(records) -> class names (None: the outputs are not named classes).
+    """
+    name: str
+    reader: callable
+    features: callable
+    loss: callable
+    metric_task: str
+    head_args: callable
+    labels: callable = None
+
+
+@dataclasses.dataclass(frozen=True)
 class Task:
     name: str                  # `from_pretrained(task=...)`, `--task`
     head: type                 # the Keras model class (None: the bare backbone)
@@ -19,6 +38,7 @@ class Task:
     labelled: bool = False     # the head's outputs are named classes: id2label / labels.txt
     hf_fields: tuple = ()      # head arguments stored as config.json fields of the same name (`problem_type`)
     pipelines: tuple = ()      # `keras_albert.pipeline` names that run this task's model
+    recipes: tuple = ()        # `Recipe`s: the kinds of data this head is fine-tuned on (`finetune --task`)
 
     def entries(self, config, size=None):
         """The head's weight-table rows (with the pooler's when the head uses it)."""

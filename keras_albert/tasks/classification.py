@@ -5,7 +5,7 @@ from keras_albert.backbone import backbone_inputs
 from keras_albert.convert.table import output_entries
 from keras_albert.heads import AlbertTask
 from keras_albert.layers import _init
-from keras_albert.tasks.base import Task
+from keras_albert.tasks.base import Recipe, Task
 
 # transformers' `problem_type`: the loss the logits are trained with and the scores a pipeline shows.
 PROBLEM_TYPES = ("single_label_classification", "multi_label_classification", "regression")
@@ -37,9 +37,36 @@ class AlbertClassifier(AlbertTask):
         return {"num_classes": self.num_classes, "dropout": self.dropout, "problem_type": self.problem_type}
 
 
+def _pairs_reader(regression):
+    def read(path, skip_bad_rows=False):
+        from keras_albert.readers import read_pairs
+        return read_pairs(path, regression=regression, skip_bad_rows=skip_bad_rows)
+    return read
+
+
+def _class_names(records):
+    from keras_albert.datasets import label_names
+    return label_names([r["label"] for r in records])
+
+
+def _regression_features(*args):
+    from keras_albert.features import regression_features
+    return regression_features(*args)
+
+
+RECIPES = (
+    # features None: the classification text pipeline (in-graph tokenizing, one-hot labels, confusion matrix)
+    Recipe("pair_classification", reader=_pairs_reader(False), features=None, metric_task="pairs",
+           loss=lambda model: keras.losses.CategoricalCrossentropy(from_logits=True),
+           head_args=lambda labels: {"size": len(labels)}, labels=_class_names),
+    Recipe("regression", reader=_pairs_reader(True), features=_regression_features, metric_task="regression",
+           loss=lambda model: keras.losses.MeanSquaredError(),
+           head_args=lambda labels: {"size": 1, "problem_type": "regression"}),
+)
+
 TASK = Task(
     name="classification", head=AlbertClassifier, architecture="AlbertForSequenceClassification",
     groups={"classifier": "classifier head"},
     head_weights=lambda c, n: output_entries("classifier", "classifier", "", (c.hidden_size, n), "classifier"),
     size_arg="num_classes", labelled=True, hf_fields=("problem_type",),
-    pipelines=("text-classification", "zero-shot-classification"))
+    pipelines=("text-classification", "zero-shot-classification"), recipes=RECIPES)

@@ -7,7 +7,7 @@ from keras_albert.backbone import INPUT_NAMES, check_backbone_inputs
 from keras_albert.convert.table import output_entries
 from keras_albert.heads import AlbertTask
 from keras_albert.layers import _init
-from keras_albert.tasks.base import Task
+from keras_albert.tasks.base import Recipe, Task
 
 
 @keras.saving.register_keras_serializable(package="keras_albert")
@@ -58,8 +58,22 @@ class AlbertMultipleChoice(AlbertTask):
         return {"dropout": self.dropout}
 
 
+def _read(path, skip_bad_rows=False):
+    from keras_albert.readers import read_race
+    return read_race(path, skip_bad_rows=skip_bad_rows)
+
+
+def _features(*args):
+    from keras_albert.features import choice_features
+    return choice_features(*args)
+
+
+RECIPE = Recipe("multiple_choice", reader=_read, features=_features, metric_task="multiple_choice",
+                loss=lambda model: keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                head_args=lambda labels: {})
+
 TASK = Task(
     name="multiple_choice", head=AlbertMultipleChoice, architecture="AlbertForMultipleChoice",
     groups={"choice_classifier": "multiple-choice head"},
     head_weights=lambda c, n: output_entries("classifier", "classifier", "", (c.hidden_size, 1), "choice_classifier"),
-    pipelines=("multiple-choice",))
+    pipelines=("multiple-choice",), recipes=(RECIPE,))

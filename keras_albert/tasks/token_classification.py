@@ -5,7 +5,7 @@ from keras_albert.backbone import backbone_inputs
 from keras_albert.convert.table import output_entries
 from keras_albert.heads import AlbertTask
 from keras_albert.layers import _init
-from keras_albert.tasks.base import Task
+from keras_albert.tasks.base import Recipe, Task
 
 
 @keras.saving.register_keras_serializable(package="keras_albert")
@@ -28,8 +28,29 @@ class AlbertTokenClassifier(AlbertTask):
         return {"num_labels": self.num_labels, "dropout": self.dropout}
 
 
+def _read(path, skip_bad_rows=False):
+    from keras_albert.readers import read_conll
+    return read_conll(path, skip_bad_rows=skip_bad_rows)
+
+
+def _labels(records):
+    from keras_albert.readers import label_list
+    return label_list(records)
+
+
+def _features(*args):
+    from keras_albert.features import token_features
+    return token_features(*args)
+
+
+# the first piece of each word carries its tag; every other position is -100, left out of the loss
+RECIPE = Recipe("token_classification", reader=_read, features=_features, metric_task="token_classification",
+                loss=lambda model: keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=-100),
+                head_args=lambda labels: {"size": len(labels)}, labels=_labels)
+
 TASK = Task(
     name="token_classification", head=AlbertTokenClassifier, architecture="AlbertForTokenClassification",
     groups={"token_classifier": "token-classification head"}, pooler=False,
     head_weights=lambda c, n: output_entries("classifier", "classifier", "", (c.hidden_size, n), "token_classifier"),
-    size_arg="num_labels", labelled=True, pipelines=("token-classification",))
+    size_arg="num_labels", labelled=True, pipelines=("token-classification",),
+    recipes=(RECIPE,))

@@ -1,4 +1,10 @@
-"""`finetune`: an AlbertClassifier trained with model.fit on an in-graph-tokenizing tf.data pipeline."""
+"""`finetune`: any task's model trained with model.fit on tf.data, one training path for every task.
+
+The task's `Recipe` (keras_albert/tasks) supplies what differs: reader, feature builder, loss and main metric.
+Classification (and sentence pairs) keeps its in-graph-tokenizing text pipeline and confusion matrix; every other
+task trains on `keras_albert.features.Features`. Both go through `_train`: the same compile, resumable fit, best
+epoch by the task's main metric, report.
+"""
 import dataclasses
 import json
 import math
@@ -8,6 +14,8 @@ import shutil
 import keras
 import numpy as np
 
+from keras_albert import metrics as metrics_lib
+from keras_albert.metrics import MAIN_METRIC
 from keras_albert.training import report as report_lib
 from keras_albert.training.optim import OPTIMIZERS, make_optimizer
 from keras_albert.training.resume import STATE, ResumableTraining, check_fingerprint, digest
@@ -26,15 +34,20 @@ class FinetuneResult:
     test: dict = None    # metrics of the best model on `heldout` (accuracy, f1, confusion_matrix)
 
 
-def finetune(model, tokenizer, train, validation=None, *, out_dir, labels=("negative", "positive"),
+def finetune(model, tokenizer, train, validation=None, *, out_dir, task="classification", labels=None,
              sequence_length=128, epochs=3, batch_size=32, learning_rate=5e-5, warmup_ratio=0.1,
              optimizer="adamw", strategy="default", mixed_precision=None, seed=0, verbose=1,
              weight_decay=0.01, clipnorm=1.0, early_stopping=None, backup_every=100, bucket=True, jit_compile="auto",
              deterministic=False, overwrite=False, callbacks=(), write_report=True, heldout=None, report_extra=None):
     """Fine-tune `model` on `train` = (texts, label ids); write the best model to the folder `out_dir`.
 
-    `model`: an AlbertClassifier, an AlbertBackbone (a classifier head is added, drawn from `seed`), a model
-    directory or a preset name. Texts may be strings or (first, second) pairs. `heldout` = (texts, label ids):
+    `task`: "classification" (the default: `train` = (texts, label ids), texts strings or (first, second) pairs,
+    `labels` the class names, default negative/positive), or a fine-tuning recipe of the task table
+    (`pair_classification`, `regression`, `token_classification`, `multiple_choice`): then `train`,
+    `validation` and `heldout` are the records of the recipe's reader and `labels` defaults to the training
+    records' classes. The best epoch is the one with the best main metric of the task on `validation`.
+    `model`: a model of the task's head, an AlbertBackbone (the head is added, drawn from `seed`), a model
+    directory or a preset name. `heldout` = (texts, label ids):
     the test split, scored at the end (`result.test`, report.json) and written as heldout.jsonl for the int8
     gate. Everything is checked before any work; `out_dir` must be new or empty unless `overwrite` (it is then
     replaced as a whole). The run writes into a staging folder beside `out_dir` and moves it into place when
@@ -47,27 +60,45 @@ def finetune(model, tokenizer, train, validation=None, *, out_dir, labels=("nega
     from keras_albert.model_dir import HELDOUT, save_model_dir
     from keras_albert.staging import check_output, publish, staging_path
 
-    hyper = dict(sequence_length=sequence_length, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
+    from keras_albert import tasks
+    head_task, recipe = (tasks.get("classification"), None) if task == "classification" else tasks.recipe(task)
+    text_path = recipe is None or recipe.features is None
+    if recipe is not None and text_path:  # sentence-pair classes: records -> the classification text pipeline
+        _check_records("train", train)
+        labels = list(labels) if labels is not None else recipe.labels(train)
+        train, validation, heldout = (None if r is None else _records_table(n, r, labels) for n, r in
+                                      (("train", train), ("validation", validation), ("heldout", heldout)))
+    hyper = dict(task=task, sequence_length=sequence_length, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
                  warmup_ratio=warmup_ratio, optimizer=optimizer, mixed_precision=mixed_precision, seed=seed,
                  weight_decay=weight_decay, clipnorm=clipnorm, early_stopping=early_stopping, bucket=bool(bucket),
                  strategy=strategy)
     check_hyperparameters(**hyper, backup_every=backup_every)
     check_output(out_dir, overwrite)
-    labels = list(labels)
-    if len(labels) < 2 or len(set(labels)) != len(labels):
-        raise ValueError(f"labels {labels}: a classifier needs at least two distinct class names")
+    if text_path:
+        labels = list(labels) if labels is not None else ["negative", "positive"]
+        if len(labels) < 2 or len(set(labels)) != len(labels):
+            raise ValueError(f"labels {labels}: a classifier needs at least two distinct class names")
+    else:
+        for name, part in (("train", train), ("validation", validation), ("heldout", heldout)):
+            if part is not None:
+                _check_records(name, part)
+        if strategy == "multi_worker":
+            raise ValueError(f"strategy multi_worker trains classification only; {task} runs on default, "
+                             "mirrored or tpu")
+        labels = None if recipe.labels is None else list(labels) if labels is not None else recipe.labels(train)
+    head_args = {"size": len(labels)} if recipe is None else recipe.head_args(labels)
     keras.utils.set_random_seed(seed)  # before anything random: a new classifier head is drawn from it
     if deterministic:
         import tensorflow as tf
         tf.config.experimental.enable_op_determinism()
-    model, tokenizer = _resolve_model(model, tokenizer, len(labels))
+    model, tokenizer = _resolve_model(model, tokenizer, head_task, dict(head_args))
     if sequence_length > model.config.max_position_embeddings:
         raise ValueError(f"sequence_length {sequence_length} is longer than the model's position table "
                          f"({model.config.max_position_embeddings})")
-    splits = {"train": train, "validation": validation, "heldout": heldout}
-    for name, part in splits.items():
-        if part is not None:
-            _check_split(name, part, labels, None if name == "train" else set(train[1]))
+    if text_path:
+        for name, part in {"train": train, "validation": validation, "heldout": heldout}.items():
+            if part is not None:
+                _check_split(name, part, labels, None if name == "train" else set(train[1]))
 
     dist = get_strategy(strategy)
     chief = _is_chief(dist)
@@ -77,19 +108,32 @@ def finetune(model, tokenizer, train, validation=None, *, out_dir, labels=("nega
     check_fingerprint(backup_dir, fingerprint)
     _clear_except(staging, "backup")  # what a killed run wrote after its training: rewritten below
     try:
-        result, best_epoch, matrix = _train(model, tokenizer, train, validation, labels, dist, backup_dir,
-                                            fingerprint, list(callbacks), **hyper, verbose=verbose,
-                                            backup_every=backup_every, jit_compile=jit_compile)
+        if text_path:
+            data = _text_data(tokenizer, train, validation, labels, **hyper)
+        else:
+            data = _feature_data(recipe, tokenizer, train, validation, labels, **hyper)
+        result, best_epoch, matrix = _train(model, data, dist, backup_dir, fingerprint, list(callbacks),
+                                            **hyper, verbose=verbose, backup_every=backup_every,
+                                            jit_compile=jit_compile)
         if chief:
-            if heldout is not None:
+            if heldout is not None and text_path:
                 result.test = _evaluate(result.model, dist, tokenizer, *heldout, len(labels), sequence_length,
                                         batch_size)
                 datasets.write_heldout(os.path.join(staging, HELDOUT), *heldout, labels)
+            elif heldout is not None:
+                test = recipe.features(tokenizer, heldout, labels, sequence_length)
+                result.test = _scores(recipe.metric_task, test.gold, test.predict(result.model, batch_size))
+                _write_records(os.path.join(staging, HELDOUT), heldout)
             if write_report:
-                extra = {"steps": result.steps, "best_epoch": best_epoch, **(report_extra or {})}
+                metric_task = "classification" if recipe is None else recipe.metric_task
+                extra = {"task": task, "main_metric": MAIN_METRIC[metric_task], "steps": result.steps,
+                         "best_epoch": best_epoch, **(report_extra or {})}
+                if not text_path:
+                    extra["validation"] = result.metrics
                 if result.test is not None:
                     extra["test"] = result.test
-                result.report = report_lib.write_report(staging, result.history, matrix, labels, extra)
+                result.report = report_lib.write_report(staging, result.history, matrix, labels or [], extra,
+                                                        metric=MAIN_METRIC[metric_task])
             save_model_dir(staging, result.model, tokenizer, labels, overwrite=True)
         shutil.rmtree(backup_dir)
     except BaseException:
@@ -136,56 +180,128 @@ def check_hyperparameters(*, sequence_length, epochs, batch_size, learning_rate,
 def run_fingerprint(model, tokenizer, train, validation, labels, hyper):
     """What a run's result depends on, for `check_fingerprint`: data and vocabulary by content hash, the rest
     as values (so a refusal can say what changed)."""
-    return {"training data": digest([list(train[0]), [int(y) for y in train[1]]]),
-            "validation data": None if validation is None else
-            digest([list(validation[0]), [int(y) for y in validation[1]]]),
-            "labels": list(labels), "vocabulary": digest(tokenizer.model_proto),
+    return {"training data": _data_digest(train),
+            "validation data": None if validation is None else _data_digest(validation),
+            "labels": None if labels is None else list(labels), "vocabulary": digest(tokenizer.model_proto),
             "model": {"class": type(model).__name__, "config": model.config.to_dict()},
             **json.loads(json.dumps(hyper, default=lambda v: v.item()))}  # numpy numbers as JSON numbers
 
 
-def _train(model, tokenizer, train, validation, labels, dist, backup_dir, fingerprint, callbacks, *,
-           sequence_length, epochs, batch_size, learning_rate, warmup_ratio, optimizer, mixed_precision, seed,
-           weight_decay, clipnorm, early_stopping, bucket, strategy, verbose, backup_every, jit_compile):
-    """The resumable fit; -> (FinetuneResult with the best weights, best epoch, validation confusion matrix)."""
-    from keras_albert import datasets
+@dataclasses.dataclass
+class _Data:
+    """What `_train` needs from a task: its batches, loss, Keras metrics and how to score the best model."""
+    steps_per_epoch: int
+    train: callable          # skip -> the training batches of every epoch, the first `skip` left out
+    validation: object       # the validation batches (val_loss), or None
+    loss: object
+    metrics: list            # Keras metrics logged each step (accuracy ...)
+    monitor: str             # the log key that picks the best epoch
+    callbacks: list          # run before the backup callback at each epoch end (they add `monitor` to the logs)
+    score: callable          # best model -> (validation metrics, confusion matrix or None)
+    multi_worker: callable = None
 
-    with distribution_scope(strategy, dist):
-        model = _rebuild(model, mixed_precision)
-        # multi-worker: full global batches only, so every worker's shard has the same shape at each step
-        steps_per_epoch = len(train[0]) // batch_size if strategy == "multi_worker" else -(-len(train[0]) // batch_size)
-        if not steps_per_epoch:
-            raise ValueError(f"{len(train[0])} training examples do not make one batch of {batch_size}")
-        opt = make_optimizer(optimizer, learning_rate, steps_per_epoch * epochs, warmup_ratio, weight_decay,
-                             clipnorm)
-        model.compile(optimizer=opt, loss=keras.losses.CategoricalCrossentropy(from_logits=True),
-                      metrics=[keras.metrics.CategoricalAccuracy(name="accuracy"),
-                               keras.metrics.F1Score(average="macro", name="f1")],
-                      jit_compile=jit_compile if dist is None or strategy == "default" else False)
-    tracker = ResumableTraining(backup_dir, steps_per_epoch, backup_every,
-                                "val_accuracy" if validation is not None else "accuracy", early_stopping,
-                                fingerprint=fingerprint)
+
+def _steps(n, batch_size, strategy):
+    # multi-worker: full global batches only, so every worker's shard has the same shape at each step
+    steps = n // batch_size if strategy == "multi_worker" else -(-n // batch_size)
+    if not steps:
+        raise ValueError(f"{n} training examples do not make one batch of {batch_size}")
+    return steps
+
+
+def _text_data(tokenizer, train, validation, labels, *, strategy, sequence_length, epochs, batch_size, seed,
+               bucket, **_):
+    """Classification: in-graph tokenizing text batches, one-hot labels, accuracy and macro F1, confusion matrix."""
+    from keras_albert import datasets
+    n = len(labels)
 
     def train_data(skip):
-        return datasets.text_dataset(tokenizer, train[0], train[1], len(labels), sequence_length, batch_size,
-                                     epochs, seed, shuffle=True, bucket=bucket, skip=skip)[0]
+        return datasets.text_dataset(tokenizer, train[0], train[1], n, sequence_length, batch_size, epochs, seed,
+                                     shuffle=True, bucket=bucket, skip=skip)[0]
 
     val_ds = None
     if validation is not None:
-        val_ds = datasets.text_dataset(tokenizer, validation[0], validation[1], len(labels), sequence_length,
-                                       batch_size, shuffle=False, bucket=bucket)[0]
-    if strategy == "multi_worker":
+        val_ds = datasets.text_dataset(tokenizer, validation[0], validation[1], n, sequence_length, batch_size,
+                                       shuffle=False, bucket=bucket)[0]
+
+    def score(model, dist):
+        if val_ds is None:
+            return {}, None
+        matrix = report_lib.confusion_matrix(*_predict(model, dist, val_ds), n)
+        return report_lib.scores(matrix), matrix
+
+    def multi_worker(model, dist, tracker, verbose):
         from keras_albert.training.custom_loop import fit_multi_worker
-        fit_multi_worker(model, dist, tokenizer, train, val_ds, tracker, epochs, steps_per_epoch, batch_size,
-                         sequence_length, len(labels), seed, bucket, verbose)
+        fit_multi_worker(model, dist, tokenizer, train, val_ds, tracker, epochs, tracker.steps_per_epoch, batch_size,
+                         sequence_length, n, seed, bucket, verbose)
+
+    return _Data(_steps(len(train[0]), batch_size, strategy), train_data, val_ds,
+                 keras.losses.CategoricalCrossentropy(from_logits=True),
+                 [keras.metrics.CategoricalAccuracy(name="accuracy"), keras.metrics.F1Score(average="macro", name="f1")],
+                 "val_accuracy" if validation is not None else "accuracy", [], score, multi_worker)
+
+
+def _feature_data(recipe, tokenizer, train, validation, labels, *, sequence_length, epochs, batch_size, seed, bucket,
+                  **_):
+    """Every other task: the recipe's features; the main metric on validation, computed at each epoch end."""
+    train_f = recipe.features(tokenizer, train, labels, sequence_length)
+    val_f = None if validation is None else recipe.features(tokenizer, validation, labels, sequence_length)
+    main = MAIN_METRIC[recipe.metric_task]
+    evaluator = [] if val_f is None else [_MainMetric(val_f, recipe.metric_task, f"val_{main}", batch_size)]
+
+    def score(model, dist):
+        if val_f is None:
+            return {}, None
+        return _scores(recipe.metric_task, val_f.gold, val_f.predict(model, batch_size)), None
+
+    return _Data(_steps(len(train_f), batch_size, "default"),
+                 lambda skip: train_f.dataset(batch_size, epochs, seed, shuffle=True, bucket=bucket, skip=skip),
+                 None if val_f is None else val_f.dataset(batch_size, shuffle=False, bucket=bucket),
+                 recipe.loss(None), [], f"val_{main}" if val_f is not None else "loss", evaluator, score)
+
+
+def _scores(metric_task, gold, predicted):
+    """The task's metrics (keras_albert.metrics), without nested per-type tables: numbers for the report."""
+    scores = metrics_lib.evaluate(metric_task, gold, predicted)
+    return {k: float(v) for k, v in scores.items() if isinstance(v, (int, float, np.number))}
+
+
+class _MainMetric(keras.callbacks.Callback):
+    """At each epoch end: the task's main metric on the validation features, added to the logs as `key` (before
+    the backup callback reads them, so the best epoch is picked on it and the history records it)."""
+
+    def __init__(self, features, metric_task, key, batch_size):
+        super().__init__()
+        self.features, self.metric_task, self.key, self.batch_size = features, metric_task, key, batch_size
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            predicted = self.features.predict(self.model, self.batch_size)
+            logs[self.key] = metrics_lib.evaluate(self.metric_task, self.features.gold, predicted)["main"]
+
+
+def _train(model, data, dist, backup_dir, fingerprint, callbacks, *, strategy, epochs, learning_rate, warmup_ratio,
+           optimizer, mixed_precision, weight_decay, clipnorm, early_stopping, verbose, backup_every, jit_compile,
+           **_):
+    """The one resumable fit of every task; -> (FinetuneResult with the best weights, best epoch, confusion
+    matrix or None)."""
+    with distribution_scope(strategy, dist):
+        model = _rebuild(model, mixed_precision)
+        opt = make_optimizer(optimizer, learning_rate, data.steps_per_epoch * epochs, warmup_ratio, weight_decay,
+                             clipnorm)
+        model.compile(optimizer=opt, loss=data.loss, metrics=data.metrics,
+                      jit_compile=jit_compile if dist is None or strategy == "default" else False)
+    tracker = ResumableTraining(backup_dir, data.steps_per_epoch, backup_every, data.monitor, early_stopping,
+                                fingerprint=fingerprint)
+    if strategy == "multi_worker":
+        data.multi_worker(model, dist, tracker, verbose)
     else:
-        _fit_resumable(model, train_data, val_ds, tracker, epochs, steps_per_epoch, verbose, callbacks)
+        _fit_resumable(model, data.train, data.validation, tracker, epochs, data.steps_per_epoch, verbose, callbacks,
+                       before=data.callbacks)
 
     tracker.restore_best()
-    result, matrix = FinetuneResult(model, tracker.state["history"], {}, tracker.step), None
-    if val_ds is not None:
-        matrix = report_lib.confusion_matrix(*_predict(model, dist, val_ds), len(labels))
-        result.metrics = report_lib.scores(matrix)
+    result = FinetuneResult(model, tracker.state["history"], {}, tracker.step)
+    result.metrics, matrix = data.score(model, dist)
     return result, tracker.state["best_epoch"], matrix
 
 
@@ -202,8 +318,9 @@ def _evaluate(model, dist, tokenizer, texts, labels, num_classes, sequence_lengt
     return {**report_lib.scores(matrix), "confusion_matrix": matrix.tolist()}
 
 
-def _fit_resumable(model, train_data, val_ds, tracker, epochs, steps_per_epoch, verbose, callbacks):
-    """model.fit, split in two when resuming mid-epoch: the rest of that epoch, then the remaining epochs."""
+def _fit_resumable(model, train_data, val_ds, tracker, epochs, steps_per_epoch, verbose, callbacks, before=()):
+    """model.fit, split in two when resuming mid-epoch: the rest of that epoch, then the remaining epochs.
+    `before`: callbacks that run before the backup one (they add the monitored score to the epoch's logs)."""
     epoch, done = divmod(tracker.step, steps_per_epoch)
     if tracker.resumed and verbose:
         print(f"resuming from step {tracker.step} (epoch {epoch + 1}, batch {done}) in {tracker.dir}")
@@ -211,7 +328,7 @@ def _fit_resumable(model, train_data, val_ds, tracker, epochs, steps_per_epoch, 
         model.optimizer.build(model.trainable_variables)
         tracker.on_train_begin()
         return
-    cbs = [tracker, *callbacks]
+    cbs = [*before, tracker, *callbacks]
     if done:
         model.fit(train_data(tracker.step), validation_data=val_ds, initial_epoch=epoch, epochs=epoch + 1,
                   steps_per_epoch=steps_per_epoch - done, callbacks=cbs, verbose=verbose, shuffle=False)
@@ -230,8 +347,10 @@ def _predict(model, dist, ds):
     return true, np.argmax(model.predict(ds.map(lambda x, y: x), verbose=0), axis=-1)
 
 
-def _resolve_model(model, tokenizer, num_classes):
-    from keras_albert import AlbertBackbone, AlbertClassifier
+def _resolve_model(model, tokenizer, task, head_args):
+    """-> (a model of `task`'s head, tokenizer): a model of that head is checked against `head_args`, a backbone
+    (or any ALBERT model's backbone) gets a new head drawn from the seed."""
+    from keras_albert import AlbertBackbone
     if isinstance(model, (str, os.PathLike)):
         if os.path.exists(model):
             from keras_albert.model_dir import load_model_dir
@@ -244,14 +363,49 @@ def _resolve_model(model, tokenizer, num_classes):
     if model.config.vocab_size < tokenizer.vocab_size:
         raise ValueError(f"the tokenizer has {tokenizer.vocab_size} pieces, the model only "
                          f"{model.config.vocab_size} embeddings")
-    if isinstance(model, AlbertClassifier):
-        if model.num_classes != num_classes:
-            raise ValueError(f"the classifier has {model.num_classes} classes, the labels are {num_classes}")
+    size = head_args.pop("size", None)
+    if isinstance(model, task.head):
+        if task.size_arg and task.size_of(model) != size:
+            what = "classes" if task.name == "classification" else "labels"
+            raise ValueError(f"the {type(model).__name__} has {task.size_of(model)} {what}, the labels are {size}")
+        wrong = {k: v for k, v in head_args.items() if getattr(model, k, v) != v}
+        if wrong:
+            k = next(iter(wrong))
+            raise ValueError(f"the {type(model).__name__} has {k} {getattr(model, k)!r}, this task needs {wrong[k]!r}")
         return model, tokenizer
     backbone = model if isinstance(model, AlbertBackbone) else getattr(model, "backbone", None)
     if backbone is None:
         raise ValueError(f"cannot fine-tune a {type(model).__name__}: give an ALBERT backbone or task model")
-    return AlbertClassifier(backbone, num_classes), tokenizer
+    return task.build(backbone, size, **head_args), tokenizer
+
+
+def _check_records(name, records):
+    if not isinstance(records, (list, tuple)) or not records or not all(isinstance(r, dict) for r in records):
+        raise ValueError(f"{name}: expected a non-empty list of records (dicts) from the task's reader")
+
+
+def _records_table(name, records, labels):
+    """Sentence-pair records -> ((text, text_pair) pairs, class ids) for the classification text pipeline."""
+    _check_records(name, records)
+    index = {n: i for i, n in enumerate(labels)}
+    for r in records:
+        if str(r["label"]) not in index:
+            raise ValueError(f"{name} line {r.get('line')}: label {r['label']!r} is not one of {', '.join(labels)}")
+    texts = [(r["text"], r["text_pair"]) if r.get("text_pair") is not None else r["text"] for r in records]
+    return texts, [index[str(r["label"])] for r in records]
+
+
+def _data_digest(part):
+    if part and isinstance(part[0], dict):  # records: by content, not by where they stood in the file
+        return digest([{k: v for k, v in r.items() if k != "line"} for r in part])
+    return digest([list(part[0]), [int(y) for y in part[1]]])
+
+
+def _write_records(path, records):
+    """The held-out records as JSON lines (the reader's fields): what the int8 gate scores on."""
+    with open(path, "w", encoding="utf-8") as f:
+        for r in records:
+            f.write(json.dumps({k: v for k, v in r.items() if k != "line"}) + "\n")
 
 
 def _check_split(name, part, labels, trained=None):

@@ -21,14 +21,15 @@ def scores(matrix):
     return {"accuracy": float(tp.sum() / max(matrix.sum(), 1)), "f1": float(f1.mean())}
 
 
-def write_report(out_dir, history, matrix, labels, extra=None):
-    """training_curves.png, confusion_matrix.png (when there is a validation `matrix`) and report.json."""
+def write_report(out_dir, history, matrix, labels, extra=None, metric="accuracy"):
+    """training_curves.png (loss and the task's main `metric` per epoch), confusion_matrix.png (when there is a
+    validation `matrix`) and report.json."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    for ax, name in zip(axes, ("loss", "accuracy")):
+    for ax, name in zip(axes, ("loss", metric)):
         for key in (name, f"val_{name}"):
             if key in history:
                 ax.plot(range(1, len(history[key]) + 1), history[key], marker="o", label=key)

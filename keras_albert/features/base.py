@@ -1,0 +1,75 @@
+"""`Features`: packed model inputs, labels and the gold answers of one split, and its tf.data pipeline.
+
+The batch order comes from `datasets.batch_plan`, a pure function of (seed, epoch), so a resumed run skips
+exactly the batches it already trained on; each batch is cut to its longest row (a multiple of 16).
+"""
+import dataclasses
+
+import numpy as np
+
+from keras_albert.datasets import PAD_MULTIPLE, batch_plan
+
+
+@dataclasses.dataclass
+class Features:
+    inputs: dict            # token_ids / segment_ids / padding_mask: int32 [n, (choices,) sequence_length]
+    labels: np.ndarray      # what the loss reads: [n] / [n, 1], or [n, sequence_length] per token (-100: ignored)
+    gold: list              # what the task's metric compares predictions with, one entry per example
+    decode: callable        # (Features, model outputs [n, ...]) -> predictions in the form of `gold`
+    token_labels: bool = False  # labels run along the sequence axis (cut with the inputs)
+    extra: dict = dataclasses.field(default_factory=dict)  # what `decode` needs (first piece of each word ...)
+
+    def __len__(self):
+        return len(self.labels)
+
+    @property
+    def lengths(self):
+        """Tokens of each example (its longest choice): the bucketing key and the batch's padded width."""
+        mask = self.inputs["padding_mask"]
+        return mask.sum(-1).reshape(len(mask), -1).max(-1)
+
+    def dataset(self, batch_size, epochs=1, seed=0, shuffle=True, bucket=True, skip=0, trim=True, labels=True):
+        """(inputs, labels) batches over `epochs` epochs, the first `skip` left out; `trim=False` pads every
+        batch to the full sequence length (predictions of a whole split then stack)."""
+        import tensorflow as tf
+        lengths = self.lengths
+        plans = [batch_plan(lengths, batch_size, seed, e, shuffle, bucket) for e in range(epochs)]
+        flat = [b for plan in plans for b in plan][skip:]
+        if not flat:
+            raise ValueError(f"nothing left after skipping {skip} batches")
+        index = tf.RaggedTensor.from_row_lengths(np.concatenate(flat).astype(np.int64), [len(b) for b in flat])
+        inputs = {k: tf.constant(v) for k, v in self.inputs.items()}
+        targets, widths = tf.constant(self.labels), tf.constant(lengths.astype(np.int64))
+        full = self.inputs["token_ids"].shape[-1]
+
+        def load(idx):
+            x = {k: tf.gather(v, idx) for k, v in inputs.items()}
+            y = tf.gather(targets, idx)
+            if trim:
+                longest = tf.reduce_max(tf.gather(widths, idx))
+                width = tf.minimum(-(-longest // PAD_MULTIPLE) * PAD_MULTIPLE, full)
+                x = {k: v[..., :width] for k, v in x.items()}
+                y = y[:, :width] if self.token_labels else y
+            return (x, y) if labels else x
+
+        ds = tf.data.Dataset.from_tensor_slices(index).map(load, num_parallel_calls=tf.data.AUTOTUNE,
+                                                           deterministic=True)
+        options = tf.data.Options()
+        options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF
+        return ds.with_options(options).prefetch(tf.data.AUTOTUNE)
+
+    def predict(self, model, batch_size=64):
+        """The model's outputs on every example, in record order, then `decode`d to the form of `gold`."""
+        outputs = model.predict(self.dataset(batch_size, shuffle=False, bucket=False, trim=False, labels=False),
+                                verbose=0)
+        return self.decode(self, outputs)
+
+
+def packed_pairs(tokenizer, firsts, seconds, sequence_length, chunk=2048):
+    """[CLS] A [SEP] B [SEP] of each pair through the one packer (AlbertPreprocessor), as int32 numpy arrays."""
+    from keras_albert.preprocessor import AlbertPreprocessor
+    tokenizer.tf_tokenizer  # built eagerly once
+    pack = AlbertPreprocessor(tokenizer, sequence_length)
+    parts = [pack(list(firsts[i:i + chunk]), None if seconds is None else list(seconds[i:i + chunk]))
+             for i in range(0, len(firsts), chunk)]
+    return {k: np.concatenate([p[k].numpy() for p in parts]).astype(np.int32) for k in parts[0]}
