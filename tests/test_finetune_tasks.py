@@ -1,0 +1,195 @@
+"""finetune(task=...) for every task through the one training path, on a tiny model and tiny files: pair
+classification (MNLI-style TSV), regression (STS-B, Pearson), token classification (CoNLL; word pieces checked
+against transformers' `is_split_into_words`), multiple choice (RACE JSONL). Each reports the task's main metric
+per epoch, keeps the best epoch by it, and its final scores equal the metric recomputed from the saved model."""
+import json
+import os
+
+import keras
+import numpy as np
+import pytest
+import transformers
+from conftest import tiny_config
+from scipy import stats
+
+from keras_albert import AlbertBackbone
+from keras_albert import tasks
+from keras_albert.features import IGNORE, token_features, word_pieces
+from keras_albert.model_dir import load_model_dir
+from keras_albert.training import finetune
+
+ARGS = dict(epochs=3, batch_size=8, sequence_length=32, learning_rate=2e-3, warmup_ratio=0.0, verbose=0)
+
+
+def _backbone(tokenizer):
+    keras.utils.set_random_seed(0)
+    return AlbertBackbone(tiny_config(vocab_size=tokenizer.vocab_size, num_hidden_layers=2))
+
+
+def _read(task, path):
+    return tasks.recipe(task)[1].reader(path)
+
+
+def _check_run(result, out, metric, epochs=3):
+    """The main metric logged every epoch; the kept model is the best epoch's; report.json says so."""
+    h = result.history
+    assert len(h[f"val_{metric}"]) == epochs and len(h["loss"]) == epochs
+    scores = [s for s in h[f"val_{metric}"] if s == s]  # NaN (a constant prediction) is never the best
+    if scores:
+        assert result.metrics[metric] == pytest.approx(max(scores), abs=1e-5)
+    report = json.load(open(os.path.join(out, "report.json")))
+    assert report["main_metric"] == metric and len(report["history"][f"val_{metric}"]) == epochs
+    assert os.path.isfile(os.path.join(out, "training_curves.png"))
+    return report
+
+
+def test_pair_classification_tsv(tmp_path, tokenizer, rt_texts):
+    rng = np.random.default_rng(0)
+    rows = ["sentence1\tsentence2\tgold_label"]
+    for i in range(48):
+        s = rt_texts[0][i].replace("\t", " ")
+        same = rng.integers(2)
+        rows.append(f"{s}\t{s if same else rt_texts[0][i + 500]}\t{'entailment' if same else 'contradiction'}")
+    path = tmp_path / "mnli.tsv"
+    path.write_text("\n".join(rows) + "\n")
+    records = _read("pair_classification", str(path))
+    out = str(tmp_path / "out")
+    result = finetune(_backbone(tokenizer), tokenizer, records[:32], records[32:], out_dir=out,
+                      task="pair_classification", **ARGS)
+    _check_run(result, out, "accuracy")
+    model, _, labels = load_model_dir(out)
+    assert labels == ["contradiction", "entailment"] and model.num_classes == 2
+    feats = tasks.get("classification")  # the saved classifier scores the validation pairs as the report says
+    from keras_albert.features import packed_pairs
+    x = packed_pairs(tokenizer, [r["text"] for r in records[32:]], [r["text_pair"] for r in records[32:]], 32)
+    assert x["segment_ids"].max() == 1 and feats.head is type(model)
+    predicted = np.argmax(model.predict(x, verbose=0), -1)
+    gold = [labels.index(r["label"]) for r in records[32:]]
+    assert result.metrics["accuracy"] == pytest.approx(np.mean(predicted == gold))
+
+
+def test_regression_reports_pearson(tmp_path, tokenizer, rt_texts):
+    rows = ["sentence1\tsentence2\tscore"]
+    rng = np.random.default_rng(1)
+    for i in range(40):
+        a, b = rt_texts[0][i].replace("\t", " "), rt_texts[0][i + 700].replace("\t", " ")
+        rows.append(f"{a}\t{b}\t{rng.uniform(0, 5):.2f}")
+    path = tmp_path / "stsb.tsv"
+    path.write_text("\n".join(rows) + "\n")
+    records = _read("regression", str(path))
+    assert isinstance(records[0]["label"], float)
+    out = str(tmp_path / "out")
+    result = finetune(_backbone(tokenizer), tokenizer, records[:32], records[32:], out_dir=out, task="regression",
+                      **ARGS)
+    report = _check_run(result, out, "pearson")
+    assert report["validation"]["pearson"] == pytest.approx(result.metrics["pearson"], nan_ok=True)
+    model, _, labels = load_model_dir(out)
+    assert model.num_classes == 1 and model.problem_type == "regression" and labels is None
+    from keras_albert.features import regression_features
+    val = regression_features(tokenizer, records[32:], None, 32)
+    predicted = model.predict(val.inputs, verbose=0)[:, 0]
+    assert result.metrics["pearson"] == pytest.approx(stats.pearsonr(val.gold, predicted)[0], abs=1e-5)
+    assert result.metrics["spearman"] == pytest.approx(stats.spearmanr(val.gold, predicted)[0], abs=1e-5)
+
+
+def test_word_pieces_match_transformers_is_split_into_words(tmp_path, tokenizer, rt_texts):
+    folder = tmp_path / "hf"
+    folder.mkdir()
+    tokenizer.save_tokenizer_json(folder / "tokenizer.json")
+    (folder / "config.json").write_text(json.dumps({"model_type": "albert"}))
+    theirs = transformers.AutoTokenizer.from_pretrained(folder)
+    sentences = [t.split() for t in rt_texts[0][:100]] + [["New", "York", ",", "U.S.A.", "isn't", "Ünïcode", "5,000"]]
+    for words in sentences:
+        for length in (512, 16):
+            enc = theirs(words, is_split_into_words=True, truncation=True, max_length=length)
+            ids, word_ids = word_pieces(tokenizer, words, length)
+            assert ids == enc["input_ids"], words
+            assert word_ids == enc.word_ids(), words
+
+
+def _conll(path, sentences):
+    with open(path, "w") as f:
+        f.write("-DOCSTART- -X- O O\n\n")
+        for words, tags in sentences:
+            f.writelines(f"{w} NN O {t}\n" for w, t in zip(words, tags))
+            f.write("\n")
+
+
+def _tagged(rt_texts, n, offset=0):
+    """Real words; a name from a short list (tagged B-PER, its second word I-PER) inserted in each sentence."""
+    names = [["john", "smith"], ["mary"], ["paris", "hilton"], ["tom"]]
+    out = []
+    for i in range(n):
+        words = rt_texts[0][offset + i].split()[:8]
+        name = names[i % len(names)]
+        at = i % (len(words) + 1)
+        tags = ["O"] * len(words)
+        out.append((words[:at] + name + words[at:], tags[:at] + ["B-PER"] + ["I-PER"] * (len(name) - 1) + tags[at:]))
+    return out
+
+
+def test_token_features_label_first_piece_only(tokenizer):
+    records = [{"tokens": ["unbelievably", "good"], "tags": ["O", "B-X"], "line": 1}]
+    f = token_features(tokenizer, records, ["O", "B-X"], 16)
+    ids, word_ids = word_pieces(tokenizer, records[0]["tokens"], 16)
+    n = len(ids)
+    expected = [IGNORE if w is None or (p > 0 and word_ids[p - 1] == w) else (0 if w == 0 else 1)
+                for p, w in enumerate(word_ids)]
+    assert f.labels[0, :n].tolist() == expected and (f.labels[0, n:] == IGNORE).all()
+    assert f.inputs["token_ids"][0, :n].tolist() == ids and f.inputs["padding_mask"][0].sum() == n
+    logits = np.zeros((1, 16, 2))
+    logits[0, f.extra["first_piece"][0][1], 1] = 1
+    assert f.decode(f, logits) == [["O", "B-X"]]
+    with pytest.raises(ValueError, match="line 1: tag 'B-X' is not one of the training tags O"):
+        token_features(tokenizer, records, ["O"], 16)
+
+
+def test_token_classification_conll(tmp_path, tokenizer, rt_texts):
+    import seqeval.metrics
+    train, val = tmp_path / "train.conll", tmp_path / "val.conll"
+    _conll(train, _tagged(rt_texts, 32))
+    _conll(val, _tagged(rt_texts, 16, offset=300))
+    out = str(tmp_path / "out")
+    result = finetune(_backbone(tokenizer), tokenizer, _read("token_classification", str(train)),
+                      _read("token_classification", str(val)), out_dir=out, task="token_classification",
+                      **{**ARGS, "epochs": 4, "learning_rate": 3e-3})
+    _check_run(result, out, "f1", epochs=4)
+    h = result.history
+    assert h["loss"][-1] < 0.7 * h["loss"][0]
+    model, _, labels = load_model_dir(out)
+    assert labels == ["O", "B-PER", "I-PER"] and model.num_labels == 3
+    records = _read("token_classification", str(val))
+    f = token_features(tokenizer, records, labels, 32)
+    predicted = f.decode(f, model.predict(f.inputs, verbose=0))
+    assert [len(p) for p in predicted] == [len(r["tokens"]) for r in records]
+    assert result.metrics["f1"] == pytest.approx(seqeval.metrics.f1_score(f.gold, predicted), abs=1e-6)
+
+
+def test_multiple_choice_race(tmp_path, tokenizer, rt_texts):
+    path = tmp_path / "race.jsonl"
+    rng = np.random.default_rng(2)
+    with open(path, "w") as f:
+        for i in range(24):
+            options = [rt_texts[0][i * 4 + k][:40] for k in range(4)]
+            f.write(json.dumps({"article": rt_texts[0][i + 900], "question": "which one _ ?", "options": options,
+                                "answer": "ABCD"[rng.integers(4)]}) + "\n")
+    records = _read("multiple_choice", str(path))
+    out = str(tmp_path / "out")
+    result = finetune(_backbone(tokenizer), tokenizer, records[:16], records[16:], out_dir=out,
+                      task="multiple_choice", **{**ARGS, "epochs": 2})
+    _check_run(result, out, "accuracy", epochs=2)
+    model, _, labels = load_model_dir(out)
+    assert type(model).__name__ == "AlbertMultipleChoice" and labels is None
+    from keras_albert.features import choice_features
+    val = choice_features(tokenizer, records[16:], None, 32)
+    assert val.inputs["token_ids"].shape == (8, 4, 32)
+    predicted = np.argmax(model.predict(val.inputs, verbose=0), -1)
+    assert result.metrics["accuracy"] == pytest.approx(np.mean(predicted == val.gold))
+    assert os.path.isfile(os.path.join(out, "heldout.jsonl")) is False
+
+
+def test_bad_task_and_head(tmp_path, tokenizer):
+    with pytest.raises(ValueError, match="cannot fine-tune 'tagging'; expected one of"):
+        finetune(_backbone(tokenizer), tokenizer, [], out_dir=str(tmp_path / "o"), task="tagging")
+    with pytest.raises(ValueError, match="train: expected a non-empty list of records"):
+        finetune(_backbone(tokenizer), tokenizer, [], out_dir=str(tmp_path / "o"), task="regression")
