@@ -193,3 +193,45 @@ def test_bad_task_and_head(tmp_path, tokenizer):
         finetune(_backbone(tokenizer), tokenizer, [], out_dir=str(tmp_path / "o"), task="tagging")
     with pytest.raises(ValueError, match="train: expected a non-empty list of records"):
         finetune(_backbone(tokenizer), tokenizer, [], out_dir=str(tmp_path / "o"), task="regression")
+
+
+class _StopAtStep(keras.callbacks.Callback):
+    """Interrupts the run after `step` optimizer steps (after the backup callback has saved that step)."""
+
+    def __init__(self, step):
+        super().__init__()
+        self.step, self.seen = step, 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.seen += 1
+        if self.seen == self.step:
+            raise KeyboardInterrupt
+
+
+def test_token_classification_resumes_to_identical_weights(tmp_path, tokenizer, rt_texts):
+    """Interrupted mid-epoch 2 and rerun: the same steps, history and weights as a run never interrupted
+    (dropout on, deterministic ops)."""
+    from keras_albert.staging import staging_path
+    path = tmp_path / "train.conll"
+    _conll(path, _tagged(rt_texts, 32))
+    records = _read("token_classification", str(path))
+
+    def model():
+        keras.utils.set_random_seed(0)
+        return AlbertBackbone(tiny_config(vocab_size=tokenizer.vocab_size, num_hidden_layers=2,
+                                          hidden_dropout_prob=0.1, attention_probs_dropout_prob=0.1))
+    args = dict(task="token_classification", epochs=2, batch_size=8, sequence_length=32, learning_rate=2e-3,
+                backup_every=2, deterministic=True, verbose=0)
+    killed, whole = str(tmp_path / "killed"), str(tmp_path / "whole")
+    with pytest.raises(KeyboardInterrupt):
+        finetune(model(), tokenizer, records[:24], records[24:], out_dir=killed, **args, callbacks=[_StopAtStep(5)])
+    from keras_albert.training.resume import STATE, _load_arrays
+    backup = os.path.join(staging_path(killed, "partial"), "backup", STATE)
+    assert _load_arrays(backup)[1]["step"] == 4 and not os.path.exists(killed)  # mid-epoch 2 (3 steps an epoch)
+    resumed = finetune(model(), tokenizer, records[:24], records[24:], out_dir=killed, **args)
+    reference = finetune(model(), tokenizer, records[:24], records[24:], out_dir=whole, **args)
+    assert resumed.steps == reference.steps == 6
+    assert resumed.history == reference.history and len(resumed.history["val_f1"]) == 2
+    a, b = load_model_dir(killed)[0], load_model_dir(whole)[0]
+    for wa, wb in zip(a.weights, b.weights):
+        np.testing.assert_array_equal(wa.numpy(), wb.numpy(), err_msg=wa.path)
