@@ -235,3 +235,25 @@ def test_token_classification_resumes_to_identical_weights(tmp_path, tokenizer, 
     a, b = load_model_dir(killed)[0], load_model_dir(whole)[0]
     for wa, wb in zip(a.weights, b.weights):
         np.testing.assert_array_equal(wa.numpy(), wb.numpy(), err_msg=wa.path)
+
+
+def test_cli_finetunes_token_classification_jsonl(tmp_path, tokenizer, rt_texts, capsys):
+    from keras_albert.model_dir import save_model_dir
+    from keras_albert_cli.cli import main
+    base = str(tmp_path / "base")
+    save_model_dir(base, _backbone(tokenizer), tokenizer)
+    data = tmp_path / "ner.jsonl"
+    data.write_text("".join(json.dumps({"tokens": w, "tags": t}) + "\n" for w, t in _tagged(rt_texts, 40)))
+    out = str(tmp_path / "out")
+    assert main(["finetune", "--task", "token_classification", "--model", base, "--data", str(data), "--out", out,
+                 "--epochs", "1", "--batch-size", "8", "--sequence-length", "32", "--verbose", "0"]) == 0
+    printed = capsys.readouterr().out
+    assert "validation f1" in printed and "test f1" in printed and "over 4 examples" in printed
+    report = json.load(open(os.path.join(out, "report.json")))
+    assert report["task"] == "token_classification" and "f1" in report["test"]
+    heldout = [json.loads(line) for line in open(os.path.join(out, "heldout.jsonl"))]
+    assert len(heldout) == 4 and set(heldout[0]) == {"tokens", "tags"}
+    assert main(["finetune", "--task", "multiple_choice", "--model", base, "--data", str(data),
+                 "--out", str(tmp_path / "o2")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "ner.jsonl:1" in err[0]

@@ -1,9 +1,15 @@
-"""`keras-albert finetune --model M --data D --out DIR`: fine-tune a classifier, report test accuracy."""
+"""`keras-albert finetune [--task T] --model M --data D --out DIR`: fine-tune any task, report its test metric."""
 import os
 
 
 def register(sub):
-    p = sub.add_parser("finetune", help="fine-tune an ALBERT text classifier (model.fit, resumable)")
+    p = sub.add_parser("finetune", help="fine-tune ALBERT on a task (model.fit, resumable)")
+    p.add_argument("--task", default="classification",
+                   choices=("classification", "pair_classification", "regression", "token_classification",
+                            "multiple_choice"),
+                   help="classification: --text-column/--label-column table; pair_classification, regression: "
+                        "GLUE-style pairs (MNLI, STS-B); token_classification: CoNLL text or .jsonl "
+                        "{tokens, tags}; multiple_choice: RACE .jsonl (default: classification)")
     p.add_argument("--model", required=True, help="a model directory (keras-albert pretrain/convert output) or a preset")
     p.add_argument("--data", required=True,
                    help="rotten_tomatoes, imdb, or a .csv/.tsv/.jsonl file (split 80/10/10 by a --seed permutation)")
@@ -50,6 +56,8 @@ def run(args):
         raise ValueError(f"{args.model} is not a model directory; a preset needs --spiece")
     if args.strategy in ("multi_worker", "tpu"):
         get_strategy(args.strategy)  # before TensorFlow runs anything
+    if args.task != "classification":
+        return _run_task(args, labels)
     splits, labels, skipped = load_splits(args.data, tuple(args.text_column or ["text"]), args.label_column,
                                           args.skip_bad_rows, args.seed, labels)
     if skipped:
@@ -65,3 +73,32 @@ def run(args):
     test = result.test
     print(f"validation accuracy {result.metrics['accuracy']:.4f}, test accuracy {test['accuracy']:.4f} "
           f"(F1 {test['f1']:.4f}) over {len(splits['test'][0])} examples; model in {args.out}")
+
+
+def _run_task(args, labels):
+    """Every task but single-text classification: the task's reader, split 80/10/10, the task's main metric."""
+    from keras_albert import tasks
+    from keras_albert.data import split_rows
+    from keras_albert.metrics import MAIN_METRIC
+    from keras_albert.tokenizer import AlbertTokenizer
+    from keras_albert.training import finetune
+
+    _, recipe = tasks.recipe(args.task)
+    records = recipe.reader(args.data, skip_bad_rows=args.skip_bad_rows)
+    if records.skipped:
+        print(f"skipped {records.skipped} malformed row(s) of {args.data}")
+    parts = split_rows(list(records), [0] * len(records), seed=args.seed)
+    splits = {name: texts for name, (texts, _) in parts.items()}
+    if not splits["validation"] or not splits["test"]:
+        raise ValueError(f"{args.data}: {len(records)} examples are too few for an 80/10/10 split")
+    tokenizer = AlbertTokenizer.from_file(args.spiece) if args.spiece else None
+    result = finetune(args.model, tokenizer, splits["train"], splits["validation"], out_dir=args.out,
+                      task=args.task, labels=labels, sequence_length=args.sequence_length, epochs=args.epochs,
+                      batch_size=args.batch_size, learning_rate=args.learning_rate, warmup_ratio=args.warmup_ratio,
+                      optimizer=args.optimizer, strategy=args.strategy, mixed_precision=args.mixed_precision,
+                      seed=args.seed, verbose=args.verbose, early_stopping=args.early_stopping,
+                      bucket=not args.no_bucket, overwrite=args.overwrite, heldout=splits["test"],
+                      report_extra={"skipped_rows": records.skipped, "data": args.data})
+    metric = MAIN_METRIC[recipe.metric_task]
+    print(f"validation {metric} {result.metrics[metric]:.4f}, test {metric} {result.test[metric]:.4f} over "
+          f"{len(splits['test'])} examples; model in {args.out}")
