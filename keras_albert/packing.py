@@ -35,7 +35,7 @@ def pack(tokenizer, text, text_pair=None, max_length=512, truncation="longest_fi
     consecutive windows share `stride` pieces (question answering: question first, `only_second`).
     `special_tokens=True` reads typed [CLS]/[SEP]/[MASK] as special ids (fill-mask); `offsets=False` skips
     computing offsets (they are None then), for callers that need ids only."""
-    truncation = _strategy(truncation, text_pair)
+    truncation = _strategy(truncation)
     max_length, stride = _count("max_length", max_length, 1), _count("stride", stride, 0)
     first = _tokenize(tokenizer, text, special_tokens, offsets)
     second = None if text_pair is None else _tokenize(tokenizer, text_pair, special_tokens, offsets)
@@ -80,15 +80,13 @@ def pad(encodings, length=None):
     return {"token_ids": ids, "segment_ids": segments, "padding_mask": mask}
 
 
-def _strategy(truncation, text_pair):
+def _strategy(truncation):
     if truncation is True:
         return "longest_first"
     if truncation in (False, None):
         return False
     if truncation not in STRATEGIES:
         raise ValueError(f"truncation must be True, False or one of {', '.join(STRATEGIES)}; got {truncation!r}")
-    if truncation == "only_second" and text_pair is None:
-        raise ValueError("truncation='only_second' needs a text pair")
     return truncation
 
 
@@ -108,6 +106,9 @@ def _tokenize(tokenizer, text, special_tokens, offsets):
 def _keep(truncation, n1, n2, budget, max_length):
     """How many pieces of each text the first row keeps (transformers' rules)."""
     if n2 is None:
+        if truncation == "only_second":
+            raise ValueError(f"the text is longer than max_length {max_length} and truncation='only_second' "
+                             "cuts only a second text, which there is not")
         if budget < 0:
             raise ValueError(f"max_length {max_length} leaves no room for [CLS] and [SEP]")
         return budget, None
