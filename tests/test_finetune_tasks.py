@@ -257,3 +257,77 @@ def test_cli_finetunes_token_classification_jsonl(tmp_path, tokenizer, rt_texts,
                  "--out", str(tmp_path / "o2")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "ner.jsonl:1" in err[0]
+
+
+def _squad(path, rt_texts, n, offset=0, impossible=False):
+    """Real sentences as contexts; the question names a word, the answer is the word after it."""
+    paragraphs = []
+    for i in range(n):
+        context = " ".join(rt_texts[0][offset + i: offset + i + 3])
+        words = context.split()
+        k = (i * 7) % (len(words) - 1)
+        start = len(" ".join(words[:k + 1])) + 1
+        answer = words[k + 1]
+        qa = {"id": f"q{i}", "question": f"what follows {words[k]} ?",
+              "answers": [] if impossible and i % 3 == 0 else [{"text": answer, "answer_start": start}]}
+        if impossible:
+            qa["is_impossible"] = not qa["answers"]
+        paragraphs.append({"context": context, "qas": [qa]})
+    path.write_text(json.dumps({"data": [{"title": "t", "paragraphs": paragraphs}]}))
+    return str(path)
+
+
+def test_answer_windows_and_spans_match_transformers(tmp_path, tokenizer, rt_texts):
+    """Windows and the answer's start/end piece as transformers' fast tokenizer + run_qa's mapping give them."""
+    from keras_albert.features import answer_features
+    folder = tmp_path / "hf"
+    folder.mkdir()
+    tokenizer.save_tokenizer_json(folder / "tokenizer.json")
+    (folder / "config.json").write_text(json.dumps({"model_type": "albert"}))
+    theirs = transformers.AutoTokenizer.from_pretrained(folder)
+    records = _read("question_answering", _squad(tmp_path / "s.json", rt_texts, 12))
+    f = answer_features(tokenizer, records, None, 48)
+    enc = theirs([r["question"] for r in records], [r["context"] for r in records], truncation="only_second",
+                 max_length=48, stride=12, return_overflowing_tokens=True, return_offsets_mapping=True)
+    assert len(f) == len(enc["input_ids"]) > len(records)  # long contexts make several windows
+    assert f.extra["sample"] == list(enc["overflow_to_sample_mapping"])
+    for row, ids in enumerate(enc["input_ids"]):
+        assert f.inputs["token_ids"][row, :len(ids)].tolist() == ids
+        r = records[enc["overflow_to_sample_mapping"][row]]
+        text, start = r["answers"][0]
+        end = start + len(text)
+        seq, offsets = enc.sequence_ids(row), enc["offset_mapping"][row]
+        ctx_start, ctx_end = seq.index(1), len(seq) - 1 - seq[::-1].index(1)
+        if not (offsets[ctx_start][0] <= start and offsets[ctx_end][1] >= end):
+            expected = (0, 0)
+        else:  # run_qa's mapping
+            s = ctx_start
+            while s <= ctx_end and offsets[s][0] <= start:
+                s += 1
+            e = ctx_end
+            while e >= ctx_start and offsets[e][1] >= end:
+                e -= 1
+            expected = (s - 1, e + 1)
+        got = (f.labels["start_logits"][row], f.labels["end_logits"][row])
+        assert got == expected, (row, r["question"])
+    # logits peaked at the labelled span decode to the gold answers (every question has a window holding it)
+    logits = {k: np.where(np.arange(48)[None] == f.labels[k][:, None], 10.0, 0.0) for k in f.labels}
+    answers = f.decode(f, logits)
+    assert answers == {r["id"]: r["answers"][0][0] for r in records}
+
+
+def test_question_answering_squad(tmp_path, tokenizer, rt_texts):
+    from keras_albert.features import answer_features
+    from keras_albert.metrics import squad_scores
+    train = _read("question_answering", _squad(tmp_path / "train.json", rt_texts, 24, impossible=True))
+    val = _read("question_answering", _squad(tmp_path / "val.json", rt_texts, 8, offset=400, impossible=True))
+    out = str(tmp_path / "out")
+    result = finetune(_backbone(tokenizer), tokenizer, train, val, out_dir=out, task="question_answering",
+                      **{**ARGS, "sequence_length": 48, "epochs": 2})
+    _check_run(result, out, "f1", epochs=2)
+    model = load_model_dir(out)[0]
+    assert type(model).__name__ == "AlbertQuestionAnswerer"
+    f = answer_features(tokenizer, val, None, 48)
+    predicted = f.decode(f, model.predict(f.inputs, verbose=0))
+    scores = squad_scores(val, predicted)
+    assert "HasAns_f1" in scores and result.metrics["f1"] == pytest.approx(scores["f1"])

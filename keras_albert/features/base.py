@@ -13,14 +13,15 @@ from keras_albert.datasets import PAD_MULTIPLE, batch_plan
 @dataclasses.dataclass
 class Features:
     inputs: dict            # token_ids / segment_ids / padding_mask: int32 [n, (choices,) sequence_length]
-    labels: np.ndarray      # what the loss reads: [n] / [n, 1], or [n, sequence_length] per token (-100: ignored)
-    gold: list              # what the task's metric compares predictions with, one entry per example
+    labels: object          # what the loss reads: [n] / [n, 1], [n, sequence_length] per token (-100: ignored),
+                            # or a dict of such arrays by output name (question answering: start / end)
+    gold: list              # what the task's metric compares predictions with (one entry per example or record)
     decode: callable        # (Features, model outputs [n, ...]) -> predictions in the form of `gold`
     token_labels: bool = False  # labels run along the sequence axis (cut with the inputs)
     extra: dict = dataclasses.field(default_factory=dict)  # what `decode` needs (first piece of each word ...)
 
     def __len__(self):
-        return len(self.labels)
+        return len(self.inputs["token_ids"])
 
     @property
     def lengths(self):
@@ -39,12 +40,13 @@ class Features:
             raise ValueError(f"nothing left after skipping {skip} batches")
         index = tf.RaggedTensor.from_row_lengths(np.concatenate(flat).astype(np.int64), [len(b) for b in flat])
         inputs = {k: tf.constant(v) for k, v in self.inputs.items()}
-        targets, widths = tf.constant(self.labels), tf.constant(lengths.astype(np.int64))
+        targets = tf.nest.map_structure(tf.constant, self.labels)
+        widths = tf.constant(lengths.astype(np.int64))
         full = self.inputs["token_ids"].shape[-1]
 
         def load(idx):
             x = {k: tf.gather(v, idx) for k, v in inputs.items()}
-            y = tf.gather(targets, idx)
+            y = tf.nest.map_structure(lambda t: tf.gather(t, idx), targets)
             if trim:
                 longest = tf.reduce_max(tf.gather(widths, idx))
                 width = tf.minimum(-(-longest // PAD_MULTIPLE) * PAD_MULTIPLE, full)

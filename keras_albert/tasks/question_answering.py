@@ -6,7 +6,7 @@ from keras_albert.backbone import backbone_inputs
 from keras_albert.convert.table import output_entries
 from keras_albert.heads import AlbertTask
 from keras_albert.layers import _init
-from keras_albert.tasks.base import Task
+from keras_albert.tasks.base import Recipe, Task
 
 
 @keras.saving.register_keras_serializable(package="keras_albert")
@@ -22,9 +22,28 @@ class AlbertQuestionAnswerer(AlbertTask):
         super().__init__(backbone, inputs, {"start_logits": start, "end_logits": end}, name=name, **kwargs)
 
 
+def _read(path, skip_bad_rows=False):
+    from keras_albert.readers import read_squad
+    return read_squad(path, skip_bad_rows=skip_bad_rows)
+
+
+def _features(*args):
+    from keras_albert.features import answer_features
+    return answer_features(*args)
+
+
+def _loss(model):
+    """Cross-entropy of the start and of the end piece (windows without the answer: both at [CLS])."""
+    return {"start_logits": keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+            "end_logits": keras.losses.SparseCategoricalCrossentropy(from_logits=True)}
+
+
+RECIPE = Recipe("question_answering", reader=_read, features=_features, loss=_loss,
+                metric_task="question_answering", head_args=lambda labels: {})
+
 TASK = Task(
     name="question_answering", head=AlbertQuestionAnswerer, architecture="AlbertForQuestionAnswering",
     groups={"qa": "question-answering head"}, pooler=False,
     # google-research's run_squad names it cls/squad/output_weights [2, H]
     head_weights=lambda c, n: output_entries("qa_outputs", "qa_outputs", "cls/squad/", (c.hidden_size, 2), "qa"),
-    pipelines=("question-answering",))
+    pipelines=("question-answering",), recipes=(RECIPE,))

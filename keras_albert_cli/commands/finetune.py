@@ -6,10 +6,10 @@ def register(sub):
     p = sub.add_parser("finetune", help="fine-tune ALBERT on a task (model.fit, resumable)")
     p.add_argument("--task", default="classification",
                    choices=("classification", "pair_classification", "regression", "token_classification",
-                            "multiple_choice"),
+                            "multiple_choice", "question_answering"),
                    help="classification: --text-column/--label-column table; pair_classification, regression: "
                         "GLUE-style pairs (MNLI, STS-B); token_classification: CoNLL text or .jsonl "
-                        "{tokens, tags}; multiple_choice: RACE .jsonl (default: classification)")
+                        "{tokens, tags}; multiple_choice: RACE .jsonl; question_answering: SQuAD .json (default: classification)")
     p.add_argument("--model", required=True, help="a model directory (keras-albert pretrain/convert output) or a preset")
     p.add_argument("--data", required=True,
                    help="rotten_tomatoes, imdb, or a .csv/.tsv/.jsonl file (split 80/10/10 by a --seed permutation)")
