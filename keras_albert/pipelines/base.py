@@ -9,7 +9,8 @@ import collections
 
 import numpy as np
 
-from keras_albert.tokenizer import CLS_ID, PAD_ID, SEP_ID, SPECIAL_TOKENS
+from keras_albert.packing import Encoding, pack, pad
+from keras_albert.tokenizer import SPECIAL_TOKENS
 
 Options = collections.namedtuple("Options", "batch_size truncation max_length post")
 _UNSET = object()
@@ -72,14 +73,21 @@ class Pipeline:
         return results[0] if single else results
 
     def row(self, i, text, opts):
-        """One text -> `[CLS] pieces [SEP]`, cut to max_length as the exported models cut (keeping [SEP])."""
-        ids = self.tokenizer.tokenize(text, special_tokens=self.special_tokens)
-        if len(ids) + 2 > opts.max_length:
-            if not opts.truncation:
-                raise ValueError(f"input {i} is {len(ids) + 2} tokens long, more than max_length "
-                                 f"{opts.max_length}: pass truncation=True to keep its first {opts.max_length - 2}")
-            ids = ids[:opts.max_length - 2]
-        return [CLS_ID, *ids, SEP_ID]
+        """One text -> the ids of `[CLS] pieces [SEP]`, cut to max_length as the exported models cut (keeping
+        [SEP])."""
+        return self.encode(i, text, opts)[0].ids
+
+    def encode(self, i, text, opts, text_pair=None, offsets=False, **kwargs):
+        """One input -> `packing.pack`'s Encodings under this call's max_length and truncation (longest first;
+        `kwargs` such as stride and return_overflowing go to `pack`). Over-long input without truncation is
+        refused, naming the input."""
+        rows = pack(self.tokenizer, text, text_pair, max_length=opts.max_length,
+                    truncation="longest_first" if opts.truncation else False,
+                    special_tokens=self.special_tokens, offsets=offsets, **kwargs)
+        if len(rows[0]) > opts.max_length:
+            raise ValueError(f"input {i} is {len(rows[0])} tokens long, more than max_length {opts.max_length}: "
+                             f"pass truncation=True to keep its first {opts.max_length - 2 - (text_pair is not None)}")
+        return rows
 
     def decode(self, ids, skip_special_tokens=False):
         """Ids -> text as transformers' ALBERT tokenizer decodes (Metaspace: '▁' -> ' ', first one dropped)."""
@@ -97,11 +105,9 @@ def _positive(name, value):
 
 
 def _pad(rows):
-    """Rows of ids -> the backbone's three inputs, right-padded to the longest row."""
-    ids = np.full((len(rows), max(len(r) for r in rows)), PAD_ID, "int32")
-    for i, r in enumerate(rows):
-        ids[i, :len(r)] = r
-    return {"token_ids": ids, "segment_ids": np.zeros_like(ids), "padding_mask": (ids != PAD_ID).astype("int32")}
+    """Rows (ids of one segment, or `packing.Encoding`s) -> the backbone's three inputs, right-padded to the
+    longest row."""
+    return pad([r if isinstance(r, Encoding) else Encoding(list(r), [0] * len(r), None, None) for r in rows])
 
 
 def _softmax(x):
