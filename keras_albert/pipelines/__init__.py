@@ -7,9 +7,11 @@ import warnings
 
 from keras_albert.pipelines.feature_extraction import FeatureExtractionPipeline
 from keras_albert.pipelines.fill_mask import FillMaskPipeline
+from keras_albert.pipelines.question_answering import QuestionAnsweringPipeline
 from keras_albert.pipelines.text_classification import TextClassificationPipeline
 
-PIPELINES = {p.name: p for p in (FillMaskPipeline, FeatureExtractionPipeline, TextClassificationPipeline)}
+PIPELINES = {p.name: p for p in (FillMaskPipeline, FeatureExtractionPipeline, TextClassificationPipeline,
+                                 QuestionAnsweringPipeline)}
 
 
 def pipeline(task, model, tokenizer=None, labels=None, **kwargs):
