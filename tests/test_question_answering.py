@@ -113,3 +113,24 @@ def test_same_answers_and_scores_as_transformers_4_pipeline(qa_dir, rt_texts):
         assert [(a["answer"], a["start"], a["end"]) for a in mine] == \
             [(a["answer"], a["start"], a["end"]) for a in theirs], case
         np.testing.assert_allclose([a["score"] for a in mine], [a["score"] for a in theirs], rtol=1e-3, atol=1e-6)
+
+
+def test_cli_answer_prints_the_pipelines_answers(qa_dir, rt_texts, tmp_path, capsys):
+    from keras_albert_cli.cli import main
+    context = " ".join(rt_texts[0][:6])
+    expected = run_ours(qa_dir, {"question": "who?", "context": context, "kwargs": {"top_k": 2}})
+    assert main(["answer", qa_dir, "--question", "who?", "--context", context, "--top-k", "2"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split("\t")[1:] for line in lines] == [[str(a["start"]), str(a["end"]), a["answer"]]
+                                                         for a in expected]
+    (tmp_path / "context.txt").write_text(context, encoding="utf-8")
+    (tmp_path / "qs.jsonl").write_text("\n".join(json.dumps({"question": q, "context": context})
+                                                 for q in ("who?", "what?")), encoding="utf-8")
+    assert main(["answer", qa_dir, "-q", "who?", "--context-file", str(tmp_path / "context.txt"), "--json"]) == 0
+    best = run_ours(qa_dir, {"question": "who?", "context": context})  # (top_k changes the candidates merged)
+    assert json.loads(capsys.readouterr().out)["answers"] == [best]
+    assert main(["answer", qa_dir, "--file", str(tmp_path / "qs.jsonl"), "--json"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 2
+    assert main(["answer", qa_dir, "--question", "who?"]) == 2
+    assert capsys.readouterr().err.strip() == ("keras-albert answer: error: give the context with --context C or "
+                                               "--context-file FILE (one of them)")
