@@ -108,10 +108,17 @@ def test_classifier_problem_type_survives_both_ways(tmp_path, tokenizer, problem
     assert transformers.AutoConfig.from_pretrained(tmp_path / "ours").problem_type == problem_type
 
 
-def test_one_output_means_regression_as_in_transformers():
-    backbone = keras_albert.AlbertBackbone(ours(hf_config()))
-    assert keras_albert.AlbertClassifier(backbone, 1).problem_type == "regression"
-    assert keras_albert.AlbertClassifier(backbone, 2).problem_type == "single_label_classification"
+def test_problem_type_left_open_is_decided_as_transformers_decides(tmp_path, tokenizer):
+    """No problem_type in config.json: one output is regression (a sigmoid in transformers' pipeline), several
+    are classes; the open value round-trips (it is not written as a guess)."""
+    from keras_albert.tasks.classification import problem_type_of
+    backbone = keras_albert.AlbertBackbone(ours(hf_config(vocab_size=tokenizer.vocab_size)))
+    one, two = keras_albert.AlbertClassifier(backbone, 1), keras_albert.AlbertClassifier(backbone, 2)
+    assert one.problem_type is None and problem_type_of(one) == "regression"
+    assert problem_type_of(two) == "single_label_classification"
+    keras_albert.save_hf(one, tmp_path / "one", tokenizer=tokenizer)
+    assert "problem_type" not in json.loads((tmp_path / "one" / "config.json").read_text())
+    assert keras_albert.from_pretrained(tmp_path / "one", task="auto").problem_type is None
     with pytest.raises(ValueError, match="problem_type must be one of"):
         keras_albert.AlbertClassifier(backbone, 2, problem_type="ranking")
 
