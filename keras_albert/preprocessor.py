@@ -3,7 +3,7 @@ from keras_albert.tokenizer import CLS_ID, SEP_ID, valid_text
 
 
 class AlbertPreprocessor:
-    """Tokenize one or two segments, trim the longer segment first, pack and pad.
+    """Tokenize one or two segments, trim the longer segment first, pack and pad: `packing.pack` in TF ops.
 
     Runs eagerly on Python strings and inside `tf.data` / `tf.function` on string tensors.
     `sequence_length=None` pads each batch only to its longest row (for length bucketing).
@@ -39,14 +39,17 @@ class AlbertPreprocessor:
 
 
 def _trim_longest_first(segments, budget):
-    """Original ALBERT `_truncate_seq_pair`: pop from the longer segment (the second on ties) until they fit."""
+    """transformers' longest-first truncation, as `keras_albert.packing.pack` does it: the shorter segment keeps
+    all it can up to half the room, the other the rest. (The original ALBERT's pop loop differs only when both
+    are cut, the room is odd and the first is not the longer: it gives the odd piece to the first.)"""
     import tensorflow as tf
     lengths = [s.row_lengths() for s in segments]
     if len(segments) == 1:
         keep = [tf.minimum(lengths[0], budget)]
     else:
         la, lb = lengths
-        a = tf.minimum(la, tf.maximum(budget - lb, (budget + 1) // 2))
+        half = tf.cast(budget // 2, la.dtype)
+        a = tf.where(la > lb, budget - tf.minimum(lb, half), tf.minimum(la, half))
         fits = la + lb <= budget
         keep = [tf.where(fits, la, a), tf.where(fits, lb, budget - a)]
     return [tf.RaggedTensor.from_tensor(s.to_tensor(), lengths=k) for s, k in zip(segments, keep)]

@@ -34,7 +34,7 @@ class AlbertTokenizer:
                                  f"expected {expected}")
         self.raw_text = is_raw_text_model(model_proto)
         self._raw_text_proto = model_proto if self.raw_text else None
-        self._tf = None
+        self._tf = self._offsets = None
 
     @classmethod
     def from_file(cls, path):
@@ -85,6 +85,28 @@ class AlbertTokenizer:
         for part in _SPECIAL_RE.split(text):
             ids.extend([SPECIAL_TOKENS[part]] if part in SPECIAL_TOKENS else self._encode(part))
         return ids
+
+    def tokenize_with_offsets(self, text, special_tokens=False):
+        """One string -> (ids, offsets): ids as `tokenize` gives them, offsets[i] = (start, end) of id i in the
+        ORIGINAL text, as transformers' fast ALBERT tokenizer reports them (`keras_albert.offsets`)."""
+        if not isinstance(text, str):
+            raise TypeError(f"text must be a str, got {type(text).__name__}")
+        if self._offsets is None:
+            from keras_albert.offsets import OffsetTokenizer
+            self._offsets = OffsetTokenizer(self)
+        if not special_tokens:
+            return self._offsets(text)
+        ids, offsets, start = [], [], 0
+        for part in _SPECIAL_RE.split(text):
+            if part in SPECIAL_TOKENS:
+                ids.append(SPECIAL_TOKENS[part])
+                offsets.append((start, start + len(part)))
+            elif part:
+                part_ids, part_offsets = self._offsets(part)
+                ids += part_ids
+                offsets += [(a + start, b + start) for a, b in part_offsets]
+            start += len(part)
+        return ids, offsets
 
     def _encode(self, text):
         return self.sp.encode(valid_text(text) if self.raw_text else normalize(text))

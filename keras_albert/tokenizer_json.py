@@ -93,8 +93,14 @@ def _prepend_space(step, path):
 
 
 def write_tokenizer_json(tokenizer, path):
-    """Write `tokenizer` (an AlbertTokenizer) as transformers' tokenizer.json: Unigram model, ALBERT's normalizer
-    (quotes, NFKD, accents, lowercase, then the vocabulary's compiled character map), Metaspace pre-tokenizer,
+    """Write `tokenizer` (an AlbertTokenizer) as transformers' tokenizer.json (`build_tokenizer_json`)."""
+    build_tokenizer_json(tokenizer).save(str(path))
+
+
+def build_tokenizer_json(tokenizer):
+    """`tokenizer` (an AlbertTokenizer) as a `tokenizers.Tokenizer` in transformers' form: Unigram model,
+    ALBERT's normalizer (quotes, NFKD, accents, lowercase, then the vocabulary's compiled character map),
+    Metaspace pre-tokenizer,
     `[CLS] $A [SEP] $B [SEP]` post-processor. User-defined pieces keep SentencePiece's preference for them
     (score: UTF-8 length times the best piece score, minus 0.1), so the Unigram lattice picks what SentencePiece
     picks."""
@@ -121,4 +127,4 @@ def write_tokenizer_json(tokenizer, path):
         single="[CLS]:0 $A:0 [SEP]:0", pair="[CLS]:0 $A:0 [SEP]:0 $B:1 [SEP]:1",
         special_tokens=[("[CLS]", CLS_ID), ("[SEP]", SEP_ID)])
     built.add_special_tokens([AddedToken(piece, special=True, normalized=False) for piece in SPECIAL_TOKENS])
-    built.save(str(path))
+    return built

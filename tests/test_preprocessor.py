@@ -6,20 +6,23 @@ from keras_albert.preprocessor import AlbertPreprocessor
 
 
 def _reference_pack(a, b, seq):
-    """The original ALBERT `_truncate_seq_pair` and packing, in plain Python."""
+    """transformers' longest-first truncation and packing, in plain Python: pop from the longer segment; on ties
+    pop from the first, except that the odd last piece goes to the segment that was longer at the start (the
+    original ALBERT's loop pops the second on ties and so gives it to the first)."""
     a, b = list(a), list(b or [])
     budget = seq - 2 - (1 if b else 0)
     if not b:
         a = a[:budget]
+    first_longer = len(a) > len(b)
     while len(a) + len(b) > budget:
-        (a if len(a) > len(b) else b).pop()
+        (a if len(a) > len(b) or (len(a) == len(b) and not first_longer) else b).pop()
     ids = [2] + a + [3] + (b + [3] if b else [])
     segments = [0] * (len(a) + 2) + [1] * (len(b) + 1 if b else 0)
     pad = seq - len(ids)
     return ids + [0] * pad, segments + [0] * pad, [1] * len(ids) + [0] * pad
 
 
-def test_pairs_match_the_original_truncation(tokenizer, rt_texts):
+def test_pairs_match_transformers_truncation(tokenizer, rt_texts):
     texts = rt_texts[0][:60]
     firsts, seconds = texts[:30], texts[30:]
     for seq in (8, 16, 33):

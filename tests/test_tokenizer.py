@@ -243,3 +243,71 @@ def test_train_vocab_says_when_the_text_supports_fewer_pieces():
     with pytest.warns(UserWarning, match=r"supports only \d+ SentencePiece pieces.*not the 30,000 asked for"):
         tokenizer = train_vocab(texts, vocab_size=30000)
     assert tokenizer.vocab_size < 30000
+
+
+OFFSET_TEXTS = ["Café DÉJÀ vu", "UPPER case", "ﬁne ﬂow ﬃx", "Ｆｕｌｌｗｉｄｔｈ １２３", "runs   of    spaces",
+                "  leading and trailing  ", "tabs\tand\nnewlines\r\n", "``quoted'' and \"plain\" ''x''",
+                "emoji 👍🏽 😀 ok", "", "e\u0301 a\u0308", "ΟΔΟΣ Straße İstanbul"]
+
+
+@pytest.fixture(scope="module")
+def hf_fast(tmp_path_factory, tokenizer, original_like):
+    """transformers' fast tokenizers loaded from what save_tokenizer_json writes, for both kinds of vocabulary."""
+    out = {}
+    for name, tok in (("ours", tokenizer), ("original", original_like[1])):
+        folder = tmp_path_factory.mktemp(f"offsets_{name}")
+        tok.save_tokenizer_json(folder / "tokenizer.json")
+        (folder / "config.json").write_text(json.dumps({"model_type": "albert"}))
+        out[name] = (tok, transformers.AutoTokenizer.from_pretrained(folder))
+    return out
+
+
+def test_offsets_equal_transformers(hf_fast, rt_texts):
+    """Offsets into the ORIGINAL text equal transformers' `return_offsets_mapping` and ids equal `tokenize`, for a
+    raw-text vocabulary (train_vocab's) and a plain one (normalize() first): accents, case, ligatures, full width,
+    whitespace runs, quotes, emoji, empty text, typed [MASK] with special_tokens."""
+    texts = OFFSET_TEXTS + [t for t in ODD_TEXTS if not has_lone_surrogate(t)] + list(rt_texts[0][:300])
+    for name, (tok, theirs) in hf_fast.items():
+        assert tok.raw_text == (name == "ours")
+        for text in texts:
+            ids, offsets = tok.tokenize_with_offsets(text)
+            assert ids == tok.tokenize(text), text
+            if "[" not in text:
+                expected = theirs(text, add_special_tokens=False, return_offsets_mapping=True)
+                assert (ids, offsets) == (expected["input_ids"], expected["offset_mapping"]), (name, text)
+            ids, offsets = tok.tokenize_with_offsets(text, special_tokens=True)
+            expected = theirs(text, add_special_tokens=False, return_offsets_mapping=True)
+            assert (ids, offsets) == (expected["input_ids"], expected["offset_mapping"]), (name, text)
+    tok = hf_fast["ours"][0]
+    text = "  Café\tDÉJÀ  ﬁne "
+    ids, offsets = tok.tokenize_with_offsets(text)
+    words = ["".join(text[a:b] for a, b in offsets[i:j]) for i, j in ((0, 3), (3, 6))]
+    assert words == ["Café", "DÉJÀ"] and offsets[-1][1] == 16 and tok.tokenize_with_offsets("") == ([], [])
+
+
+def test_offsets_of_replaced_characters(tokenizer):
+    """Lone surrogates and argv's undecodable bytes: ids as `tokenize` (U+FFFD), offsets into the text as given
+    (a run of undecodable bytes is one span)."""
+    for text in [t for t in ODD_TEXTS if has_lone_surrogate(t)]:
+        ids, offsets = tokenizer.tokenize_with_offsets(text)
+        assert ids == tokenizer.tokenize(text) and len(offsets) == len(ids)
+        assert all(0 <= a <= b <= len(text) for a, b in offsets), text
+        if not any("\udc80" <= c <= "\udcff" for c in text):  # lone surrogates: one U+FFFD each, in place
+            assert offsets == tokenizer.tokenize_with_offsets(valid_text(text))[1]
+    text = "ok \udce2\udc82a end"  # two undecodable bytes -> one U+FFFD, then "a"
+    ids, offsets = tokenizer.tokenize_with_offsets(text)
+    assert [text[a:b] for a, b in offsets if b > a][-1] == "end"
+    assert all(b <= 3 or a >= 3 for a, b in offsets) and offsets[-2:][0][0] >= 5
+
+
+def test_offsets_keep_ids_when_normalizations_disagree(tokenizer, monkeypatch):
+    """If the alignment's normalizer ever gave other pieces than SentencePiece, ids would still be `tokenize`'s
+    and offsets SentencePiece's own (leading space left out)."""
+    from tokenizers import normalizers
+    tokenizer.tokenize_with_offsets("warm up")
+    aligner = tokenizer._offsets
+    monkeypatch.setattr(aligner, "normalizer", normalizers.Sequence([normalizers.Lowercase()]))
+    text = "Café  film"
+    ids, offsets = tokenizer.tokenize_with_offsets(text)
+    assert ids == tokenizer.tokenize(text) and len(offsets) == len(ids)
+    assert "".join(text[a:b] for a, b in offsets) == "Caféfilm" and offsets[-1][1] == len(text)
