@@ -60,16 +60,41 @@ class Pipeline:
 
     def __call__(self, inputs, **kwargs):
         opts = self.options({**self.defaults, **kwargs})
+        single, items = self.split(inputs)
+        groups = [self.encode(i, item, opts) for i, item in enumerate(items)]  # each input -> its model rows
+        flat = [row for group in groups for row in group]
+        outputs = []
+        for batch in self.batches(flat, opts.batch_size):
+            outputs += self.forward(batch)
+        results, at = [], 0
+        for item, group in zip(items, groups):
+            results.append(self.postprocess(item, group, outputs[at:at + len(group)], **opts.post))
+            at += len(group)
+        return results[0] if single else results
+
+    def split(self, inputs):
+        """The call's input -> (one input?, [inputs]); plain strings unless a pipeline reads more."""
         single = isinstance(inputs, str)
         texts = [inputs] if single else list(inputs)
         if not texts or not all(isinstance(t, str) for t in texts):
             raise ValueError("pipeline input must be a string or a non-empty list of strings")
-        rows = [self.row(i, t, opts) for i, t in enumerate(texts)]
-        results = []
-        for start in range(0, len(rows), opts.batch_size):
-            batch = rows[start:start + opts.batch_size]
-            results += self.postprocess(self.model(_pad(batch)), batch, **opts.post)
-        return results[0] if single else results
+        return single, texts
+
+    def encode(self, i, item, opts):
+        """One input -> its rows for the model (one here; windows, hypotheses or choices elsewhere)."""
+        return [self.row(i, item, opts)]
+
+    def batches(self, rows, size):
+        for start in range(0, len(rows), size):
+            yield rows[start:start + size]
+
+    def forward(self, batch):
+        """Rows -> the model's outputs, one numpy array (or dict of arrays) per row, padding still on."""
+        out = self.model(_pad(batch))
+        if isinstance(out, dict):
+            out = {k: np.asarray(v, "float32") for k, v in out.items()}
+            return [{k: v[b] for k, v in out.items()} for b in range(len(batch))]
+        return list(np.asarray(out, "float32"))
 
     def row(self, i, text, opts):
         """One text -> `[CLS] pieces [SEP]`, cut to max_length as the exported models cut (keeping [SEP])."""
@@ -80,6 +105,17 @@ class Pipeline:
                                  f"{opts.max_length}: pass truncation=True to keep its first {opts.max_length - 2}")
             ids = ids[:opts.max_length - 2]
         return [CLS_ID, *ids, SEP_ID]
+
+    def pack(self, i, text, text_pair, opts, strategy="longest_first", **kwargs):
+        """One text (and its pair) -> packed Encodings (`keras_albert.packing`); over-long input without
+        truncation is one error naming the input."""
+        from keras_albert import packing
+        rows = packing.pack(self.tokenizer, text, text_pair, max_length=opts.max_length,
+                            truncation=strategy if opts.truncation else False, **kwargs)
+        if not opts.truncation and len(rows[0]) > opts.max_length:
+            raise ValueError(f"input {i} is {len(rows[0])} tokens long, more than max_length {opts.max_length}: "
+                             f"pass truncation=True to cut it")
+        return rows
 
     def decode(self, ids, skip_special_tokens=False):
         """Ids -> text as transformers' ALBERT tokenizer decodes (Metaspace: '▁' -> ' ', first one dropped)."""
@@ -97,7 +133,10 @@ def _positive(name, value):
 
 
 def _pad(rows):
-    """Rows of ids -> the backbone's three inputs, right-padded to the longest row."""
+    """Rows (ids, or packed Encodings with segments) -> the backbone's three inputs, right-padded to the longest."""
+    if rows and hasattr(rows[0], "segment_ids"):
+        from keras_albert.packing import pad
+        return pad(rows)
     ids = np.full((len(rows), max(len(r) for r in rows)), PAD_ID, "int32")
     for i, r in enumerate(rows):
         ids[i, :len(r)] = r
