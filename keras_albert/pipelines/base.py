@@ -118,12 +118,16 @@ class Pipeline:
         return rows
 
     def decode(self, ids, skip_special_tokens=False):
-        """Ids -> text as transformers' ALBERT tokenizer decodes (Metaspace: '▁' -> ' ', first one dropped)."""
-        pieces = [self.tokenizer.id_to_piece(i) for i in ids
-                  if not (skip_special_tokens and int(i) in SPECIAL_TOKENS.values())]
-        text = "".join(p.replace("\u2581", " ") if i or not p.startswith("\u2581") else p[1:].replace("\u2581", " ")
-                       for i, p in enumerate(pieces))
-        return text
+        """Ids -> text as transformers' ALBERT tokenizer decodes."""
+        return decode_pieces([self.tokenizer.id_to_piece(i) for i in ids
+                              if not (skip_special_tokens and int(i) in SPECIAL_TOKENS.values())])
+
+
+def decode_pieces(pieces):
+    """Pieces (or strings) joined as transformers' Metaspace decoder joins them: '▁' -> ' ', the first one's
+    leading '▁' dropped."""
+    return "".join(p.replace("\u2581", " ") if i or not p.startswith("\u2581") else p[1:].replace("\u2581", " ")
+                   for i, p in enumerate(pieces))
 
 
 def _positive(name, value):
