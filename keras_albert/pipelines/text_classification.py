@@ -42,9 +42,8 @@ class TextClassificationPipeline(Pipeline):
         return single, items
 
     def encode(self, i, item, opts):
-        if isinstance(item, str):
-            return [self.row(i, item, opts)]
-        return self.pack(i, item["text"], item.get("text_pair"), opts, offsets=False)
+        text, pair = (item, None) if isinstance(item, str) else (item["text"], item.get("text_pair"))
+        return self.pack(i, text, pair, opts, offsets=False)
 
     def postprocess(self, item, rows, outputs, top_k=1, legacy=True, function_to_apply=None):
         scores = outputs[0]
