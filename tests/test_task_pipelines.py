@@ -155,6 +155,38 @@ def test_zero_shot_refusals(models):
         pipeline("zero-shot-classification", model=str(dirs["multi"]))
 
 
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(aggregation_strategy="longest"), "aggregation_strategy must be one of"),
+    (dict(ignore_labels="O"), "ignore_labels must be a list of label names"),
+    (dict(stride=-1, aggregation_strategy="first"), "stride must be a non-negative integer"),
+    (dict(max_length=65), "max_length must be an integer from 3 to the model's 64 positions"),
+])
+def test_token_classification_bad_arguments_are_one_line(models, kwargs, message):
+    dirs = models[0]
+    with pytest.raises(ValueError, match=message):
+        pipeline("token-classification", model=str(dirs["ner"]), **kwargs)
+    with pytest.raises(ValueError, match=message):
+        pipeline("token-classification", model=str(dirs["ner"]))(TEXTS[0], **kwargs)
+
+
+def test_token_classification_refuses_over_long_text_without_truncation(models):
+    ours = pipeline("token-classification", model=str(models[0]["ner"]))
+    long = " ".join(TEXTS * 3)
+    assert ours(long)[-1]["end"] < len(long)  # cut to the model's 64 positions by default
+    with pytest.raises(ValueError, match=r"input 0 is \d+ tokens long, more than max_length 64"):
+        ours(long, truncation=False)
+
+
+def test_pipelines_refuse_other_heads(models, tokenizer):
+    import keras_albert
+    classifier = keras_albert.from_pretrained(models[0]["nli"], task="classification")
+    for name in ("token-classification", "multiple-choice"):
+        with pytest.raises(ValueError, match=f"{name} needs .*got AlbertClassifier"):
+            pipeline(name, model=classifier, tokenizer=tokenizer)
+    with pytest.raises(ValueError, match="zero-shot-classification needs an NLI classifier .*got AlbertBackbone"):
+        pipeline("zero-shot-classification", model=classifier.backbone, tokenizer=tokenizer, labels=NLI)
+
+
 PAIRS = [{"text": TEXTS[0], "text_pair": TEXTS[2]}, {"text": "a gorgeous , witty , seductive movie .",
                                                      "text_pair": "The film is GOOD."}]
 

@@ -15,6 +15,7 @@ class ZeroShotClassificationPipeline(Pipeline):
     needs = "an NLI classifier (AlbertClassifier with entailment / contradiction labels)"
 
     def __init__(self, model, tokenizer, labels=None, **kwargs):
+        super().__init__(model, tokenizer, labels, **kwargs)
         names = [str(n).lower() for n in labels or ()]
         self.entailment = next((i for i, n in enumerate(names) if n.startswith("entail")), None)
         if self.entailment is None:
@@ -23,7 +24,6 @@ class ZeroShotClassificationPipeline(Pipeline):
         # no label named so: transformers' choice, the first class (the last when entailment is the first)
         self.contradiction = next((i for i, n in enumerate(names) if n.startswith("contradict")),
                                   -1 if self.entailment == 0 else 0)
-        super().__init__(model, tokenizer, labels, **kwargs)
 
     def sanitize(self, candidate_labels=None, hypothesis_template="This example is {}.", multi_label=False):
         if isinstance(candidate_labels, str):
