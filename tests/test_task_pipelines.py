@@ -36,7 +36,8 @@ def models(tmp_path_factory, tokenizer, spiece_path):
         return hf_config(**{**cfg, **extra}, num_labels=len(names), id2label=dict(enumerate(names)),
                          label2id={n: i for i, n in enumerate(names)})
 
-    made = {"ner": _spread(hf_model(transformers.AlbertForTokenClassification, labelled(TAGS, num_hidden_layers=1, num_hidden_groups=1, inner_group_num=1), seed=31), tokenizer),
+    one_layer = labelled(TAGS, num_hidden_layers=1, num_hidden_groups=1, inner_group_num=1)
+    made = {"ner": _spread(hf_model(transformers.AlbertForTokenClassification, one_layer, seed=31), tokenizer),
             "nli": hf_model(transformers.AlbertForSequenceClassification, labelled(NLI), seed=32),
             "regression": hf_model(transformers.AlbertForSequenceClassification,
                                    hf_config(**cfg, num_labels=1, problem_type="regression"), seed=33),
