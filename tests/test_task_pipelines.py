@@ -69,6 +69,7 @@ def test_the_reference_tokenizer_is_fast_and_gives_our_ids(models, tokenizer):
     assert hf_tokenizer.is_fast
     for text in TEXTS:
         assert hf_tokenizer(text)["input_ids"] == [2, *tokenizer.tokenize(text), 3], text
+    assert any(1 in tokenizer.tokenize(t) for t in TEXTS)  # an unknown piece: its word is the original text
     pair = hf_tokenizer(TEXTS[0], TEXTS[1])
     n = len(tokenizer.tokenize(TEXTS[0])) + 2
     assert pair["token_type_ids"] == [0] * n + [1] * (len(pair["input_ids"]) - n)
@@ -137,6 +138,9 @@ def test_zero_shot_matches_transformers(models, multi_label):
             assert a["sequence"] == b["sequence"] and a["labels"] == b["labels"]
             np.testing.assert_allclose(a["scores"], b["scores"], atol=1e-4)
             assert multi_label or abs(sum(a["scores"]) - 1) < 1e-5
+    made_ours = pipeline("zero-shot-classification", model=str(dirs["nli"]), candidate_labels=candidates,
+                         multi_label=multi_label, hypothesis_template="The topic is {} .")
+    np.testing.assert_allclose(made_ours(TEXTS[0])["scores"], expected[0]["scores"], atol=1e-4)
     one = ours(TEXTS[0], "cinema, politics", multi_label=multi_label)  # a comma-separated string of labels
     expected = theirs(TEXTS[0], "cinema, politics", multi_label=multi_label)
     assert one["labels"] == expected["labels"]

@@ -1,9 +1,11 @@
-"""The pipeline base: text in, transformers' output format out; one subclass per pipeline name, one file each.
+"""The pipeline base: inputs in, transformers' output format out; one subclass per pipeline name, one file each.
 
-transformers' arguments work here too, at construction (as defaults) or per call: `batch_size`, `truncation`,
-`max_length` (also inside fill-mask's `tokenizer_kwargs` / feature-extraction's `tokenize_kwargs`), `top_k`
-(fill-mask, text-classification) and `function_to_apply` (text-classification). Every text is tokenized and
-checked before the model runs, so one bad input costs no work.
+A call runs preprocess / forward / postprocess per input: `encode` turns one input into its model rows (one text;
+a text and its windows; one pair per candidate label; one row of choices), `forward` runs them in batches of
+`batch_size` rows, `postprocess` turns one input's outputs into its result. transformers' arguments work here
+too, at construction (as defaults) or per call: `batch_size`, `truncation`, `max_length` (also inside
+fill-mask's `tokenizer_kwargs` / feature-extraction's `tokenize_kwargs`) and each pipeline's own (`sanitize`).
+Every input is tokenized and checked before the model runs, so one bad input costs no work.
 """
 import collections
 
