@@ -1,7 +1,8 @@
 """Run an exported .tflite classifier in Python: `ai_edge_litert`, else `tflite_runtime`.
 
-Deliberately free of TensorFlow and keras_albert imports, so it also runs in a lean environment with only
-an old `tflite_runtime` and numpy (the compatibility test loads this file there by path).
+Deliberately free of TensorFlow and keras_albert imports at import time, so it also runs in a lean environment
+with only an old `tflite_runtime` and numpy (the compatibility test loads this file there by path); only `pack`,
+which takes the library's tokenizer, imports the library's packer.
 """
 import io
 import time
@@ -28,10 +29,13 @@ def interpreter_class():
 
 
 def pack(tokenizer, text, max_length=128):
-    """One sentence -> MediaPipe's BERT inputs: `[CLS] pieces [SEP]`, mask 1, segment ids 0, shape [1, n]."""
-    ids = [CLS_ID] + tokenizer.tokenize(text)[:max_length - 2] + [SEP_ID]
-    ids = np.asarray([ids], np.int32)
-    return {"ids": ids, "mask": np.ones_like(ids), "segment_ids": np.zeros_like(ids)}
+    """One sentence -> MediaPipe's BERT inputs: `[CLS] pieces [SEP]`, mask 1, segment ids 0, shape [1, n]: the
+    library's one packer (`keras_albert.packing.pack`), imported here only, since it needs the library's tokenizer
+    anyway."""
+    from keras_albert.packing import pack as pack_rows
+    [row] = pack_rows(tokenizer, text, max_length=max_length, offsets=False)
+    ids = np.asarray([row.ids], np.int32)
+    return {"ids": ids, "mask": np.ones_like(ids), "segment_ids": np.asarray([row.segment_ids], np.int32)}
 
 
 def associated_files(tflite_bytes):

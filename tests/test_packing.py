@@ -141,3 +141,26 @@ def test_refusals(tokenizer):
     with pytest.raises(ValueError, match="cannot truncate only the second text to max_length 6: the other text "
                                          "alone has"):
         pack(tokenizer, "a rather long question about the film", "x", max_length=6, truncation="only_second")
+
+
+def test_pipelines_pack_with_pack(tokenizer, rt_texts):
+    """A pipeline packs through `pack` under its max_length (the model's positions by default) and truncation;
+    pair, offset and window options reach `pack` (what question answering needs)."""
+    from conftest import tiny_config
+
+    from keras_albert import AlbertBackbone, pipeline
+    extractor = pipeline("feature-extraction", AlbertBackbone(tiny_config(vocab_size=tokenizer.vocab_size)),
+                         tokenizer=tokenizer)
+    long_text = " ".join(rt_texts[0][:5])
+    opts = extractor.options({"truncation": True})
+    assert opts.max_length == 64
+    assert extractor.row(0, long_text, opts) == pack(tokenizer, long_text, max_length=64)[0].ids
+    windows = extractor.encode(0, "a question?", opts, text_pair=long_text, offsets=True,
+                               stride=8, return_overflowing=True)
+    assert windows == pack(tokenizer, "a question?", long_text, max_length=64, stride=8, return_overflowing=True)
+    assert len(windows) > 1 and all(len(w) <= 64 for w in windows)
+    with pytest.raises(ValueError, match=r"input 3 is \d+ tokens long, more than max_length 64: pass "
+                                         r"truncation=True to keep its first 62"):
+        extractor.encode(3, long_text, extractor.options({}))
+    features = extractor([long_text, "short"], truncation=True)
+    assert features[0].shape == (1, 64, 32) and features[1].shape[1] == len(pack(tokenizer, "short")[0])

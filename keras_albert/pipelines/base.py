@@ -1,6 +1,6 @@
 """The pipeline base: inputs in, transformers' output format out; one subclass per pipeline name, one file each.
 
-A call runs preprocess / forward / postprocess per input: `encode` turns one input into its model rows (one text;
+A call runs preprocess / forward / postprocess per input: `to_rows` turns one input into its model rows (one text;
 a text and its windows; one pair per candidate label; one row of choices), `forward` runs them in batches of
 `batch_size` rows, `postprocess` turns one input's outputs into its result. transformers' arguments work here
 too, at construction (as defaults) or per call: `batch_size`, `truncation`, `max_length` (also inside
@@ -11,7 +11,8 @@ import collections
 
 import numpy as np
 
-from keras_albert.tokenizer import CLS_ID, PAD_ID, SEP_ID, SPECIAL_TOKENS
+from keras_albert.packing import Encoding, pack, pad
+from keras_albert.tokenizer import SPECIAL_TOKENS
 
 Options = collections.namedtuple("Options", "batch_size truncation max_length post")
 _UNSET = object()
@@ -63,7 +64,7 @@ class Pipeline:
     def __call__(self, inputs, **kwargs):
         opts = self.options({**self.defaults, **kwargs})
         single, items = self.split(inputs)
-        groups = [self.encode(i, item, opts) for i, item in enumerate(items)]  # each input -> its model rows
+        groups = [self.to_rows(i, item, opts) for i, item in enumerate(items)]  # each input -> its model rows
         flat = [row for group in groups for row in group]
         outputs = []
         for batch in self.batches(flat, opts.batch_size):
@@ -82,7 +83,7 @@ class Pipeline:
             raise ValueError("pipeline input must be a string or a non-empty list of strings")
         return single, texts
 
-    def encode(self, i, item, opts):
+    def to_rows(self, i, item, opts):
         """One input -> its rows for the model (one here; windows, hypotheses or choices elsewhere)."""
         return [self.row(i, item, opts)]
 
@@ -99,24 +100,20 @@ class Pipeline:
         return list(np.asarray(out, "float32"))
 
     def row(self, i, text, opts):
-        """One text -> `[CLS] pieces [SEP]`, cut to max_length as the exported models cut (keeping [SEP])."""
-        ids = self.tokenizer.tokenize(text, special_tokens=self.special_tokens)
-        if len(ids) + 2 > opts.max_length:
-            if not opts.truncation:
-                raise ValueError(f"input {i} is {len(ids) + 2} tokens long, more than max_length "
-                                 f"{opts.max_length}: pass truncation=True to keep its first {opts.max_length - 2}")
-            ids = ids[:opts.max_length - 2]
-        return [CLS_ID, *ids, SEP_ID]
+        """One text -> the ids of `[CLS] pieces [SEP]`, cut to max_length as the exported models cut (keeping
+        [SEP])."""
+        return self.encode(i, text, opts)[0].ids
 
-    def pack(self, i, text, text_pair, opts, strategy="longest_first", **kwargs):
-        """One text (and its pair) -> packed Encodings (`keras_albert.packing`); over-long input without
-        truncation is one error naming the input."""
-        from keras_albert import packing
-        rows = packing.pack(self.tokenizer, text, text_pair, max_length=opts.max_length,
-                            truncation=strategy if opts.truncation else False, **kwargs)
-        if not opts.truncation and len(rows[0]) > opts.max_length:
+    def encode(self, i, text, opts, text_pair=None, offsets=False, truncation="longest_first", **kwargs):
+        """One text (and pair) -> `packing.pack`'s Encodings under this call's max_length and truncation (the
+        strategy `truncation` when the call truncates; `kwargs` such as stride and return_overflowing go to
+        `pack`). Over-long input without truncation is refused, naming the input."""
+        rows = pack(self.tokenizer, text, text_pair, max_length=opts.max_length,
+                    truncation=truncation if opts.truncation else False,
+                    special_tokens=self.special_tokens, offsets=offsets, **kwargs)
+        if len(rows[0]) > opts.max_length:
             raise ValueError(f"input {i} is {len(rows[0])} tokens long, more than max_length {opts.max_length}: "
-                             f"pass truncation=True to cut it")
+                             f"pass truncation=True to keep its first {opts.max_length - 2 - (text_pair is not None)}")
         return rows
 
     def decode(self, ids, skip_special_tokens=False):
@@ -139,14 +136,9 @@ def _positive(name, value):
 
 
 def _pad(rows):
-    """Rows (ids, or packed Encodings with segments) -> the backbone's three inputs, right-padded to the longest."""
-    if rows and hasattr(rows[0], "segment_ids"):
-        from keras_albert.packing import pad
-        return pad(rows)
-    ids = np.full((len(rows), max(len(r) for r in rows)), PAD_ID, "int32")
-    for i, r in enumerate(rows):
-        ids[i, :len(r)] = r
-    return {"token_ids": ids, "segment_ids": np.zeros_like(ids), "padding_mask": (ids != PAD_ID).astype("int32")}
+    """Rows (ids of one segment, or `packing.Encoding`s) -> the backbone's three inputs, right-padded to the
+    longest row."""
+    return pad([r if isinstance(r, Encoding) else Encoding(list(r), [0] * len(r), None, None) for r in rows])
 
 
 def _softmax(x):

@@ -30,13 +30,13 @@ class MultipleChoicePipeline(Pipeline):
                 raise ValueError(f"input {i}: 'choices' must be a non-empty list of strings, got {choices!r:.80}")
         return single, items
 
-    def encode(self, i, item, opts):
+    def to_rows(self, i, item, opts):
         context, question = item.get("context"), item.get("question")
         first = context if context is not None else question
         rows = []
         for choice in item["choices"]:
             second = f"{question} {choice}" if context is not None and question else choice
-            rows += self.pack(i, first, second, opts, offsets=False)
+            rows += self.encode(i, first, opts, text_pair=second)
         return [rows]  # one model row: [choices, seq]
 
     def batches(self, rows, size):

@@ -41,9 +41,9 @@ class TextClassificationPipeline(Pipeline):
             raise ValueError("text-classification input must not be an empty list")
         return single, items
 
-    def encode(self, i, item, opts):
+    def to_rows(self, i, item, opts):
         text, pair = (item, None) if isinstance(item, str) else (item["text"], item.get("text_pair"))
-        return self.pack(i, text, pair, opts, offsets=False)
+        return self.encode(i, text, opts, text_pair=pair)
 
     def postprocess(self, item, rows, outputs, top_k=1, legacy=True, function_to_apply=None):
         scores = outputs[0]

@@ -39,9 +39,9 @@ class TokenClassificationPipeline(Pipeline):
         return {"aggregation_strategy": strategy, "ignore_labels": ["O"] if ignore_labels is None
                 else list(ignore_labels), "stride": stride}
 
-    def encode(self, i, text, opts):
+    def to_rows(self, i, text, opts):
         stride = opts.post["stride"]
-        return self.pack(i, text, None, opts, stride=stride or 0, return_overflowing=stride is not None)
+        return self.encode(i, text, opts, offsets=True, stride=stride or 0, return_overflowing=stride is not None)
 
     def postprocess(self, text, rows, outputs, aggregation_strategy="none", ignore_labels=("O",), stride=None):
         entities = []

@@ -46,10 +46,10 @@ class ZeroShotClassificationPipeline(Pipeline):
             raise ValueError("zero-shot-classification needs candidate_labels (at construction or per call)")
         return super().__call__(sequences, **kwargs)
 
-    def encode(self, i, text, opts):
+    def to_rows(self, i, text, opts):
         template = opts.post["hypothesis_template"]
         return [row for label in opts.post["candidate_labels"]
-                for row in self.pack(i, text, template.format(label), opts, "only_first", offsets=False)]
+                for row in self.encode(i, text, opts, text_pair=template.format(label), truncation="only_first")]
 
     def postprocess(self, text, rows, outputs, candidate_labels=(), hypothesis_template=None, multi_label=False):
         logits = np.stack(outputs)  # [labels, classes]
