@@ -6,7 +6,7 @@ The question goes first and the context is cut into windows of `max_seq_len` pie
 aside) from several windows add their scores; the best `top_k` win. `start`/`end` are character offsets into
 the context as given, so `context[start:end] == answer`.
 """
-from keras_albert.packing import pack, pad
+from keras_albert.packing import pack
 from keras_albert.pipelines.base import Pipeline, _positive
 from keras_albert.spans import window_spans
 
@@ -41,25 +41,20 @@ class QuestionAnsweringPipeline(Pipeline):
 
     def __call__(self, *args, **kwargs):
         examples, kwargs = _examples(args, kwargs)
-        opts = self.options({**self.defaults, **kwargs})
-        post = opts.post
-        windows, owner = [], []
-        for i, (question, context) in enumerate(examples):
-            rows = pack(self.tokenizer, question, context, max_length=post["max_seq_len"],
-                        truncation="only_second", stride=post["doc_stride"], return_overflowing=True)
-            windows += rows
-            owner += [i] * len(rows)
-        outputs = []
-        for start in range(0, len(windows), opts.batch_size):
-            out = self.model(pad(windows[start:start + opts.batch_size]))
-            outputs += list(zip(out["start_logits"].numpy() if hasattr(out["start_logits"], "numpy")
-                                else out["start_logits"], out["end_logits"].numpy()
-                                if hasattr(out["end_logits"], "numpy") else out["end_logits"]))
-        results = []
-        for i, (_, context) in enumerate(examples):
-            mine = [(w, outputs[k]) for k, w in enumerate(windows) if owner[k] == i]
-            results.append(self._answers(context, mine, post))
-        return results[0] if len(results) == 1 else results
+        return super().__call__(examples, **kwargs)
+
+    def split(self, examples):
+        return len(examples) == 1, examples
+
+    def to_rows(self, i, example, opts):
+        """The question first, then the context's windows: one row per window."""
+        question, context = example
+        return pack(self.tokenizer, question, context, max_length=opts.post["max_seq_len"],
+                    truncation="only_second", stride=opts.post["doc_stride"], return_overflowing=True)
+
+    def postprocess(self, example, windows, outputs, **post):
+        return self._answers(example[1], [(w, (o["start_logits"], o["end_logits"])) for w, o in zip(windows, outputs)],
+                             post)
 
     def _answers(self, context, windows, post):
         pre_top_k = post["top_k"] * 2 + 10 if post["align_to_words"] else post["top_k"]
