@@ -68,3 +68,17 @@ def replicas(strategy):
         return strategy.num_replicas_in_sync
     dist = keras.distribution.distribution()
     return len(dist.device_mesh.devices.flatten()) if dist is not None else 1
+
+
+def is_chief(strategy):
+    """Whether this process writes the results: always, except a multi-worker worker that is not the chief
+    (the `chief` task, else worker 0)."""
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if getattr(resolver, "task_type", None) is None:
+        return True
+    return resolver.task_type == "chief" or (resolver.task_type == "worker" and resolver.task_id == 0
+                                             and "chief" not in resolver.cluster_spec().as_dict())
+
+
+def task_id(strategy):
+    return getattr(getattr(strategy, "cluster_resolver", None), "task_id", 0)
