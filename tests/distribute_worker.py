@@ -5,6 +5,8 @@ python tests/distribute_worker.py MODE SPIECE OUT   with MODE one of
   jax            (KERAS_BACKEND=jax, 2 host devices) default vs DataParallel -> max weight difference
   multi_worker   one worker (TF_CONFIG set by tests/multi_worker_launch.py): finetune, save weights
   upstream_fit   one worker: plain Keras model.fit under MultiWorkerMirroredStrategy (keras-team/keras#20585)
+  multi_worker_pretrain   one worker: `keras-albert pretrain --shards SPIECE(=a shard folder) --strategy
+                 multi_worker --out OUT/model`, every worker the same --out (shared storage); save weights
 """
 import json
 import os
@@ -15,7 +17,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 
 def _setup(mode):
-    if mode in ("multi_worker", "upstream_fit"):  # before any TensorFlow op
+    if mode in ("multi_worker", "upstream_fit", "multi_worker_pretrain"):  # before any TensorFlow op
         from keras_albert.training import get_strategy
         get_strategy("multi_worker")
     if mode == "mirrored":
@@ -50,8 +52,35 @@ def _max_diff(a, b):
     return max(float(abs(x.numpy() - y.numpy()).max()) for x, y in zip(a.weights, b.weights))
 
 
+def _pretrain(shards, out):
+    """The command line on this worker; the model it trained is kept by wrapping the library call."""
+    import importlib
+
+    import numpy as np
+
+    from keras_albert_cli.cli import main
+    lib = importlib.import_module("keras_albert.training.pretrain")  # the package's `pretrain` is the function
+    trained, call = [], lib.pretrain
+
+    def keep(*args, **kwargs):
+        trained.append(call(*args, **kwargs))
+        return trained[-1]
+    lib.pretrain = keep
+    task = json.loads(os.environ["TF_CONFIG"])["task"]["index"]
+    rc = main(["pretrain", "--shards", shards, "--out", os.path.join(out, "model"), "--strategy", "multi_worker",
+               "--steps", "5", "--steps-per-log", "3", "--batch-size", "8", "--sequence-length", "32",
+               "--hidden-size", "32", "--num-hidden-layers", "2", "--num-attention-heads", "2",
+               "--intermediate-size", "64", "--embedding-size", "16", "--verbose", "0"])
+    model, history = trained[0]
+    np.savez(os.path.join(out, f"weights-{task}.npz"), *[w.numpy() for w in model.weights])
+    print(json.dumps({"task": task, "rc": rc, "iterations": int(model.optimizer.iterations.numpy()),
+                      "history": history}))
+
+
 def main(mode, spiece, out):
     _setup(mode)
+    if mode == "multi_worker_pretrain":
+        return _pretrain(spiece, out)
     import keras
     import numpy as np
     model, tokenizer, train, val = _model_and_data(spiece)
