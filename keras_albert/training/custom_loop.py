@@ -29,8 +29,7 @@ def fit_multi_worker(model, strategy, dataset_fn, tracker, epochs, steps_per_epo
 
     @tf.function
     def train_step(batch):
-        logs = strategy.run(model.train_step, args=(batch,))
-        return {k: strategy.experimental_local_results(v)[0] for k, v in logs.items()}  # already global sums
+        strategy.run(model.train_step, args=(batch,))
 
     start_epoch, done = divmod(tracker.step, steps_per_epoch)
     for epoch in range(start_epoch, epochs):
@@ -40,9 +39,10 @@ def fit_multi_worker(model, strategy, dataset_fn, tracker, epochs, steps_per_epo
         model.reset_metrics()
         tracker.on_epoch_begin(epoch)
         for _ in range(left):
-            logs = train_step(next(iterator))
+            train_step(next(iterator))
             tracker.on_train_batch_end(None)
-        logs = {k: float(v) for k, v in logs.items()}
+        with strategy.scope():  # metric variables are sync-on-read: read here, they are summed over workers
+            logs = {k: float(v) for k, v in model.get_metrics_result().items()}
         if evaluate is not None:
             logs.update(evaluate())
         if tracker.step >= total_steps:
