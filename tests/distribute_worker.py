@@ -7,6 +7,8 @@ python tests/distribute_worker.py MODE SPIECE OUT   with MODE one of
   upstream_fit   one worker: plain Keras model.fit under MultiWorkerMirroredStrategy (keras-team/keras#20585)
   multi_worker_pretrain   one worker: `keras-albert pretrain --shards SPIECE(=a shard folder) --strategy
                  multi_worker --out OUT/model`, every worker the same --out (shared storage); save weights
+  multi_worker_resume   one process, no TF_CONFIG: pretrain under `multi_worker` straight through, and again
+                 killed (an exception) after a mid-interval backup and rerun -> max weight difference
 """
 import json
 import os
@@ -18,7 +20,7 @@ sys.path.insert(1, os.path.dirname(os.path.dirname(os.path.abspath(__file__)))) 
 
 
 def _setup(mode):
-    if mode in ("multi_worker", "upstream_fit", "multi_worker_pretrain"):  # before any TensorFlow op
+    if mode.startswith("multi_worker") or mode == "upstream_fit":  # before any TensorFlow op
         from keras_albert.training import get_strategy
         get_strategy("multi_worker")
     if mode == "mirrored":
@@ -78,10 +80,48 @@ def _pretrain(shards, out):
                       "history": history}))
 
 
+def _resume(shards, out):
+    import keras
+
+    from conftest import tiny_config
+
+    from keras_albert.pretraining_data import load_shards
+    from keras_albert.tokenizer import AlbertTokenizer
+    from keras_albert.training.pretrain import pretrain
+    from keras_albert.training.resume import ResumableTraining
+    tokenizer = AlbertTokenizer.from_file(os.path.join(shards, "spiece.model"))
+    m = load_shards(shards, tokenizer)
+    config = tiny_config(vocab_size=tokenizer.vocab_size)
+
+    def run(name):
+        return pretrain(config, tokenizer, m["train"], out_dir=os.path.join(out, name), eval_shards=m["eval"],
+                        sequence_length=32, max_predictions=m["max_predictions"], steps=7, steps_per_log=3,
+                        batch_size=8, strategy="multi_worker", backup_every=2, verbose=0)
+    straight, _ = run("straight")
+    count = ResumableTraining.on_train_batch_end
+
+    def killed_at_5(self, batch, logs=None):
+        count(self, batch, logs)
+        if self.step == 5:
+            raise KeyboardInterrupt("killed")
+    ResumableTraining.on_train_batch_end = killed_at_5
+    try:
+        run("resumed")
+    except KeyboardInterrupt:
+        pass
+    ResumableTraining.on_train_batch_end = count
+    resumed, history = run("resumed")
+    print(json.dumps({"max_diff": max(float(abs(a - b).max()) for a, b in zip(
+        [keras.ops.convert_to_numpy(w) for w in straight.weights], [keras.ops.convert_to_numpy(w) for w in resumed.weights])),
+        "iterations": int(resumed.optimizer.iterations.numpy()), "history": history}))
+
+
 def main(mode, spiece, out):
     _setup(mode)
     if mode == "multi_worker_pretrain":
         return _pretrain(spiece, out)
+    if mode == "multi_worker_resume":
+        return _resume(spiece, out)
     import keras
     import numpy as np
     model, tokenizer, train, val = _model_and_data(spiece)

@@ -89,9 +89,18 @@ def test_paper_recipe_resolves_to_the_papers_values_and_a_flag_wins():
         help_text.split())
 
 
-def test_multi_worker_needs_shards_and_unknown_recipe_is_one_line(corpus, tmp_path, capsys):
+def test_multi_worker_needs_shards_and_tf_config_and_unknown_recipe_is_one_line(corpus, tmp_path, capsys,
+                                                                                   monkeypatch):
     assert main(["pretrain", "--corpus", corpus, "--out", str(tmp_path / "o"), "--strategy", "multi_worker"]) == 2
     assert "--strategy multi_worker trains from --shards" in capsys.readouterr().err
+    for bad, says in (("{host0", "TF_CONFIG is not valid JSON"), ('{"cluster": {"worker": ["h:1"]}, "task": {"type": '
+                      '"chef", "index": 0}}', 'TF_CONFIG must look like {"cluster": {"worker": ["host0:port", ...]}, '
+                      '"task": {"type": "worker", "index": 0}}')):
+        monkeypatch.setenv("TF_CONFIG", bad)
+        assert main(["pretrain", "--shards", str(tmp_path), "--out", str(tmp_path / "o"), "--strategy",
+                     "multi_worker"]) == 2
+        err = capsys.readouterr().err
+        assert says in err and len(err.strip().splitlines()) == 1
     with pytest.raises(SystemExit):
         main(["pretrain", "--corpus", corpus, "--out", str(tmp_path / "o"), "--recipe", "bert"])
     assert "invalid choice: 'bert'" in capsys.readouterr().err and not os.listdir(tmp_path)
