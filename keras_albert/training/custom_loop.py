@@ -2,7 +2,7 @@
 `model.fit` fails under MultiWorkerMirroredStrategy (keras-team/keras#20585; tests/test_distribute.py notices
 when that is fixed). Fine-tuning and pretraining both train here, each with the loss and metrics it compiled.
 
-Each worker reads its rows of every global batch (same batch plan, same padded width); Keras divides each
+Each replica trains on its rows of every global batch (same batch plan, same padded width); Keras divides each
 replica's loss by the number of replicas and the optimizer sums the gradients across workers, so all workers
 keep identical weights. Multi-worker training opens a gRPC server on every interface: run it on a trusted
 network only.
@@ -11,21 +11,25 @@ import numpy as np
 import tensorflow as tf
 
 
-def fit_multi_worker(model, strategy, dataset_fn, tracker, epochs, steps_per_epoch, *, total_steps=None,
-                     evaluate=None, verbose=1):
+def fit_multi_worker(model, strategy, global_batches, tracker, epochs, steps_per_epoch, *, batch_size,
+                     total_steps=None, evaluate=None, verbose=1):
     """Train the compiled `model` for `epochs` x `steps_per_epoch` steps (or stop at `total_steps`), resuming
     from `tracker` (a `ResumableTraining`) exactly as `model.fit` does.
 
-    `dataset_fn(skip, index, count)`: this worker's rows of each global batch, after the first `skip` batches.
-    `evaluate()`: validation logs (`val_*`) at each epoch's end, the same on every worker.
+    `global_batches(skip)`: the dataset of global batches of `batch_size` after the first `skip`, the same on
+    every worker; replica r of R trains on rows r, r + R, ... of each. `evaluate()`: validation logs (`val_*`)
+    at each epoch's end, the same on every worker.
     """
+    replicas = strategy.num_replicas_in_sync
+    if batch_size % replicas:
+        raise ValueError(f"the batch size {batch_size} (--batch-size) does not split evenly over {replicas} replicas")
     total_steps = epochs * steps_per_epoch if total_steps is None else total_steps
     tracker.set_model(model)
     with strategy.scope():
         tracker.on_train_begin()
     skip = tracker.step
     iterator = iter(strategy.distribute_datasets_from_function(
-        lambda ctx: dataset_fn(skip, ctx.input_pipeline_id, ctx.num_input_pipelines)))
+        lambda ctx: global_batches(skip).apply(_replica_rows(ctx))))
 
     @tf.function
     def train_step(batch):
@@ -64,12 +68,17 @@ def evaluate_locally(model, strategy, ds):
     return {f"val_{k}": float(v) for k, v in logs.items()}
 
 
-def worker_rows(index, count, batch_size):
-    """-> a `Dataset.map` function keeping every `count`-th row of each global batch from row `index` (as
-    `datasets.text_dataset(shard=...)` does): equal shares, so the mean of the workers' means is the batch's."""
-    if batch_size % count:
-        raise ValueError(f"--batch-size {batch_size} does not split evenly over {count} workers")
-    return lambda *batch: tf.nest.map_structure(lambda t: t[index::count], batch if len(batch) > 1 else batch[0])
+def _replica_rows(ctx):
+    """This worker's share of each global batch: one element per local replica, replica r taking every R-th
+    row from row r (equal shares, so the mean of the replicas' means is the batch's)."""
+    count = ctx.num_replicas_in_sync
+    local = count // ctx.num_input_pipelines
+    first = ctx.input_pipeline_id * local
+
+    def split(*batch):
+        return tf.nest.map_structure(lambda t: tf.stack([t[r::count] for r in range(first, first + local)]),
+                                     batch if len(batch) > 1 else batch[0])
+    return lambda ds: ds.map(split).unbatch()
 
 
 def predict_classes(model, strategy, ds):

@@ -175,18 +175,17 @@ def _train(model, tokenizer, train, validation, labels, dist, backup_dir, finger
         val_ds = datasets.text_dataset(tokenizer, validation[0], validation[1], len(labels), sequence_length,
                                        batch_size, shuffle=False, bucket=bucket)[0]
     if strategy == "multi_worker":
-        from keras_albert.training.custom_loop import fit_multi_worker
-        from keras_albert.training.custom_loop import predict_classes
+        from keras_albert.training.custom_loop import fit_multi_worker, predict_classes
 
-        def worker_data(skip, index, count):
+        def global_batches(skip):  # full batches only, so every replica's share has the same shape
             return datasets.text_dataset(tokenizer, train[0], train[1], len(labels), sequence_length, batch_size,
-                                         epochs, seed, shuffle=True, bucket=bucket, skip=skip, shard=(index, count),
+                                         epochs, seed, shuffle=True, bucket=bucket, skip=skip,
                                          drop_remainder=True)[0]
 
         def evaluate():
             matrix = report_lib.confusion_matrix(*predict_classes(model, dist, val_ds), len(labels))
             return {f"val_{k}": v for k, v in report_lib.scores(matrix).items()}
-        fit_multi_worker(model, dist, worker_data, tracker, epochs, steps_per_epoch,
+        fit_multi_worker(model, dist, global_batches, tracker, epochs, steps_per_epoch, batch_size=batch_size,
                          evaluate=None if val_ds is None else evaluate, verbose=verbose)
     else:
         _fit_resumable(model, train_data, val_ds, tracker, epochs, steps_per_epoch, verbose, callbacks)

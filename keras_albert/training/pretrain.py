@@ -32,10 +32,6 @@ def pretrain(config, tokenizer, train_shards, *, out_dir, eval_shards=None, sequ
         raise ValueError(f"config.vocab_size {config.vocab_size} < tokenizer size {tokenizer.vocab_size}")
     keras.utils.set_random_seed(seed)
     dist = get_strategy(strategy)
-    multi_worker = strategy == "multi_worker"
-    if multi_worker and batch_size % dist.num_replicas_in_sync:
-        raise ValueError(f"batch_size (--batch-size) {batch_size} does not split evenly over "
-                         f"{dist.num_replicas_in_sync} workers")
     previous = keras.config.dtype_policy()
     with distribution_scope(strategy, dist):
         if mixed_precision:
@@ -68,12 +64,9 @@ def pretrain(config, tokenizer, train_shards, *, out_dir, eval_shards=None, sequ
     def data(skip):
         return shard_dataset(train_shards, sequence_length, max_predictions, batch_size, seed=seed, skip=skip)
 
-    if multi_worker:
-        from keras_albert.training.custom_loop import evaluate_locally, fit_multi_worker, worker_rows
-
-        def worker_data(skip, index, count):
-            return data(skip).map(worker_rows(index, count, batch_size))
-        fit_multi_worker(model, dist, worker_data, tracker, epochs, steps_per_log, total_steps=steps,
+    if strategy == "multi_worker":
+        from keras_albert.training.custom_loop import evaluate_locally, fit_multi_worker
+        fit_multi_worker(model, dist, data, tracker, epochs, steps_per_log, batch_size=batch_size, total_steps=steps,
                          evaluate=None if val is None else lambda: evaluate_locally(model, dist, val), verbose=verbose)
     else:
         from keras_albert.training.finetune import _fit_resumable
