@@ -57,11 +57,11 @@ def fit_multi_worker(model, strategy, global_batches, tracker, epochs, steps_per
 
 
 def evaluate_locally(model, strategy, ds):
-    """The model's compiled loss and metrics on the whole (small) held-out set, computed by every worker alone
-    (no collectives: the weights are identical); -> {"val_<name>": value}."""
+    """The model's compiled loss and metrics on the whole (small) held-out set, which every worker evaluates
+    (identical weights, so identical sums); -> {"val_<name>": value}, the same on every worker."""
     step = tf.function(model.test_step)
     logs = {}
-    with strategy.scope():  # cross-replica context: metric updates go to this worker's copies only
+    with strategy.scope():  # cross-replica context: no strategy.run, the whole batch on this worker
         model.reset_metrics()
         for batch in ds:
             logs = step(batch)
