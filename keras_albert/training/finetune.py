@@ -11,7 +11,7 @@ import numpy as np
 from keras_albert.training import report as report_lib
 from keras_albert.training.optim import OPTIMIZERS, make_optimizer
 from keras_albert.training.resume import STATE, ResumableTraining, check_fingerprint, digest
-from keras_albert.training.strategies import distribution_scope, get_strategy
+from keras_albert.training.strategies import distribution_scope, get_strategy, is_chief, task_id
 
 MIXED_PRECISION = (None, "mixed_bfloat16", "mixed_float16", "float32")
 
@@ -70,8 +70,8 @@ def finetune(model, tokenizer, train, validation=None, *, out_dir, labels=("nega
             _check_split(name, part, labels, None if name == "train" else set(train[1]))
 
     dist = get_strategy(strategy)
-    chief = _is_chief(dist)
-    staging = staging_path(out_dir, "partial" if chief else f"partial-worker-{_task_id(dist)}")
+    chief = is_chief(dist)
+    staging = staging_path(out_dir, "partial" if chief else f"partial-worker-{task_id(dist)}")
     backup_dir = os.path.join(staging, "backup")
     fingerprint = run_fingerprint(model, tokenizer, train, validation, labels, hyper)
     check_fingerprint(backup_dir, fingerprint)
@@ -175,9 +175,18 @@ def _train(model, tokenizer, train, validation, labels, dist, backup_dir, finger
         val_ds = datasets.text_dataset(tokenizer, validation[0], validation[1], len(labels), sequence_length,
                                        batch_size, shuffle=False, bucket=bucket)[0]
     if strategy == "multi_worker":
-        from keras_albert.training.custom_loop import fit_multi_worker
-        fit_multi_worker(model, dist, tokenizer, train, val_ds, tracker, epochs, steps_per_epoch, batch_size,
-                         sequence_length, len(labels), seed, bucket, verbose)
+        from keras_albert.training.custom_loop import fit_multi_worker, predict_classes
+
+        def global_batches(skip):  # full batches only, so every replica's share has the same shape
+            return datasets.text_dataset(tokenizer, train[0], train[1], len(labels), sequence_length, batch_size,
+                                         epochs, seed, shuffle=True, bucket=bucket, skip=skip,
+                                         drop_remainder=True)[0]
+
+        def evaluate():
+            matrix = report_lib.confusion_matrix(*predict_classes(model, dist, val_ds), len(labels))
+            return {f"val_{k}": v for k, v in report_lib.scores(matrix).items()}
+        fit_multi_worker(model, dist, global_batches, tracker, epochs, steps_per_epoch, batch_size=batch_size,
+                         evaluate=None if val_ds is None else evaluate, verbose=verbose)
     else:
         _fit_resumable(model, train_data, val_ds, tracker, epochs, steps_per_epoch, verbose, callbacks)
 
@@ -283,19 +292,6 @@ def _rebuild(model, mixed_precision):
         keras.config.set_dtype_policy(previous)
     clone.set_weights(model.get_weights())
     return clone
-
-
-def _is_chief(dist):
-    resolver = getattr(getattr(dist, "cluster_resolver", None), "task_type", None)
-    if resolver is None:
-        return True
-    return dist.cluster_resolver.task_type == "chief" or (
-        dist.cluster_resolver.task_type == "worker" and dist.cluster_resolver.task_id == 0
-        and "chief" not in dist.cluster_resolver.cluster_spec().as_dict())
-
-
-def _task_id(dist):
-    return getattr(getattr(dist, "cluster_resolver", None), "task_id", 0)
 
 
 def _clear_except(folder, keep):
