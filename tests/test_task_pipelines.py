@@ -1,6 +1,7 @@
 """The task pipelines against transformers' own pipelines on the same random weights and the same tokenizer:
 token-classification (every aggregation strategy), zero-shot-classification, text-classification on pairs
 (and its default scores by problem_type), and our multiple-choice against transformers' model run by hand."""
+import json
 import shutil
 
 import numpy as np
@@ -259,3 +260,20 @@ def test_multiple_choice_matches_transformers_model(models):
         ours({"question": "q", "choices": "a"})
     with pytest.raises(ValueError, match="no 'context' or 'question'"):
         ours({"choices": ["a", "b"]})
+
+
+def test_cli_tag_prints_the_pipelines_entities(models, tmp_path, capsys):
+    from keras_albert_cli.cli import main
+    dirs, _, _ = models
+    expected = pipeline("token-classification", model=str(dirs["ner"]), aggregation_strategy="first")(TEXTS[0])
+    assert main(["tag", str(dirs["ner"]), TEXTS[0], "--aggregation-strategy", "first"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-1] == "" and [line.split("\t")[2:4] for line in lines[:-1]] == \
+        [[str(e["start"]), str(e["end"])] for e in expected]
+    (tmp_path / "texts.txt").write_text("\n".join(TEXTS[:2]), encoding="utf-8")
+    assert main(["tag", str(dirs["ner"]), "--file", str(tmp_path / "texts.txt"), "--json"]) == 0
+    printed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [p["text"] for p in printed] == TEXTS[:2]
+    assert main(["tag", str(dirs["ner"])]) == 2
+    assert capsys.readouterr().err.strip().endswith("error: no texts: give them as arguments or with --file FILE "
+                                                    "(`-` for standard input)")
