@@ -180,3 +180,22 @@ def test_every_task_is_one_table_entry():
     assert {p for t in tasks.TASKS.values() for p in t.pipelines} >= {
         "fill-mask", "feature-extraction", "text-classification"}
     assert torch.__version__  # (transformers' heads are the reference: torch is installed for them)
+
+
+def test_cli_convert_handles_every_architecture(tmp_path, tokenizer):
+    """`keras-albert convert` of a transformers token classifier: the Keras directory keeps the head and its
+    labels, and `--hf` writes a directory AutoModelForTokenClassification loads with the same logits."""
+    from keras_albert_cli.cli import main
+    from keras_albert.model_dir import load_model_dir
+    config = hf_task_config("token_classification", vocab_size=tokenizer.vocab_size)
+    hf = hf_model(transformers.AlbertForTokenClassification, config, seed=12)
+    hf.save_pretrained(tmp_path / "theirs")
+    tokenizer.save(str(tmp_path / "theirs" / "spiece.model"))
+    assert main(["convert", str(tmp_path / "theirs"), str(tmp_path / "keras")]) == 0
+    model, _, labels = load_model_dir(str(tmp_path / "keras"))
+    assert type(model) is keras_albert.AlbertTokenClassifier and labels == LABELS
+    assert main(["convert", str(tmp_path / "keras"), str(tmp_path / "back"), "--hf"]) == 0
+    again = transformers.AutoModelForTokenClassification.from_pretrained(tmp_path / "back").eval()
+    x = random_inputs(model.config, seed=13)
+    close(model(x), run_hf(again, x).logits, x["padding_mask"])
+    assert again.config.id2label == dict(enumerate(LABELS))
