@@ -105,3 +105,40 @@ def get_preset(name):
     if key not in PRESETS:
         raise ValueError(f"unknown preset {name!r}; known: {', '.join(sorted(PRESETS))}")
     return dataclasses.replace(PRESETS[key])
+
+
+@dataclasses.dataclass(frozen=True)
+class PretrainRecipe:
+    """How a pretraining run trains (the model's shape is a preset's or the command's flags); `keras-albert
+    pretrain --recipe NAME` starts from these values and each flag given on the command line replaces one."""
+    steps: int
+    batch_size: int
+    learning_rate: float
+    warmup_ratio: float     # of `steps`: linear warmup, then linear decay to 0
+    optimizer: str
+    sequence_length: int
+    max_predictions: int    # masked positions per sequence
+    ngram: int              # n-gram masking, n up to this
+
+    def describe(self):
+        return (f"{self.optimizer.upper()}, batch {self.batch_size:,}, {self.steps:,} steps, learning rate "
+                f"{self.learning_rate:g} with {round(self.warmup_ratio * self.steps):,} warmup steps, sequence "
+                f"{self.sequence_length}, {self.max_predictions} predictions, n-gram masking up to {self.ngram}")
+
+
+PRETRAIN_RECIPES = {
+    # a small run that shows the loop working on one machine
+    "default": PretrainRecipe(steps=1000, batch_size=64, learning_rate=1e-3, warmup_ratio=0.05, optimizer="lamb",
+                              sequence_length=128, max_predictions=20, ngram=1),
+    # the ALBERT paper (Lan et al. 2020, section 4.1) and google-research/albert run_pretraining.py: LAMB at
+    # 0.00176, batch 4096, 125k steps, 3,125 warmup steps, sequences of 512 with 20 predictions, 3-gram masking
+    "paper": PretrainRecipe(steps=125_000, batch_size=4096, learning_rate=0.00176, warmup_ratio=3125 / 125_000,
+                            optimizer="lamb", sequence_length=512, max_predictions=20, ngram=3),
+}
+
+
+def pretrain_recipe(name, **given):
+    """The recipe `name` with every value in `given` that is not None in its place (flags beat the recipe)."""
+    if name not in PRETRAIN_RECIPES:
+        raise ValueError(f"unknown recipe {name!r} (--recipe); known: {', '.join(PRETRAIN_RECIPES)}")
+    return dataclasses.replace(PRETRAIN_RECIPES[name], **{k: v for k, v in given.items() if v is not None})

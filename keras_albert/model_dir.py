@@ -34,7 +34,7 @@ def load_model_dir(path, compile=False):
     """-> (model, tokenizer or None, labels or None) from a directory written by `save_model_dir`."""
     import keras
 
-    import keras_albert.tasks  # noqa: F401  (registers every task's classes)
+    from keras_albert.tasks import TASKS  # noqa: F401  (imports, so registers, every task's model classes)
     from keras_albert.tokenizer import AlbertTokenizer
 
     model_path = os.path.join(path, MODEL) if os.path.isdir(path) else path

@@ -145,7 +145,8 @@ def _from_keras(path, task, size):
     target = tasks.get(task)
     if target is tasks.BACKBONE:
         return Pretrained(getattr(model, "backbone", model), tokenizer, None)
-    state = hf.strip_prefix(hf.export_state(model, ("backbone", "pooler", *saved.groups)))
+    shared = [g for g in saved.groups if g in target.groups]  # a head both have (a pretrainer's MLM head)
+    state = hf.strip_prefix(hf.export_state(model, ("backbone", "pooler", *shared)))
     raw = {f: getattr(model, f) for f in target.hf_fields if hasattr(model, f)} if target is saved else {}
     source = Source(f"{path} (a saved {type(model).__name__})",
                     lambda n: labels if labels and target is saved and len(labels) == n else None, raw, None)

@@ -5,6 +5,10 @@ python tests/distribute_worker.py MODE SPIECE OUT   with MODE one of
   jax            (KERAS_BACKEND=jax, 2 host devices) default vs DataParallel -> max weight difference
   multi_worker   one worker (TF_CONFIG set by tests/multi_worker_launch.py): finetune, save weights
   upstream_fit   one worker: plain Keras model.fit under MultiWorkerMirroredStrategy (keras-team/keras#20585)
+  multi_worker_pretrain   one worker: `keras-albert pretrain --shards SPIECE(=a shard folder) --strategy
+                 multi_worker --out OUT/model`, every worker the same --out (shared storage); save weights
+  multi_worker_resume   one process, no TF_CONFIG: pretrain under `multi_worker` straight through, and again
+                 killed (an exception) after a mid-interval backup and rerun -> max weight difference
 """
 import json
 import os
@@ -12,10 +16,11 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, os.path.dirname(__file__))
+sys.path.insert(1, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # this checkout's keras_albert
 
 
 def _setup(mode):
-    if mode in ("multi_worker", "upstream_fit"):  # before any TensorFlow op
+    if mode.startswith("multi_worker") or mode == "upstream_fit":  # before any TensorFlow op
         from keras_albert.training import get_strategy
         get_strategy("multi_worker")
     if mode == "mirrored":
@@ -50,8 +55,81 @@ def _max_diff(a, b):
     return max(float(abs(x.numpy() - y.numpy()).max()) for x, y in zip(a.weights, b.weights))
 
 
+def _pretrain(shards, out):
+    """The command line on this worker; the model it trained is kept by wrapping the library call."""
+    import importlib
+
+    import numpy as np
+
+    from keras_albert_cli.cli import main
+    lib = importlib.import_module("keras_albert.training.pretrain")  # the package's `pretrain` is the function
+    trained, call = [], lib.pretrain
+
+    def keep(*args, **kwargs):
+        trained.append(call(*args, **kwargs))
+        return trained[-1]
+    lib.pretrain = keep
+    task = json.loads(os.environ["TF_CONFIG"])["task"]["index"]
+    rc = main(["pretrain", "--shards", shards, "--out", os.path.join(out, "model"), "--strategy", "multi_worker",
+               "--steps", "5", "--steps-per-log", "3", "--batch-size", "8", "--sequence-length", "32",
+               "--hidden-size", "32", "--num-hidden-layers", "2", "--num-attention-heads", "2",
+               "--intermediate-size", "64", "--embedding-size", "16", "--verbose", "0"])
+    model, history = trained[0]
+    np.savez(os.path.join(out, f"weights-{task}.npz"), *[w.numpy() for w in model.weights])
+    print(json.dumps({"task": task, "rc": rc, "iterations": int(model.optimizer.iterations.numpy()),
+                      "history": history}))
+
+
+def _resume(shards, out):
+    import keras
+    import numpy as np
+
+    from conftest import tiny_config
+
+    from keras_albert.pretraining_data import load_shards
+    from keras_albert.tokenizer import AlbertTokenizer
+    from keras_albert.training.pretrain import pretrain
+    from keras_albert.training.resume import ResumableTraining
+    tokenizer = AlbertTokenizer.from_file(os.path.join(shards, "spiece.model"))
+    m = load_shards(shards, tokenizer)
+    config = tiny_config(vocab_size=tokenizer.vocab_size)
+
+    def run(name):
+        return pretrain(config, tokenizer, m["train"], out_dir=os.path.join(out, name), eval_shards=m["eval"],
+                        sequence_length=32, max_predictions=m["max_predictions"], steps=7, steps_per_log=3,
+                        batch_size=8, strategy="multi_worker", backup_every=2, verbose=0)
+    straight, _ = run("straight")
+    count = ResumableTraining.on_train_batch_end
+
+    def killed_at_5(self, batch, logs=None):
+        count(self, batch, logs)
+        if self.step == 5:
+            raise KeyboardInterrupt("killed")
+    ResumableTraining.on_train_batch_end = killed_at_5
+    try:
+        run("resumed")
+    except KeyboardInterrupt:
+        pass
+    ResumableTraining.on_train_batch_end = count
+    resumed, history = run("resumed")
+    hits = np.zeros(4)  # the held-out accuracies by hand, to hold the loop's evaluation to
+    from keras_albert.pretraining_data import shard_dataset
+    for x, y, w in shard_dataset(m["eval"], 32, m["max_predictions"], 8, repeat=False):
+        out = resumed(x, training=False)
+        mask = w["mlm_logits"].numpy()
+        hits += [((out["mlm_logits"].numpy().argmax(-1) == y["mlm_logits"].numpy()) * mask).sum(), mask.sum(),
+                 (out["sop_logits"].numpy().argmax(-1) == y["sop_logits"].numpy()).sum(), len(mask)]
+    print(json.dumps({"by_hand": [hits[0] / hits[1], hits[2] / hits[3]], "max_diff": max(float(abs(a - b).max()) for a, b in zip(
+        [keras.ops.convert_to_numpy(w) for w in straight.weights], [keras.ops.convert_to_numpy(w) for w in resumed.weights])),
+        "iterations": int(resumed.optimizer.iterations.numpy()), "history": history}))
+
+
 def main(mode, spiece, out):
     _setup(mode)
+    if mode == "multi_worker_pretrain":
+        return _pretrain(spiece, out)
+    if mode == "multi_worker_resume":
+        return _resume(spiece, out)
     import keras
     import numpy as np
     model, tokenizer, train, val = _model_and_data(spiece)

@@ -67,3 +67,40 @@ def test_pretrain_trains_from_streamed_shards(corpus, tmp_path, capsys):
     assert main(["pretrain", "--shards", str(shards), "--out", str(tmp_path / "x"), *flags,
                  "--sequence-length", "16"]) == 2
     assert "shorter than the shards'" in capsys.readouterr().err and not (tmp_path / "x").exists()
+
+
+def test_paper_recipe_resolves_to_the_papers_values_and_a_flag_wins():
+    """Parsed only (125k steps of batch 4096 are not run): the recipe is defined once, in config.py."""
+    from keras_albert.config import PRETRAIN_RECIPES
+    from keras_albert_cli.cli import build_parser
+    from keras_albert_cli.commands.pretrain import resolve_recipe
+    parse = build_parser().parse_args
+    args = resolve_recipe(parse(["pretrain", "--shards", "s", "--out", "o", "--recipe", "paper"]))
+    assert (args.optimizer, args.batch_size, args.steps, args.sequence_length) == ("lamb", 4096, 125_000, 512)
+    assert (args.max_predictions, args.ngram, args.learning_rate) == (20, 3, 0.00176)
+    assert round(args.warmup_ratio * args.steps) == 3125
+    args = resolve_recipe(parse(["pretrain", "--shards", "s", "--out", "o", "--recipe", "paper", "--batch-size", "512",
+                                 "--learning-rate", "0.0005", "--ngram", "1"]))
+    assert (args.batch_size, args.learning_rate, args.ngram, args.steps) == (512, 0.0005, 1, 125_000)
+    args = resolve_recipe(parse(["pretrain", "--corpus", "c", "--out", "o"]))  # no --recipe: the small default
+    assert args.steps == PRETRAIN_RECIPES["default"].steps == 1000 and args.batch_size == 64
+    help_text = build_parser()._subparsers._group_actions[0].choices["pretrain"].format_help()
+    assert "paper: LAMB, batch 4,096, 125,000 steps, learning rate 0.00176 with 3,125 warmup steps" in " ".join(
+        help_text.split())
+
+
+def test_multi_worker_needs_shards_and_tf_config_and_unknown_recipe_is_one_line(corpus, tmp_path, capsys,
+                                                                                   monkeypatch):
+    assert main(["pretrain", "--corpus", corpus, "--out", str(tmp_path / "o"), "--strategy", "multi_worker"]) == 2
+    assert "--strategy multi_worker trains from --shards" in capsys.readouterr().err
+    for bad, says in (("{host0", "TF_CONFIG is not valid JSON"), ('{"cluster": {"worker": ["h:1"]}, "task": {"type": '
+                      '"chef", "index": 0}}', 'TF_CONFIG must look like {"cluster": {"worker": ["host0:port", ...]}, '
+                      '"task": {"type": "worker", "index": 0}}')):
+        monkeypatch.setenv("TF_CONFIG", bad)
+        assert main(["pretrain", "--shards", str(tmp_path), "--out", str(tmp_path / "o"), "--strategy",
+                     "multi_worker"]) == 2
+        err = capsys.readouterr().err
+        assert says in err and len(err.strip().splitlines()) == 1
+    with pytest.raises(SystemExit):
+        main(["pretrain", "--corpus", corpus, "--out", str(tmp_path / "o"), "--recipe", "bert"])
+    assert "invalid choice: 'bert'" in capsys.readouterr().err and not os.listdir(tmp_path)

@@ -18,7 +18,7 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOCS = ["README.md", "docs/pretrained.md", "docs/training.md", "docs/export.md", "docs/performance.md",
-        "docs/pretraining_data.md", "docs/gpu.md", "android_demo/README.md"]
+        "docs/pretraining_data.md", "docs/gpu.md", "android_demo/README.md", "docs/tasks.md"]
 FENCE = re.compile(r"^```([^\n]*)\n(.*?)^```", re.S | re.M)
 
 # What a doc names -> the stand-in the test makes (hub ids would need the network; sizes would take hours).
@@ -26,6 +26,7 @@ STAND_INS = [
     (r'(?<!from_preset\()"albert-(base|large)-v2"', '"{hf}"'),  # a hub id: a tiny HF checkpoint instead
     (r"--init albert-base-v2", "--init {hf}"),
     (r"path/to/hf_dir", "{hf}"), (r"path/to/albert_base", "{tf1}"), (r"path/to/model_dir", "{model_dir}"),
+    *((f"path/to/{name}_model", "{%s}" % name) for name in ("mnli", "ner", "qa", "race")),
     (r"\bMODEL_DIR\b", "{model_dir}"), (r"\bSRC\b", "{hf}"),
     (r"--steps \d+", "--steps 3"), (r"--vocab-size \d+", "--vocab-size 600"), (r"--epochs \d+", "--epochs 1"),
     (r"\bepochs=\d+", "epochs=1"), (r"\bworkers=\d+", "workers=1"), (r"\bnum_shards=\d+", "num_shards=2"),
@@ -34,7 +35,7 @@ STAND_INS = [
 # Lines a CI step or another test runs already (the README's two commands are .ci/run itself).
 RUN_ELSEWHERE = {"bash scripts/setup.sh": ".ci/run", ".venv/bin/python -m pytest -q": ".ci/run",
                  "keras-albert quickstart": "tests/test_quickstart.py"}
-CLI_DOCS = ["docs/pretrained.md", "docs/training.md", "docs/export.md", "README.md"]
+CLI_DOCS = ["docs/pretrained.md", "docs/training.md", "docs/export.md", "README.md", "docs/tasks.md"]
 
 
 def blocks(doc):
@@ -100,7 +101,29 @@ def places(tmp_path_factory, spiece_path):
     corpus = "\n\n".join("\n".join(texts[i:i + 4]) for i in range(0, 400, 4)) + "\n"
     for name in ("books.txt", "wiki.txt", "my_reviews.txt"):
         (root / name).write_text(corpus, encoding="utf-8")
-    return {"root": root, "hf": str(hf), "tf1": str(tf1), "model_dir": str(model_dir), "spiece": spiece_path}
+    heads = _task_checkpoints(root, hf_cfg, tokenizer, spiece_path)
+    return {"root": root, "hf": str(hf), "tf1": str(tf1), "model_dir": str(model_dir), "spiece": spiece_path,
+            **heads}
+
+
+def _task_checkpoints(root, hf_cfg, tokenizer, spiece_path):
+    """Random transformers task heads with our vocabulary: what docs/tasks.md calls path/to/{name}_model."""
+    import transformers
+    made = {"mnli": (transformers.AlbertForSequenceClassification, ["contradiction", "neutral", "entailment"]),
+            "ner": (transformers.AlbertForTokenClassification, ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]),
+            "qa": (transformers.AlbertForQuestionAnswering, None),
+            "race": (transformers.AlbertForMultipleChoice, None)}
+    out = {}
+    for name, (cls, labels) in made.items():
+        cfg = transformers.AlbertConfig(**{**hf_cfg.to_dict(), **({"id2label": dict(enumerate(labels)),
+                                                                  "label2id": {n: i for i, n in enumerate(labels)}}
+                                                                 if labels else {})})
+        path = root / f"{name}_model"
+        cls(cfg).save_pretrained(path)
+        shutil.copy(spiece_path, path / "spiece.model")
+        tokenizer.save_tokenizer_json(str(path / "tokenizer.json"))
+        out[name] = str(path)
+    return out
 
 
 def _write_heldout(model_dir, split):

@@ -83,3 +83,19 @@ def test_classifier_fits_with_model_fit():
 def test_invalid_num_classes():
     with pytest.raises(ValueError, match="num_classes"):
         AlbertClassifier(AlbertBackbone(tiny_config()), num_classes=0)
+
+
+@pytest.mark.parametrize("name", ["token_classification", "question_answering", "multiple_choice"])
+def test_task_heads_save_and_load_with_identical_outputs(tmp_path, name):
+    from keras_albert import tasks
+    config = tiny_config(num_hidden_groups=2)
+    task = tasks.get(name)
+    model = task.build(AlbertBackbone(config), 3 if task.size_arg else None)
+    x = random_inputs(config)
+    if name == "multiple_choice":
+        x = {k: np.stack([v, v[::-1]], axis=1) for k, v in x.items()}  # [b, 2 choices, s]
+    model.save(str(tmp_path / "m.keras"))
+    loaded = keras.models.load_model(str(tmp_path / "m.keras"))
+    assert type(loaded) is type(model) and loaded.config == config
+    for key, value in _outputs(model, x).items():
+        np.testing.assert_array_equal(value, _outputs(loaded, x)[key])

@@ -136,7 +136,7 @@ def hf_config(model, labels=None):
             raise ValueError(f"{len(names)} labels given for a {type(model).__name__} with {size} outputs")
         d["id2label"] = {str(i): n for i, n in enumerate(names)}
         d["label2id"] = {n: i for i, n in enumerate(names)}
-    d.update({f: getattr(model, f) for f in task.hf_fields})
+    d.update({f: getattr(model, f) for f in task.hf_fields if getattr(model, f) is not None})
     return d
 
 

@@ -7,9 +7,15 @@ import warnings
 
 from keras_albert.pipelines.feature_extraction import FeatureExtractionPipeline
 from keras_albert.pipelines.fill_mask import FillMaskPipeline
+from keras_albert.pipelines.multiple_choice import MultipleChoicePipeline
+from keras_albert.pipelines.question_answering import QuestionAnsweringPipeline
 from keras_albert.pipelines.text_classification import TextClassificationPipeline
+from keras_albert.pipelines.token_classification import TokenClassificationPipeline
+from keras_albert.pipelines.zero_shot_classification import ZeroShotClassificationPipeline
 
-PIPELINES = {p.name: p for p in (FillMaskPipeline, FeatureExtractionPipeline, TextClassificationPipeline)}
+PIPELINES = {p.name: p for p in (FillMaskPipeline, FeatureExtractionPipeline, TextClassificationPipeline,
+                                 ZeroShotClassificationPipeline, TokenClassificationPipeline, MultipleChoicePipeline,
+                                 QuestionAnsweringPipeline)}
 
 
 def pipeline(task, model, tokenizer=None, labels=None, **kwargs):

@@ -1,9 +1,11 @@
-"""The pipeline base: text in, transformers' output format out; one subclass per pipeline name, one file each.
+"""The pipeline base: inputs in, transformers' output format out; one subclass per pipeline name, one file each.
 
-transformers' arguments work here too, at construction (as defaults) or per call: `batch_size`, `truncation`,
-`max_length` (also inside fill-mask's `tokenizer_kwargs` / feature-extraction's `tokenize_kwargs`), `top_k`
-(fill-mask, text-classification) and `function_to_apply` (text-classification). Every text is tokenized and
-checked before the model runs, so one bad input costs no work.
+A call runs preprocess / forward / postprocess per input: `to_rows` turns one input into its model rows (one text;
+a text and its windows; one pair per candidate label; one row of choices), `forward` runs them in batches of
+`batch_size` rows, `postprocess` turns one input's outputs into its result. transformers' arguments work here
+too, at construction (as defaults) or per call: `batch_size`, `truncation`, `max_length` (also inside
+fill-mask's `tokenizer_kwargs` / feature-extraction's `tokenize_kwargs`) and each pipeline's own (`sanitize`).
+Every input is tokenized and checked before the model runs, so one bad input costs no work.
 """
 import collections
 
@@ -61,28 +63,53 @@ class Pipeline:
 
     def __call__(self, inputs, **kwargs):
         opts = self.options({**self.defaults, **kwargs})
+        single, items = self.split(inputs)
+        groups = [self.to_rows(i, item, opts) for i, item in enumerate(items)]  # each input -> its model rows
+        flat = [row for group in groups for row in group]
+        outputs = []
+        for batch in self.batches(flat, opts.batch_size):
+            outputs += self.forward(batch)
+        results, at = [], 0
+        for item, group in zip(items, groups):
+            results.append(self.postprocess(item, group, outputs[at:at + len(group)], **opts.post))
+            at += len(group)
+        return results[0] if single else results
+
+    def split(self, inputs):
+        """The call's input -> (one input?, [inputs]); plain strings unless a pipeline reads more."""
         single = isinstance(inputs, str)
         texts = [inputs] if single else list(inputs)
         if not texts or not all(isinstance(t, str) for t in texts):
             raise ValueError("pipeline input must be a string or a non-empty list of strings")
-        rows = [self.row(i, t, opts) for i, t in enumerate(texts)]
-        results = []
-        for start in range(0, len(rows), opts.batch_size):
-            batch = rows[start:start + opts.batch_size]
-            results += self.postprocess(self.model(_pad(batch)), batch, **opts.post)
-        return results[0] if single else results
+        return single, texts
+
+    def to_rows(self, i, item, opts):
+        """One input -> its rows for the model (one here; windows, hypotheses or choices elsewhere)."""
+        return [self.row(i, item, opts)]
+
+    def batches(self, rows, size):
+        for start in range(0, len(rows), size):
+            yield rows[start:start + size]
+
+    def forward(self, batch):
+        """Rows -> the model's outputs, one numpy array (or dict of arrays) per row, padding still on."""
+        out = self.model(_pad(batch))
+        if isinstance(out, dict):
+            out = {k: np.asarray(v, "float32") for k, v in out.items()}
+            return [{k: v[b] for k, v in out.items()} for b in range(len(batch))]
+        return list(np.asarray(out, "float32"))
 
     def row(self, i, text, opts):
         """One text -> the ids of `[CLS] pieces [SEP]`, cut to max_length as the exported models cut (keeping
         [SEP])."""
         return self.encode(i, text, opts)[0].ids
 
-    def encode(self, i, text, opts, text_pair=None, offsets=False, **kwargs):
-        """One input -> `packing.pack`'s Encodings under this call's max_length and truncation (longest first;
-        `kwargs` such as stride and return_overflowing go to `pack`). Over-long input without truncation is
-        refused, naming the input."""
+    def encode(self, i, text, opts, text_pair=None, offsets=False, truncation="longest_first", **kwargs):
+        """One text (and pair) -> `packing.pack`'s Encodings under this call's max_length and truncation (the
+        strategy `truncation` when the call truncates; `kwargs` such as stride and return_overflowing go to
+        `pack`). Over-long input without truncation is refused, naming the input."""
         rows = pack(self.tokenizer, text, text_pair, max_length=opts.max_length,
-                    truncation="longest_first" if opts.truncation else False,
+                    truncation=truncation if opts.truncation else False,
                     special_tokens=self.special_tokens, offsets=offsets, **kwargs)
         if len(rows[0]) > opts.max_length:
             raise ValueError(f"input {i} is {len(rows[0])} tokens long, more than max_length {opts.max_length}: "
@@ -90,12 +117,16 @@ class Pipeline:
         return rows
 
     def decode(self, ids, skip_special_tokens=False):
-        """Ids -> text as transformers' ALBERT tokenizer decodes (Metaspace: '▁' -> ' ', first one dropped)."""
-        pieces = [self.tokenizer.id_to_piece(i) for i in ids
-                  if not (skip_special_tokens and int(i) in SPECIAL_TOKENS.values())]
-        text = "".join(p.replace("\u2581", " ") if i or not p.startswith("\u2581") else p[1:].replace("\u2581", " ")
-                       for i, p in enumerate(pieces))
-        return text
+        """Ids -> text as transformers' ALBERT tokenizer decodes."""
+        return decode_pieces([self.tokenizer.id_to_piece(i) for i in ids
+                              if not (skip_special_tokens and int(i) in SPECIAL_TOKENS.values())])
+
+
+def decode_pieces(pieces):
+    """Pieces (or strings) joined as transformers' Metaspace decoder joins them: '▁' -> ' ', the first one's
+    leading '▁' dropped."""
+    return "".join(p.replace("\u2581", " ") if i or not p.startswith("\u2581") else p[1:].replace("\u2581", " ")
+                   for i, p in enumerate(pieces))
 
 
 def _positive(name, value):

@@ -1,6 +1,4 @@
 """`feature-extraction`: the backbone's sequence output per text."""
-import numpy as np
-
 from keras_albert.pipelines.base import Pipeline
 
 class FeatureExtractionPipeline(Pipeline):
@@ -13,6 +11,6 @@ class FeatureExtractionPipeline(Pipeline):
     def runnable(self, model):
         return getattr(model, "backbone", model)
 
-    def postprocess(self, outputs, rows):
-        seq = np.asarray(outputs["sequence_output"] if isinstance(outputs, dict) else outputs, "float32")
-        return [seq[b:b + 1, :len(row)] for b, row in enumerate(rows)]
+    def postprocess(self, text, rows, outputs):
+        seq = outputs[0]["sequence_output"] if isinstance(outputs[0], dict) else outputs[0]
+        return seq[None, :len(rows[0])]

@@ -19,19 +19,17 @@ class FillMaskPipeline(Pipeline):
                              f"{opts.max_length})" if "[MASK]" in text else ""))
         return ids
 
-    def postprocess(self, logits, rows, top_k=5):
-        logits = np.asarray(logits["mlm_logits"] if isinstance(logits, dict) else logits, "float32")
-        out = []
-        for b, row in enumerate(rows):
-            positions = [i for i, t in enumerate(row) if t == MASK_ID]
-            single = len(positions) == 1
-            per_mask = []
-            for pos in positions:
-                probs = _softmax(logits[b, pos])
-                best = np.argsort(-probs, kind="stable")[:top_k]
-                per_mask.append([self._proposal(row, pos, int(t), float(probs[t]), single) for t in best])
-            out.append(per_mask[0] if single else per_mask)
-        return out
+    def postprocess(self, text, rows, outputs, top_k=5):
+        row, logits = rows[0], outputs[0]
+        logits = logits["mlm_logits"] if isinstance(logits, dict) else logits
+        positions = [i for i, t in enumerate(row) if t == MASK_ID]
+        single = len(positions) == 1
+        per_mask = []
+        for pos in positions:
+            probs = _softmax(logits[pos])
+            best = np.argsort(-probs, kind="stable")[:top_k]
+            per_mask.append([self._proposal(row, pos, int(t), float(probs[t]), single) for t in best])
+        return per_mask[0] if single else per_mask
 
     def _proposal(self, row, pos, token, score, single):
         filled = list(row)

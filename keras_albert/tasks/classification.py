@@ -8,20 +8,20 @@ from keras_albert.layers import _init
 from keras_albert.tasks.base import Recipe, Task
 
 # transformers' `problem_type`: the loss the logits are trained with and the scores a pipeline shows.
+# (None: decided by the number of outputs, as transformers decides: `problem_type_of`.)
 PROBLEM_TYPES = ("single_label_classification", "multi_label_classification", "regression")
 
 
 @keras.saving.register_keras_serializable(package="keras_albert")
 class AlbertClassifier(AlbertTask):
-    """Pooled [CLS] -> dropout -> dense: logits [b, num_classes]. `num_classes=1` is regression (STS-B) unless
-    `problem_type` says otherwise, as transformers' `AlbertForSequenceClassification` decides."""
+    """Pooled [CLS] -> dropout -> dense: logits [b, num_classes]. `problem_type` as transformers' config has it:
+    None (the default) lets the use decide as transformers does (one output trains as regression and is shown
+    through a sigmoid; several as single-label classes), or it is set to one of `PROBLEM_TYPES`."""
 
     def __init__(self, backbone, num_classes, dropout=None, problem_type=None, name="albert_classifier", **kwargs):
         if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
             raise ValueError(f"num_classes must be a positive integer, got {num_classes!r}")
-        if problem_type is None:
-            problem_type = PROBLEM_TYPES[2] if num_classes == 1 else PROBLEM_TYPES[0]
-        if problem_type not in PROBLEM_TYPES:
+        if problem_type is not None and problem_type not in PROBLEM_TYPES:
             raise ValueError(f"problem_type must be one of {PROBLEM_TYPES}, got {problem_type!r}")
         c = backbone.config
         self.num_classes, self.problem_type = num_classes, problem_type
@@ -35,6 +35,11 @@ class AlbertClassifier(AlbertTask):
 
     def head_config(self):
         return {"num_classes": self.num_classes, "dropout": self.dropout, "problem_type": self.problem_type}
+
+
+def problem_type_of(model):
+    """The problem a classifier solves: its own `problem_type`, else transformers' rule from its outputs."""
+    return model.problem_type or (PROBLEM_TYPES[2] if model.num_classes == 1 else PROBLEM_TYPES[0])
 
 
 def _pairs_reader(regression):

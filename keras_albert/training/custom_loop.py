@@ -1,67 +1,84 @@
-"""The multi-worker training loop: a step driven by `strategy.run`, because Keras 3 `model.fit` fails under
-MultiWorkerMirroredStrategy (keras-team/keras#20585; tests/test_distribute.py notices when that is fixed).
+"""The multi-worker training loop: the model's own `train_step` driven by `strategy.run`, because Keras 3
+`model.fit` fails under MultiWorkerMirroredStrategy (keras-team/keras#20585; tests/test_distribute.py notices
+when that is fixed). Fine-tuning and pretraining both train here, each with the loss and metrics it compiled.
 
-Each worker reads its rows of every global batch (same batch plan, same padded width), the optimizer sums
-gradients across workers, so all workers keep identical weights. Multi-worker training opens a gRPC server on
-every interface: run it on a trusted network only.
+Each replica trains on its rows of every global batch (same batch plan, same padded width); Keras divides each
+replica's loss by the number of replicas and the optimizer sums the gradients across workers, so all workers
+keep identical weights. Multi-worker training opens a gRPC server on every interface: run it on a trusted
+network only.
 """
 import numpy as np
 import tensorflow as tf
 
 
-def fit_multi_worker(model, strategy, tokenizer, train, val_ds, tracker, epochs, steps_per_epoch, batch_size,
-                     sequence_length, num_classes, seed, bucket, verbose):
-    from keras_albert import datasets
-    from keras_albert.training import report as report_lib
+def fit_multi_worker(model, strategy, global_batches, tracker, epochs, steps_per_epoch, *, batch_size,
+                     total_steps=None, evaluate=None, verbose=1):
+    """Train the compiled `model` for `epochs` x `steps_per_epoch` steps (or stop at `total_steps`), resuming
+    from `tracker` (a `ResumableTraining`) exactly as `model.fit` does.
 
+    `global_batches(skip)`: the dataset of global batches of `batch_size` after the first `skip`, the same on
+    every worker; replica r of R trains on rows r, r + R, ... of each. `evaluate()`: validation logs (`val_*`)
+    at each epoch's end, the same on every worker.
+    """
+    replicas = strategy.num_replicas_in_sync
+    if batch_size % replicas:
+        raise ValueError(f"the batch size {batch_size} (--batch-size) does not split evenly over {replicas} replicas")
+    total_steps = epochs * steps_per_epoch if total_steps is None else total_steps
     tracker.set_model(model)
     with strategy.scope():
         tracker.on_train_begin()
-
-    def dataset_fn(ctx):
-        ds, _ = datasets.text_dataset(tokenizer, train[0], train[1], num_classes, sequence_length, batch_size,
-                                      epochs, seed, shuffle=True, bucket=bucket, skip=tracker.step,
-                                      shard=(ctx.input_pipeline_id, ctx.num_input_pipelines), drop_remainder=True)
-        return ds
-
-    iterator = iter(strategy.distribute_datasets_from_function(dataset_fn))
-
-    def replica_step(x, y):
-        count = tf.cast(tf.shape(y)[0], tf.float32)
-        total = tf.distribute.get_replica_context().all_reduce("SUM", count)
-        with tf.GradientTape() as tape:
-            logits = tf.cast(model(x, training=True), tf.float32)
-            loss = tf.reduce_sum(tf.keras.losses.categorical_crossentropy(y, logits, from_logits=True)) / total
-            scaled = model.optimizer.scale_loss(loss)
-        grads = tape.gradient(scaled, model.trainable_variables)
-        model.optimizer.apply_gradients(zip(grads, model.trainable_variables))
-        correct = tf.reduce_sum(tf.cast(tf.argmax(logits, -1) == tf.argmax(y, -1), tf.float32))
-        return loss, correct, count
+    skip = tracker.step
+    iterator = iter(strategy.distribute_datasets_from_function(
+        lambda ctx: global_batches(skip).apply(_replica_rows(ctx))))
 
     @tf.function
-    def train_step(x, y):
-        results = strategy.run(replica_step, args=(x, y))
-        return [strategy.reduce("SUM", r, axis=None) for r in results]
+    def train_step(batch):
+        strategy.run(model.train_step, args=(batch,))
 
     start_epoch, done = divmod(tracker.step, steps_per_epoch)
     for epoch in range(start_epoch, epochs):
-        if tracker.state["stopped"]:
+        left = min(steps_per_epoch - (done if epoch == start_epoch else 0), total_steps - tracker.step)
+        if tracker.state["stopped"] or left <= 0:
             break
+        model.reset_metrics()
         tracker.on_epoch_begin(epoch)
-        sums = np.zeros(3)
-        for _ in range(steps_per_epoch - (done if epoch == start_epoch else 0)):
-            x, y = next(iterator)
-            sums += [float(v) for v in train_step(x, y)]
+        for _ in range(left):
+            train_step(next(iterator))
             tracker.on_train_batch_end(None)
-        steps = max(steps_per_epoch - (done if epoch == start_epoch else 0), 1)
-        logs = {"loss": sums[0] / steps, "accuracy": sums[1] / max(sums[2], 1)}
-        if val_ds is not None:
-            logs.update({f"val_{k}": v for k, v in
-                         report_lib.scores(report_lib.confusion_matrix(*predict_classes(model, strategy, val_ds),
-                                                                       num_classes)).items()})
+        with strategy.scope():  # metric variables are sync-on-read: read here, they are summed over workers
+            logs = {k: float(v) for k, v in model.get_metrics_result().items()}
+        if evaluate is not None:
+            logs.update(evaluate())
+        if tracker.step >= total_steps:
+            tracker.state["stopped"] = True  # a resumed run takes no more steps
         if verbose:
             print(f"epoch {epoch + 1}/{epochs}: " + " - ".join(f"{k}: {v:.4f}" for k, v in logs.items()))
         tracker.on_epoch_end(epoch, logs)
+
+
+def evaluate_locally(model, strategy, ds):
+    """The model's compiled loss and metrics on the whole (small) held-out set, which every worker evaluates
+    (identical weights, so identical sums); -> {"val_<name>": value}, the same on every worker."""
+    step = tf.function(model.test_step)
+    logs = {}
+    with strategy.scope():  # cross-replica context: no strategy.run, the whole batch on this worker
+        model.reset_metrics()
+        for batch in ds:
+            logs = step(batch)
+    return {f"val_{k}": float(v) for k, v in logs.items()}
+
+
+def _replica_rows(ctx):
+    """This worker's share of each global batch: one element per local replica, replica r taking every R-th
+    row from row r (equal shares, so the mean of the replicas' means is the batch's)."""
+    count = ctx.num_replicas_in_sync
+    local = count // ctx.num_input_pipelines
+    first = ctx.input_pipeline_id * local
+
+    def split(*batch):
+        return tf.nest.map_structure(lambda t: tf.stack([t[r::count] for r in range(first, first + local)]),
+                                     batch if len(batch) > 1 else batch[0])
+    return lambda ds: ds.map(split).unbatch()
 
 
 def predict_classes(model, strategy, ds):

@@ -19,7 +19,7 @@ from keras_albert.metrics import MAIN_METRIC
 from keras_albert.training import report as report_lib
 from keras_albert.training.optim import OPTIMIZERS, make_optimizer
 from keras_albert.training.resume import STATE, ResumableTraining, check_fingerprint, digest
-from keras_albert.training.strategies import distribution_scope, get_strategy
+from keras_albert.training.strategies import distribution_scope, get_strategy, is_chief, task_id
 
 MIXED_PRECISION = (None, "mixed_bfloat16", "mixed_float16", "float32")
 
@@ -101,8 +101,8 @@ def finetune(model, tokenizer, train, validation=None, *, out_dir, task="classif
                 _check_split(name, part, labels, None if name == "train" else set(train[1]))
 
     dist = get_strategy(strategy)
-    chief = _is_chief(dist)
-    staging = staging_path(out_dir, "partial" if chief else f"partial-worker-{_task_id(dist)}")
+    chief = is_chief(dist)
+    staging = staging_path(out_dir, "partial" if chief else f"partial-worker-{task_id(dist)}")
     backup_dir = os.path.join(staging, "backup")
     fingerprint = run_fingerprint(model, tokenizer, train, validation, labels, hyper)
     check_fingerprint(backup_dir, fingerprint)
@@ -231,9 +231,17 @@ def _text_data(tokenizer, train, validation, labels, *, strategy, sequence_lengt
         return report_lib.scores(matrix), matrix
 
     def multi_worker(model, dist, tracker, verbose):
-        from keras_albert.training.custom_loop import fit_multi_worker
-        fit_multi_worker(model, dist, tokenizer, train, val_ds, tracker, epochs, tracker.steps_per_epoch, batch_size,
-                         sequence_length, n, seed, bucket, verbose)
+        from keras_albert.training.custom_loop import fit_multi_worker, predict_classes
+
+        def global_batches(skip):  # full batches only, so every replica's share has the same shape
+            return datasets.text_dataset(tokenizer, train[0], train[1], n, sequence_length, batch_size, epochs, seed,
+                                         shuffle=True, bucket=bucket, skip=skip, drop_remainder=True)[0]
+
+        def evaluate():
+            matrix = report_lib.confusion_matrix(*predict_classes(model, dist, val_ds), n)
+            return {f"val_{k}": v for k, v in report_lib.scores(matrix).items()}
+        fit_multi_worker(model, dist, global_batches, tracker, epochs, tracker.steps_per_epoch, batch_size=batch_size,
+                         evaluate=None if val_ds is None else evaluate, verbose=verbose)
 
     return _Data(_steps(len(train[0]), batch_size, strategy), train_data, val_ds,
                  keras.losses.CategoricalCrossentropy(from_logits=True),
@@ -351,6 +359,7 @@ def _resolve_model(model, tokenizer, task, head_args):
     """-> (a model of `task`'s head, tokenizer): a model of that head is checked against `head_args`, a backbone
     (or any ALBERT model's backbone) gets a new head drawn from the seed."""
     from keras_albert import AlbertBackbone
+    from keras_albert.tasks.classification import problem_type_of
     if isinstance(model, (str, os.PathLike)):
         if os.path.exists(model):
             from keras_albert.model_dir import load_model_dir
@@ -368,10 +377,11 @@ def _resolve_model(model, tokenizer, task, head_args):
         if task.size_arg and task.size_of(model) != size:
             what = "classes" if task.name == "classification" else "labels"
             raise ValueError(f"the {type(model).__name__} has {task.size_of(model)} {what}, the labels are {size}")
-        wrong = {k: v for k, v in head_args.items() if getattr(model, k, v) != v}
+        have = {k: problem_type_of(model) if k == "problem_type" else getattr(model, k, v) for k, v in head_args.items()}
+        wrong = {k: v for k, v in head_args.items() if have[k] != v}
         if wrong:
             k = next(iter(wrong))
-            raise ValueError(f"the {type(model).__name__} has {k} {getattr(model, k)!r}, this task needs {wrong[k]!r}")
+            raise ValueError(f"the {type(model).__name__} has {k} {have[k]!r}, this task needs {wrong[k]!r}")
         return model, tokenizer
     backbone = model if isinstance(model, AlbertBackbone) else getattr(model, "backbone", None)
     if backbone is None:
@@ -437,19 +447,6 @@ def _rebuild(model, mixed_precision):
         keras.config.set_dtype_policy(previous)
     clone.set_weights(model.get_weights())
     return clone
-
-
-def _is_chief(dist):
-    resolver = getattr(getattr(dist, "cluster_resolver", None), "task_type", None)
-    if resolver is None:
-        return True
-    return dist.cluster_resolver.task_type == "chief" or (
-        dist.cluster_resolver.task_type == "worker" and dist.cluster_resolver.task_id == 0
-        and "chief" not in dist.cluster_resolver.cluster_spec().as_dict())
-
-
-def _task_id(dist):
-    return getattr(getattr(dist, "cluster_resolver", None), "task_id", 0)
 
 
 def _clear_except(folder, keep):

@@ -1,4 +1,6 @@
-"""`pretrain`: AlbertPretrainer (MLM + SOP) on TFRecord shards, resumable like `finetune`."""
+"""`pretrain`: AlbertPretrainer (MLM + SOP) on TFRecord shards, resumable like `finetune`; on one device,
+`mirrored`, `tpu` and JAX `data_parallel` with `model.fit`, across machines (`multi_worker`) with the shared
+loop of `custom_loop` (the chief writes the model)."""
 import os
 import shutil
 
@@ -6,7 +8,7 @@ import keras
 
 from keras_albert.training.optim import make_optimizer
 from keras_albert.training.resume import ResumableTraining, digest
-from keras_albert.training.strategies import distribution_scope, get_strategy
+from keras_albert.training.strategies import distribution_scope, get_strategy, is_chief
 
 
 def pretrain(config, tokenizer, train_shards, *, out_dir, eval_shards=None, sequence_length=128,
@@ -62,9 +64,15 @@ def pretrain(config, tokenizer, train_shards, *, out_dir, eval_shards=None, sequ
     def data(skip):
         return shard_dataset(train_shards, sequence_length, max_predictions, batch_size, seed=seed, skip=skip)
 
-    from keras_albert.training.finetune import _fit_resumable
-    _fit_resumable(model, data, val, tracker, epochs, steps_per_log, verbose, [_StopAt(tracker, steps)])
-    save_model_dir(out_dir, model, tokenizer, overwrite=True)
+    if strategy == "multi_worker":
+        from keras_albert.training.custom_loop import evaluate_locally, fit_multi_worker
+        fit_multi_worker(model, dist, data, tracker, epochs, steps_per_log, batch_size=batch_size, total_steps=steps,
+                         evaluate=None if val is None else lambda: evaluate_locally(model, dist, val), verbose=verbose)
+    else:
+        from keras_albert.training.finetune import _fit_resumable
+        _fit_resumable(model, data, val, tracker, epochs, steps_per_log, verbose, [_StopAt(tracker, steps)])
+    if is_chief(dist):
+        save_model_dir(out_dir, model, tokenizer, overwrite=True)
     shutil.rmtree(tracker.dir, ignore_errors=True)
     return model, {**tracker.state["history"], "steps": tracker.step}
 

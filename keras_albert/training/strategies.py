@@ -31,6 +31,7 @@ def get_strategy(name):
         gpus = tf.config.list_logical_devices("GPU")
         return tf.distribute.MirroredStrategy(None if gpus else [d.name for d in tf.config.list_logical_devices("CPU")])
     if name == "multi_worker":  # reads TF_CONFIG; its gRPC server listens on all interfaces: trusted networks only
+        _check_tf_config()
         try:
             _CACHE[name] = tf.distribute.MultiWorkerMirroredStrategy()
         except RuntimeError as e:
@@ -44,6 +45,24 @@ def get_strategy(name):
         _CACHE[name] = tf.distribute.TPUStrategy(resolver)
         return _CACHE[name]
     raise ValueError(f"unknown strategy {name!r}; on TensorFlow use one of {', '.join(TF_STRATEGIES)}")
+
+
+def _check_tf_config():
+    """A malformed TF_CONFIG in one line, not a traceback from deep inside tf.distribute."""
+    import json
+    import os
+    text = os.environ.get("TF_CONFIG")
+    if not text:
+        return
+    try:
+        config = json.loads(text)
+    except ValueError as e:
+        raise ValueError(f"TF_CONFIG is not valid JSON ({e})") from None
+    task = config.get("task", {}) if isinstance(config, dict) else None
+    if not isinstance(config, dict) or not isinstance(task, dict) or (
+            config.get("cluster") and task.get("type") not in config["cluster"]):
+        raise ValueError('TF_CONFIG must look like {"cluster": {"worker": ["host0:port", ...]}, "task": {"type": '
+                         f'"worker", "index": 0}}}}, got {text}')
 
 
 @contextlib.contextmanager
@@ -68,3 +87,17 @@ def replicas(strategy):
         return strategy.num_replicas_in_sync
     dist = keras.distribution.distribution()
     return len(dist.device_mesh.devices.flatten()) if dist is not None else 1
+
+
+def is_chief(strategy):
+    """Whether this process writes the results: always, except a multi-worker worker that is not the chief
+    (the `chief` task, else worker 0)."""
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if getattr(resolver, "task_type", None) is None:
+        return True
+    return resolver.task_type == "chief" or (resolver.task_type == "worker" and resolver.task_id == 0
+                                             and "chief" not in resolver.cluster_spec().as_dict())
+
+
+def task_id(strategy):
+    return getattr(getattr(strategy, "cluster_resolver", None), "task_id", 0)

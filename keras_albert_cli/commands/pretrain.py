@@ -3,9 +3,13 @@
 
 DIR is built in a fixed hidden staging folder beside it (`.DIR.partial`) and moved into place when training is
 complete: a killed run leaves DIR as it was, and the same command run again resumes from the staging folder.
+`--recipe` (keras_albert.config.PRETRAIN_RECIPES) sets the training values; each flag given replaces one.
+`--strategy multi_worker`: run the same command on every machine (TF_CONFIG names each one's task); the chief
+publishes DIR, the other workers stage in `.DIR.partial-worker-N` and remove it when done.
 """
 import json
 import os
+import shutil
 
 MODEL_FLAGS = {"hidden_size": 256, "num_hidden_layers": 4, "num_attention_heads": 4, "intermediate_size": 1024,
                "embedding_size": 128}
@@ -25,23 +29,42 @@ def register(sub):
     p.add_argument("--preset", help="model shape from a preset (default: a small ALBERT, see --hidden-size ...)")
     for name, value in MODEL_FLAGS.items():
         p.add_argument("--" + name.replace("_", "-"), type=int, default=value)
-    p.add_argument("--sequence-length", type=int, default=128)
-    p.add_argument("--max-predictions", type=int, default=20)
-    p.add_argument("--ngram", type=int, default=1, choices=(1, 2, 3), help="n-gram masking, n up to this")
+    from keras_albert.config import PRETRAIN_RECIPES
+    p.add_argument("--recipe", default="default", choices=tuple(PRETRAIN_RECIPES),
+                   help="; ".join(f"{k}: {r.describe()}" for k, r in PRETRAIN_RECIPES.items())
+                   + ". Flags given below replace the recipe's value")
+    p.add_argument("--sequence-length", type=int, help="(from --recipe)")
+    p.add_argument("--max-predictions", type=int, help="masked positions per sequence (from --recipe)")
+    p.add_argument("--ngram", type=int, choices=(1, 2, 3), help="n-gram masking, n up to this (from --recipe)")
     p.add_argument("--whole-word", action="store_true", help="mask whole words (SentencePiece boundaries)")
     p.add_argument("--dupe-factor", type=int, default=1, help="maskings per document")
     p.add_argument("--eval-fraction", type=float, default=0.02)
-    p.add_argument("--steps", type=int, default=1000, help="optimizer steps to train, exactly")
+    p.add_argument("--steps", type=int, help="optimizer steps to train, exactly (from --recipe)")
     p.add_argument("--steps-per-log", type=int, default=200, help="evaluate and log every N steps (and at the end)")
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--learning-rate", type=float, default=1e-3)
-    p.add_argument("--optimizer", default="lamb", choices=("lamb", "adamw"))
-    p.add_argument("--strategy", default="default")
+    p.add_argument("--batch-size", type=int, help="global batch, over all devices and workers (from --recipe)")
+    p.add_argument("--learning-rate", type=float, help="peak learning rate (from --recipe)")
+    p.add_argument("--warmup-ratio", type=float, help="share of --steps spent warming up (from --recipe)")
+    p.add_argument("--optimizer", choices=("lamb", "adamw"), help="(from --recipe)")
+    p.add_argument("--strategy", default="default",
+                   help="default, mirrored (all local GPUs), multi_worker (machines named by TF_CONFIG; needs "
+                        "--shards on storage every worker reads), tpu; on JAX data_parallel")
     p.add_argument("--mixed-precision", choices=("mixed_bfloat16", "mixed_float16"))
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2), help="0 quiet, 1 progress bar, 2 a line per log")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out folder as a whole")
     p.set_defaults(run=run)
+
+
+def resolve_recipe(args):
+    """Fill the training flags not given on the command line from `--recipe`."""
+    import dataclasses
+
+    from keras_albert.config import PretrainRecipe, pretrain_recipe
+    names = [f.name for f in dataclasses.fields(PretrainRecipe)]
+    recipe = pretrain_recipe(args.recipe, **{k: getattr(args, k) for k in names})
+    for k in names:
+        setattr(args, k, getattr(recipe, k))
+    return args
 
 
 def run(args):
@@ -52,10 +75,20 @@ def run(args):
     from keras_albert.staging import check_output, staged_output, staging_path
     from keras_albert.tokenizer import AlbertTokenizer, train_vocab
 
+    resolve_recipe(args)
+    if args.strategy == "multi_worker" and not args.shards:
+        raise ValueError("--strategy multi_worker trains from --shards: make them once with keras-albert "
+                         "pretrain-data on storage every worker reads")
+    dist = None
+    if args.strategy in ("multi_worker", "tpu"):
+        from keras_albert.training import get_strategy
+        dist = get_strategy(args.strategy)  # before TensorFlow runs anything
     for flag in ("steps", "steps_per_log", "batch_size", "sequence_length", "max_predictions", "vocab_size",
                  "dupe_factor"):
         if getattr(args, flag) < 1:
             raise ValueError(f"--{flag.replace('_', '-')} must be at least 1, got {getattr(args, flag)}")
+    if not 0 <= args.warmup_ratio <= 1:
+        raise ValueError(f"--warmup-ratio must be between 0 and 1, got {args.warmup_ratio}")
     if not 0 < args.eval_fraction < 1:
         raise ValueError(f"--eval-fraction must be between 0 and 1, got {args.eval_fraction}")
     if bool(args.corpus) == bool(args.shards):
@@ -90,6 +123,14 @@ def run(args):
     else:
         config = AlbertConfig(vocab_size=tokenizer.vocab_size, max_position_embeddings=max(args.sequence_length, 128),
                               **{k: getattr(args, k) for k in MODEL_FLAGS})
+    from keras_albert.training.strategies import is_chief, task_id
+    if not is_chief(dist):  # a multi-worker worker: trains beside the chief, publishes nothing
+        tmp = staging_path(args.out, f"partial-worker-{task_id(dist)}")
+        os.makedirs(tmp, exist_ok=True)
+        history = _shards_and_training(args, documents, tokenizer, config, start, tmp)
+        shutil.rmtree(tmp, ignore_errors=True)
+        print(f"worker {task_id(dist)}: trained {history['steps']} steps; the chief writes the model to {args.out}")
+        return
     with staged_output(args.out, args.overwrite, staging=staging_path(args.out, "partial")) as tmp:
         history = _shards_and_training(args, documents, tokenizer, config, start, tmp)
     split = "val_" if "val_mlm_logits_accuracy" in history else ""
@@ -112,6 +153,7 @@ def _shards_and_training(args, documents, tokenizer, config, start, out):
                           eval_shards=evals, sequence_length=args.sequence_length,
                           max_predictions=max_predictions, steps=args.steps, steps_per_log=args.steps_per_log,
                           batch_size=args.batch_size, learning_rate=args.learning_rate, optimizer=args.optimizer,
+                          warmup_ratio=args.warmup_ratio,
                           strategy=args.strategy, mixed_precision=args.mixed_precision, seed=args.seed,
                           verbose=args.verbose, overwrite=True,
                           initial_weights=None if start is None else start.get_weights())

@@ -31,7 +31,10 @@ public final class InputPacker {
         if (la + lb <= budget) {
             return build(first, la, second, lb);
         }
-        int a = Math.min(la, Math.max(budget - lb, (budget + 1) / 2));
+        // transformers' longest-first rule (as keras_albert.packing): the shorter segment keeps all it can up to
+        // half the room, the other the rest; on a tie the second segment gets the odd piece.
+        int half = budget / 2;
+        int a = la > lb ? budget - Math.min(lb, half) : Math.min(la, half);
         return build(first, a, second, budget - a);
     }
 

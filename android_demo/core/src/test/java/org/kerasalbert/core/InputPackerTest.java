@@ -44,7 +44,7 @@ public class InputPackerTest {
         assertArrayEquals(new int[] {2, 10, 11, 12, 13, 14, 3, 50, 51, 3}, in.ids);
         assertArrayEquals(new int[] {0, 0, 0, 0, 0, 0, 0, 1, 1, 1}, in.segmentIds);
         AlbertInputs even = new InputPacker(10).pack(range(10, 8), range(50, 8));
-        assertArrayEquals("an odd budget leaves the extra token to the first segment", new int[] {2, 10, 11, 12, 13, 3, 50, 51, 52, 3}, even.ids);
+        assertArrayEquals("equal lengths, odd budget: the extra token goes to the second segment, as transformers does", new int[] {2, 10, 11, 12, 3, 50, 51, 52, 53, 3}, even.ids);
     }
 
     @Test(expected = IllegalArgumentException.class)
