@@ -331,3 +331,20 @@ def test_question_answering_squad(tmp_path, tokenizer, rt_texts):
     predicted = f.decode(f, model.predict(f.inputs, verbose=0))
     scores = squad_scores(val, predicted)
     assert "HasAns_f1" in scores and result.metrics["f1"] == pytest.approx(scores["f1"])
+
+
+def test_question_answering_loss_is_the_mean_of_start_and_end_as_in_transformers():
+    import keras
+    import torch
+
+    from keras_albert.tasks.question_answering import _loss
+    rng = np.random.default_rng(0)
+    start, end = rng.normal(size=(4, 9)).astype("float32"), rng.normal(size=(4, 9)).astype("float32")
+    y_start, y_end = np.array([0, 3, 8, 2]), np.array([0, 5, 8, 2])
+    losses = _loss(None)
+    ours = float(losses["start_logits"](y_start, start)) + float(losses["end_logits"](y_end, end))
+    ce = torch.nn.CrossEntropyLoss()
+    theirs = (ce(torch.tensor(start), torch.tensor(y_start)) + ce(torch.tensor(end), torch.tensor(y_end))) / 2
+    assert abs(ours - float(theirs)) < 1e-5
+    again = keras.losses.deserialize(keras.losses.serialize(losses["start_logits"]))
+    assert abs(float(again(y_start, start)) - float(losses["start_logits"](y_start, start))) < 1e-7

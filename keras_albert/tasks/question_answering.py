@@ -32,10 +32,18 @@ def _features(*args):
     return answer_features(*args)
 
 
+@keras.saving.register_keras_serializable(package="keras_albert")
+class HalfSpanLoss(keras.losses.SparseCategoricalCrossentropy):
+    """Half the cross-entropy of one span boundary: Keras sums the start and end losses, transformers' QA loss
+    is their mean, `(start + end) / 2`."""
+
+    def call(self, y_true, y_pred):
+        return 0.5 * super().call(y_true, y_pred)
+
+
 def _loss(model):
-    """Cross-entropy of the start and of the end piece (windows without the answer: both at [CLS])."""
-    return {"start_logits": keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-            "end_logits": keras.losses.SparseCategoricalCrossentropy(from_logits=True)}
+    """Cross-entropy of the start and of the end piece (windows without the answer: both at [CLS]), averaged."""
+    return {"start_logits": HalfSpanLoss(from_logits=True), "end_logits": HalfSpanLoss(from_logits=True)}
 
 
 RECIPE = Recipe("question_answering", reader=_read, features=_features, loss=_loss,
