@@ -148,3 +148,67 @@ def test_unexportable_task_and_variant_are_one_line(tokenizer):
         convert(AlbertMaskedLM(backbone), "float32")
     with pytest.raises(ValueError, match="question_answering model is exported as float32, dynamic_int8"):
         convert(AlbertQuestionAnswerer(backbone), "full_int8")
+
+
+def _same_output(got, expected, key):
+    """The same lines; JSON lines the same but for float rounding in the scores."""
+    import json
+    assert expected.strip() and len(got.splitlines()) == len(expected.splitlines())
+    for mine, theirs in zip(got.splitlines(), expected.splitlines()):
+        if not theirs.startswith("{"):
+            assert mine == theirs
+            continue
+        mine, theirs = json.loads(mine), json.loads(theirs)
+        strip = [{k: v for k, v in a.items() if k != "score"} for a in theirs[key]]
+        assert [{k: v for k, v in a.items() if k != "score"} for a in mine[key]] == strip
+        np.testing.assert_allclose([a["score"] for a in mine[key]], [a["score"] for a in theirs[key]], atol=1e-4)
+
+
+def _model_dir(tmp_path, model, tokenizer, labels=None):
+    from keras_albert.model_dir import save_model_dir
+    return save_model_dir(str(tmp_path / "model"), model, tokenizer, labels)
+
+
+def test_cli_exports_and_answers_with_the_tflite(qa, tokenizer, rt_texts, tmp_path, capsys):
+    """`export` of a question-answering directory writes its TFLite files; `answer MODEL.tflite` prints what
+    `answer MODEL_DIR` prints."""
+    import json
+
+    from keras_albert_cli.cli import main
+    model_dir = _model_dir(tmp_path, qa[0], tokenizer)
+    out = tmp_path / "export"
+    assert main(["export", model_dir, "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert {p.name for p in out.iterdir()} == {"model_float32.tflite", "model_dynamic_int8.tflite", "spiece.model",
+                                               "report.md", "report.json", "latency.png"}
+    report = json.loads((out / "report.json").read_text())
+    assert report["task"] == "question_answering" and report["gate"]["max_drop"] is None
+    assert list(report["variants"]["float32"]["latency_ms"]["1"]) == ["64"]  # the fixed window only
+    context = " ".join(rt_texts[0][:6])
+    for extra in ([], ["--top-k", "3", "--json"]):
+        argv = ["--question", "who?", "--context", context] + extra
+        assert main(["answer", model_dir] + argv) == 0
+        expected = capsys.readouterr().out
+        assert main(["answer", str(out / "model_float32.tflite")] + argv) == 0
+        _same_output(capsys.readouterr().out, expected, "answers")
+    assert main(["tag", str(out / "model_float32.tflite"), "some text"]) == 2
+    assert "is not an exported token_classification model" in capsys.readouterr().err
+
+
+def test_cli_exports_and_tags_with_the_tflite(tagger, tokenizer, rt_texts, tmp_path, capsys):
+    from keras_albert_cli.cli import main
+    model_dir = _model_dir(tmp_path, tagger[0], tokenizer, LABELS)
+    out = tmp_path / "export"
+    assert main(["export", model_dir, "--out", str(out), "--variants", "float32", "--sequence-length", "40"]) == 0
+    capsys.readouterr()
+    assert (out / "labels.txt").read_text().split() == list(LABELS)
+    # texts that fit both the Keras directory's 64 positions and the export's 40 (longer ones are cut differently)
+    texts = [t for t in rt_texts[0][:40] if len(tokenizer.tokenize(t)) <= 38][:3]
+    assert len(texts) == 3
+    for extra in ([], ["--aggregation-strategy", "first", "--json"]):
+        assert main(["tag", model_dir] + texts + extra) == 0
+        expected = capsys.readouterr().out
+        assert main(["tag", str(out / "model_float32.tflite")] + texts + extra) == 0
+        _same_output(capsys.readouterr().out, expected, "entities")
+    assert main(["export", model_dir, "--out", str(tmp_path / "x"), "--variants", "full_int8"]) == 2
+    assert "token_classification model, exported as float32, dynamic_int8, not full_int8" in capsys.readouterr().err

@@ -18,6 +18,8 @@ class ExportTask:
     variants: tuple            # TFLite variants offered
     runtime: str               # "module:Class" of the Python runtime, imported on use
     measures: str              # what the report measures for this task (written into report.json)
+    labels: Callable = None    # model -> default label names (labels.txt); None: the task has no labels
+    full_export: bool = False  # raw-string SavedModel, MediaPipe TextClassifier metadata, the held-out int8 gate
 
     def runtime_class(self):
         import importlib
@@ -39,8 +41,7 @@ class SignatureModel:
         inputs, have = self.runner.get_input_details(), self.runner.get_output_details()
         missing = [n for n in INPUTS if n not in inputs] + [n for n in outputs if n not in have]
         if missing:
-            raise ValueError(f"{model_path or 'the model'}: signature inputs {sorted(inputs)} and outputs "
-                             f"{sorted(have)} lack {missing}")
+            raise ValueError(f"signature inputs {sorted(inputs)} and outputs {sorted(have)} lack {missing}")
         length = int(inputs["ids"]["shape_signature"][1])
         self.fixed_length = length if length > 0 else None
 
