@@ -48,7 +48,10 @@ def export_all(model_dir, out, *, variants=("float32", "dynamic_int8"), compat=N
     check_output(out, overwrite)
     gate.check_rejected_path(out)
     model, tokenizer, labels = load_model_dir(model_dir)
-    task = tasks.of_model(model)
+    try:
+        task = tasks.of_model(model)
+    except ValueError as e:
+        raise ValueError(f"{model_dir}: {e}") from None
     if tokenizer is None:
         raise FileNotFoundError(f"{model_dir} has no {SPIECE}: the export needs the model's vocabulary")
     unoffered = [v for v in variants if v not in task.variants]

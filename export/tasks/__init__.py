@@ -26,12 +26,6 @@ def of_model(model):
     return get(tasks.of_model(model).name)
 
 
-def of_tflite(runner):
-    """The export entry whose signature outputs a .tflite's signature runner has (None: no keras-albert task)."""
-    outputs = sorted(runner.get_output_details())
-    return next((t for t in map(get, NAMES) if sorted(t.outputs) == outputs), None)
-
-
 def load_runtime(model_path, task_name, num_threads=2, **kwargs):
     """A .tflite written by `keras-albert export` -> its task's Python runtime, with the vocabulary and labels
     from the file's metadata or, failing that, spiece.model / labels.txt beside it."""
