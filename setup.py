@@ -10,7 +10,7 @@ setup(
     # The export pipeline lives in the export/ folder but installs as keras_albert_export: a top-level
     # package named `export` would collide with any other of that name.
     packages=find_packages(include=["keras_albert", "keras_albert.*", "keras_albert_cli", "keras_albert_cli.*"])
-    + ["keras_albert_export"],
+    + ["keras_albert_export", "keras_albert_export.tasks"],
     package_dir={"keras_albert_export": "export"},
     python_requires=">=3.10",
     install_requires=[

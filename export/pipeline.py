@@ -25,13 +25,18 @@ def export_all(model_dir, out, *, variants=("float32", "dynamic_int8"), compat=N
                max_drop=1.0, overwrite=False, reject=True, log=print):
     """Write everything into `out` (staged: it appears complete or not at all); returns the report dict.
 
+    What is written depends on the model's task (`keras_albert_export.tasks`): a classifier gets the raw-string
+    SavedModel, MediaPipe metadata and the int8 gate; question answering and token classification get their TFLite
+    variants, spiece.model (and labels.txt), and a report of sizes and latency.
+
     `max_drop=None`: no gate. Otherwise int8 variants need held-out data (see keras_albert_export.gate.heldout), and one
     losing more than `max_drop` points raises keras_albert_export.gate.GateFailed after moving the export to `out.rejected`
     (`reject=False`: written to `out` all the same, `report["gate"]["passed"]` False: the caller decides).
     """
     from keras_albert_export import gate
     from keras_albert_export.metadata import add_metadata
-    from keras_albert_export.report import build_report, write_report
+    from keras_albert_export import tasks
+    from keras_albert_export.report import LENGTHS, build_report, write_report
     from keras_albert_export.savedmodel import export_savedmodel
     from keras_albert_export.tflite import check_builtin_only, convert
     from keras_albert.data import splits
@@ -43,27 +48,39 @@ def export_all(model_dir, out, *, variants=("float32", "dynamic_int8"), compat=N
     check_output(out, overwrite)
     gate.check_rejected_path(out)
     model, tokenizer, labels = load_model_dir(model_dir)
-    if not hasattr(model, "num_classes"):
-        raise ValueError(f"{model_dir} holds a {type(model).__name__}, not an AlbertClassifier")
+    try:
+        task = tasks.of_model(model)
+    except ValueError as e:
+        raise ValueError(f"{model_dir}: {e}") from None
     if tokenizer is None:
         raise FileNotFoundError(f"{model_dir} has no {SPIECE}: the export needs the model's vocabulary")
+    unoffered = [v for v in variants if v not in task.variants]
+    if unoffered:
+        raise ValueError(f"{model_dir} holds a {task.name} model, exported as {', '.join(task.variants)}, "
+                         f"not {', '.join(unoffered)}")
     table = model.config.max_position_embeddings
     if (sequence_length or 0) > table or any(n > table for n in buckets):
         raise ValueError(f"--sequence-length/--buckets longer than {model_dir}'s position table ({table} tokens)")
-    sequence_length = sequence_length or min(128, table)
-    labels = labels or [str(i) for i in range(model.num_classes)]
-    gated = max_drop is not None and any("int8" in v for v in variants)
+    sequence_length = sequence_length or min(task.default_length, table)
+    labels = labels or (task.labels(model) if task.labels else None)
+    gated = task.full_export and max_drop is not None and any("int8" in v for v in variants)
     test = source = None
-    if gated or data is not None or os.path.isfile(os.path.join(model_dir, HELDOUT)):
+    if task.full_export and (gated or data is not None or os.path.isfile(os.path.join(model_dir, HELDOUT))):
         *test, source = gate.heldout(model_dir, labels, data, text_columns, label_column, limit)
+    if not task.full_export:
+        log(f"a {task.name} export: TFLite only ({task.measures}; no raw-string SavedModel or MediaPipe "
+            "metadata yet)")
+        max_drop = None
 
     with staged_output(out, overwrite) as tmp:
-        target = os.path.join(tmp, "saved_model")
-        log(f"SavedModel -> {os.path.join(out, 'saved_model')}")
-        export_savedmodel(model, tokenizer, labels, target, sequence_length, overwrite=True)
+        if task.full_export:
+            log(f"SavedModel -> {os.path.join(out, 'saved_model')}")
+            export_savedmodel(model, tokenizer, labels, os.path.join(tmp, "saved_model"), sequence_length,
+                              overwrite=True)
         tokenizer.save(os.path.join(tmp, SPIECE))
-        with open(os.path.join(tmp, LABELS), "w", encoding="utf-8") as f:
-            f.write("".join(f"{x}\n" for x in labels))
+        if labels:
+            with open(os.path.join(tmp, LABELS), "w", encoding="utf-8") as f:
+                f.write("".join(f"{x}\n" for x in labels))
         files = {}
         for variant in variants:
             name = f"model_{variant}.tflite"
@@ -72,7 +89,9 @@ def export_all(model_dir, out, *, variants=("float32", "dynamic_int8"), compat=N
             data_bytes = convert(model, variant, compat=compat, tokenizer=tokenizer, calibration_texts=calibration,
                                  sequence_length=sequence_length)
             check_builtin_only(data_bytes)
-            data_bytes = _with_metadata(data_bytes, os.path.join(tmp, SPIECE), labels, metadata, add_metadata, log)
+            if task.full_export:
+                data_bytes = _with_metadata(data_bytes, os.path.join(tmp, SPIECE), labels, metadata, add_metadata,
+                                            log)
             with open(os.path.join(tmp, name), "wb") as f:
                 f.write(data_bytes)
             files[variant] = os.path.join(tmp, name)
@@ -84,10 +103,12 @@ def export_all(model_dir, out, *, variants=("float32", "dynamic_int8"), compat=N
             with open(bucket_file, "wb") as f:
                 f.write(convert(model, "dynamic_int8", compat=compat, buckets=buckets, sequence_length=sequence_length))
         log("measuring latency" + (f" and accuracy on {len(test[0])} held-out sentences" if test else ""))
+        lengths = [sequence_length] if task.fixed_length else LENGTHS
         report = build_report(model, tokenizer, files, test, max_length=sequence_length, bucket_file=bucket_file,
-                              source=source)
+                              source=source, lengths=lengths)
         failed = gate.failures(report, max_drop) if max_drop is not None else {}
-        report.update(compat=compat, gate={"max_drop": max_drop, "passed": not failed, "failed": sorted(failed)})
+        report.update(task=task.name, measures=task.measures, compat=compat,
+                      gate={"max_drop": max_drop, "passed": not failed, "failed": sorted(failed)})
         log(write_report(report, tmp))
         if failed and reject:
             raise gate.reject(tmp, out, gate.failure_message(report))

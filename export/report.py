@@ -130,7 +130,8 @@ def gate_lines(report):
 
 def to_markdown(report):
     v = report["variants"]
-    lines = ["# Export report", ""] + gate_lines(report) + ["",
+    task = [f"Task: {report['task']}; measured: {report['measures']}.", ""] if "task" in report else []
+    lines = ["# Export report", ""] + task + gate_lines(report) + ["",
              "| variant | size (MB) | accuracy (%) | agreement with Keras (%) |", "|---|---|---|---|"]
     lines += [f"| {k} | {r['size_mb']:.2f} | {_num(r['accuracy'])} | {_num(r['agreement_with_keras'])} |"
               for k, r in v.items()]

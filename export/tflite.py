@@ -1,7 +1,8 @@
-"""TFLite classifiers for devices: float32, dynamic-range int8 (the default) and full-integer int8.
+"""TFLite task models for devices: float32, dynamic-range int8 (the default) and full-integer int8.
 
 Inputs `ids`, `mask`, `segment_ids` (int32 [1, seq], seq dynamic so a short sentence costs less), output
-`probabilities` [1, classes]: the contract of MediaPipe's TextClassifier. No tokenizer inside the model. Input
+`probabilities` [1, classes]: the contract of MediaPipe's TextClassifier. Other tasks' outputs (and whether their
+length is fixed) come from the export task table, `keras_albert_export.tasks`. No tokenizer inside the model. Input
 longer than the export's sequence length is cut inside the graph as `pack` and the SavedModel cut it: the first
 tokens and the final [SEP], so MediaPipe, which passes a dynamic-length model the whole text, gives their answer.
 
@@ -38,23 +39,22 @@ def keep_sep(tensors, limit):
     return [tf.gather(t, positions, axis=1) for t in tensors]
 
 
-def _write_savedmodel(model, path, buckets, limit):
+def _write_savedmodel(model, path, buckets, limit, task):
     import keras
     import tensorflow as tf
 
-    def probabilities(ids, mask, segment_ids):
+    def serve(ids, mask, segment_ids):
         ids, mask, segment_ids = keep_sep([ids, mask, segment_ids], limit)
-        logits = model({"token_ids": ids, "padding_mask": mask, "segment_ids": segment_ids}, training=False)
-        return {"probabilities": tf.nn.softmax(logits, axis=-1)}
+        return task.signature(model, {"token_ids": ids, "padding_mask": mask, "segment_ids": segment_ids})
 
     def spec(length):
         return [tf.TensorSpec([1, length], tf.int32, name=n) for n in INPUT_NAMES]
 
     archive = keras.export.ExportArchive()
     archive.track(model)
-    archive.add_endpoint(SIGNATURE, probabilities, input_signature=spec(None))
+    archive.add_endpoint(SIGNATURE, serve, input_signature=spec(limit if task.fixed_length else None))
     for length in buckets:
-        archive.add_endpoint(bucket_signature(length), probabilities, input_signature=spec(length))
+        archive.add_endpoint(bucket_signature(length), serve, input_signature=spec(length))
     archive.write_out(path, verbose=False)
     return [SIGNATURE] + [bucket_signature(n) for n in buckets]
 
@@ -80,7 +80,8 @@ def representative_inputs(tokenizer, texts, max_length=128, limit=200):
 
 def convert(model, variant="dynamic_int8", *, compat=None, tokenizer=None, calibration_texts=None, buckets=(),
             sequence_length=None):
-    """The Keras classifier -> .tflite bytes (builtin ops only).
+    """A Keras task model -> .tflite bytes (builtin ops only), its signature from the export task table
+    (`keras_albert_export.tasks`: classifier probabilities, question-answering logits, token logits).
 
     `sequence_length` (default: the position table) is where longer input is cut, keeping [SEP]: give the
     export's, so a runtime passing the whole text gets the answer of the SavedModel and `pack` at that length.
@@ -91,8 +92,12 @@ def convert(model, variant="dynamic_int8", *, compat=None, tokenizer=None, calib
     """
     import tensorflow as tf
 
+    from keras_albert_export import tasks
+    task = tasks.of_model(model)
     if variant not in VARIANTS:
         raise ValueError(f"unknown TFLite variant {variant!r}; choose from {', '.join(VARIANTS)}")
+    if variant not in task.variants:
+        raise ValueError(f"a {task.name} model is exported as {', '.join(task.variants)}, not {variant}")
     if compat is not None and compat not in COMPAT:
         raise ValueError(f"unknown compatibility target {compat!r}; known: {', '.join(COMPAT)}")
     if variant == "full_int8" and (tokenizer is None or not calibration_texts):
@@ -102,11 +107,12 @@ def convert(model, variant="dynamic_int8", *, compat=None, tokenizer=None, calib
     table = model.config.max_position_embeddings
     if sequence_length is not None and not 3 <= int(sequence_length):
         raise ValueError(f"sequence_length must be at least 3, got {sequence_length}")
-    limit = min(int(sequence_length or table), table)
+    default = task.default_length if task.fixed_length else table  # a fixed window costs its full length
+    limit = min(int(sequence_length or default), table)
     if any(not 3 <= int(n) <= limit for n in buckets):
         raise ValueError(f"length buckets must be between 3 and {limit} (the sequence length), got {list(buckets)}")
     with tempfile.TemporaryDirectory() as tmp, _layer_norm_for(variant):
-        signatures = _write_savedmodel(model, os.path.join(tmp, "sm"), [int(n) for n in buckets], limit)
+        signatures = _write_savedmodel(model, os.path.join(tmp, "sm"), [int(n) for n in buckets], limit, task)
         converter = tf.lite.TFLiteConverter.from_saved_model(os.path.join(tmp, "sm"), signature_keys=signatures)
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
         if variant != "float32":

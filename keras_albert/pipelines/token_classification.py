@@ -23,27 +23,43 @@ class TokenClassificationPipeline(Pipeline):
     name, task, truncation = "token-classification", "token_classification", True
     needs = "a token classifier (AlbertTokenClassifier)"
 
-    def sanitize(self, aggregation_strategy="none", ignore_labels=None, stride=None):
-        strategy = str(getattr(aggregation_strategy, "value", aggregation_strategy)).lower()
-        if strategy not in STRATEGIES:
-            raise ValueError(f"aggregation_strategy must be one of {list(STRATEGIES)}, got {aggregation_strategy!r}")
-        if ignore_labels is not None and (isinstance(ignore_labels, str)
-                                          or not all(isinstance(x, str) for x in ignore_labels)):
-            raise ValueError(f"ignore_labels must be a list of label names, got {ignore_labels!r}")
-        if stride is not None:
-            if isinstance(stride, bool) or not isinstance(stride, int) or stride < 0:
-                raise ValueError(f"stride must be a non-negative integer, got {stride!r}")
-            if strategy == "none":
-                raise ValueError('stride reads the text in windows, which needs aggregation_strategy other than '
-                                 '"none"')
-        return {"aggregation_strategy": strategy, "ignore_labels": ["O"] if ignore_labels is None
-                else list(ignore_labels), "stride": stride}
+    def sanitize(self, **options):
+        return tag_options(**options)
 
     def to_rows(self, i, text, opts):
         stride = opts.post["stride"]
         return self.encode(i, text, opts, offsets=True, stride=stride or 0, return_overflowing=stride is not None)
 
-    def postprocess(self, text, rows, outputs, aggregation_strategy="none", ignore_labels=("O",), stride=None):
+    def postprocess(self, text, rows, outputs, **post):
+        return EntityDecoder(self.tokenizer, self.labels).entities(text, rows, outputs, **post)
+
+
+def tag_options(aggregation_strategy="none", ignore_labels=None, stride=None):
+    """The call's options checked (the pipeline's and the exported models' runtime's)."""
+    strategy = str(getattr(aggregation_strategy, "value", aggregation_strategy)).lower()
+    if strategy not in STRATEGIES:
+        raise ValueError(f"aggregation_strategy must be one of {list(STRATEGIES)}, got {aggregation_strategy!r}")
+    if ignore_labels is not None and (isinstance(ignore_labels, str)
+                                      or not all(isinstance(x, str) for x in ignore_labels)):
+        raise ValueError(f"ignore_labels must be a list of label names, got {ignore_labels!r}")
+    if stride is not None:
+        if isinstance(stride, bool) or not isinstance(stride, int) or stride < 0:
+            raise ValueError(f"stride must be a non-negative integer, got {stride!r}")
+        if strategy == "none":
+            raise ValueError('stride reads the text in windows, which needs aggregation_strategy other than '
+                             '"none"')
+    return {"aggregation_strategy": strategy, "ignore_labels": ["O"] if ignore_labels is None
+            else list(ignore_labels), "stride": stride}
+
+
+class EntityDecoder:
+    """Per-piece logits of one text's rows -> transformers' entities; shared by the pipeline and the exported
+    models' runtime, so both tag alike."""
+
+    def __init__(self, tokenizer, labels=None):
+        self.tokenizer, self.labels = tokenizer, labels
+
+    def entities(self, text, rows, outputs, aggregation_strategy="none", ignore_labels=("O",), stride=None):
         entities = []
         for row, logits in zip(rows, outputs):
             scores = _softmax(logits[:len(row)])
@@ -109,7 +125,6 @@ class TokenClassificationPipeline(Pipeline):
                 "score": float(np.nanmean([i["score"] for i in items])),
                 "word": decode_pieces([i["word"] for i in items]),
                 "start": items[0]["start"], "end": items[-1]["end"]}
-
 
 
 def _words(pieces):

@@ -4,7 +4,8 @@
 The context may come from a file (`--context-file FILE`, `-` for standard input), and many questions from a JSON
 file (`--file FILE`: a list of {"question", "context"} objects, or JSON lines of them). Output: one line per
 answer, `score<TAB>start<TAB>end<TAB>answer` (the answer escaped to stay on one line), best first; `--json`
-prints the pipeline's own result per question.
+prints the pipeline's own result per question. A MODEL ending in .tflite (written by `keras-albert export`) runs
+in the TFLite runtime on the same windows, decoded by the pipeline's own code: the same output.
 """
 import json
 import os
@@ -12,7 +13,8 @@ import os
 
 def register(sub):
     p = sub.add_parser("answer", help="answer questions from a context with a question-answering model")
-    p.add_argument("model", help="model directory, HF directory or hub id, or TF1 checkpoint directory")
+    p.add_argument("model", help="model directory, HF directory or hub id, TF1 checkpoint directory, or an exported "
+                                        ".tflite (spiece.model beside it)")
     p.add_argument("-q", "--question", help="the question")
     p.add_argument("-c", "--context", help="the text the answer is taken from")
     p.add_argument("--context-file", help="read the context from FILE (`-`: standard input)")
@@ -29,21 +31,33 @@ def register(sub):
 
 
 def run(args):
-    from keras_albert.pipelines import pipeline
     from keras_albert_cli.commands.classify import shown
     examples = _examples(args)
     options = dict(top_k=args.top_k, max_answer_len=args.max_answer_len,
                    handle_impossible_answer=args.handle_impossible_answer)
     options.update({k: v for k, v in (("max_seq_len", args.max_seq_len), ("doc_stride", args.doc_stride))
                     if v is not None})
-    qa = pipeline("question-answering", model=args.model, **options)  # bad options fail before any answer
+    qa = _answerer(args.model, options)  # bad options fail before any answer
     for example in examples:
-        result = qa(question=example["question"], context=example["context"])
+        result = qa(example["question"], example["context"])
         if args.json:
             print(json.dumps({"question": example["question"], "answers": _as_list(result)}, ensure_ascii=False))
             continue
         for a in _as_list(result):
             print(f"{a['score']:.4f}\t{a['start']}\t{a['end']}\t{shown(a['answer'])}")
+
+
+def _answerer(model, options):
+    """(question, context) -> answers, from the Keras pipeline or, for a .tflite, the TFLite runtime."""
+    if str(model).endswith(".tflite"):
+        from keras_albert.pipelines.question_answering import answer_options
+        from keras_albert_export.tasks import load_runtime
+        runtime = load_runtime(model, "question_answering")
+        answer_options(runtime.positions, **options)
+        return lambda question, context: runtime(question, context, **options)
+    from keras_albert.pipelines import pipeline
+    qa = pipeline("question-answering", model=model, **options)
+    return lambda question, context: qa(question=question, context=context)
 
 
 def _as_list(result):

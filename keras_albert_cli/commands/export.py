@@ -1,12 +1,17 @@
 """`keras-albert export MODEL --out DIR`: SavedModel, TFLite variants with on-device metadata, and the report.
 
+A classifier gets all of it; a question answerer or token classifier gets its TFLite variants (the question
+answerer at a fixed window, 384 pieces by default), spiece.model, labels.txt and a report of sizes and latency
+(`keras_albert_export.tasks` says what each task's export holds).
+
 Everything is written into a staging folder beside DIR and moved into place only when complete and gated:
 each int8 variant is scored against the float model on the model's own held-out data (its `heldout.jsonl`,
 or --data FILE), and one that loses more than --max-accuracy-drop points sends the whole export to
 `DIR.rejected` instead, with exit status 1.
 """
 def register(sub):
-    p = sub.add_parser("export", help="export a classifier: SavedModel, TFLite (float32/int8) and a report")
+    p = sub.add_parser("export", help="export a classifier, question answerer or token classifier: TFLite "
+                                      "(float32/int8), SavedModel and a report")
     p.add_argument("model", help="model directory (model.keras, spiece.model, labels.txt, heldout.jsonl)")
     p.add_argument("--out", required=True, help="output directory (must not exist or be empty, see --overwrite)")
     p.add_argument("--variants", default="float32,dynamic_int8",
@@ -18,7 +23,8 @@ def register(sub):
                         "auto: skip with a warning when the writer cannot be set up")
     p.add_argument("--buckets", default="", help="also write fixed-length signatures, e.g. 16,32,64,128")
     p.add_argument("--sequence-length", type=int, default=None,
-                   help="longest input in tokens (default 128, or the model's position table if shorter)")
+                   help="longest input in tokens (default 128, question answering 384; at most the model's "
+                        "position table)")
     p.add_argument("--data", default=None,
                    help="held-out data for the int8 gate: a .csv/.tsv/.jsonl file labelled with the model's label "
                         "names, or rotten_tomatoes / imdb (test split); default: the model's heldout.jsonl")

@@ -1,0 +1,58 @@
+"""The export side of the task table: what differs per exported task (the TFLite signature's outputs, whether
+its length is fixed, the Python runtime, what the report measures), one module per task keyed by the library's
+task name. Nothing else in the export package branches on a task's name.
+
+Adding a task: write `tasks/NAME.py` with its `TASK` (an `ExportTask`) and add NAME to `NAMES`.
+"""
+import importlib
+
+from keras_albert_export.tasks.base import ExportTask  # noqa: F401
+
+NAMES = ("classification", "question_answering", "token_classification")
+
+
+def get(name):
+    """The export entry of a library task name; one ValueError naming what can be exported otherwise."""
+    if name not in NAMES:
+        raise ValueError(f"a {name} model cannot be exported yet; exportable tasks: {', '.join(NAMES)}")
+    task = importlib.import_module(f"keras_albert_export.tasks.{name}").TASK
+    assert task.name == name
+    return task
+
+
+def of_model(model):
+    """The export entry for a Keras task model (looked up through the library's own table)."""
+    from keras_albert import tasks
+    return get(tasks.of_model(model).name)
+
+
+def load_runtime(model_path, task_name, num_threads=2, **kwargs):
+    """A .tflite written by `keras-albert export` -> its task's Python runtime, with the vocabulary and labels
+    from the file's metadata or, failing that, spiece.model / labels.txt beside it."""
+    import os
+
+    from keras_albert.model_dir import LABELS, SPIECE
+    from keras_albert.tokenizer import AlbertTokenizer
+    from keras_albert_export.runtime import associated_files
+
+    if not os.path.isfile(model_path):
+        raise FileNotFoundError(f"no TFLite model at {model_path}")
+    with open(model_path, "rb") as f:
+        content = f.read()
+    if content[4:8] != b"TFL3":
+        raise ValueError(f"{model_path} is not a TFLite model")
+    packed = associated_files(content)
+    folder = os.path.dirname(os.path.abspath(model_path))
+    for name in (SPIECE, LABELS):
+        if name not in packed and os.path.isfile(os.path.join(folder, name)):
+            with open(os.path.join(folder, name), "rb") as f:
+                packed[name] = f.read()
+    if SPIECE not in packed:
+        raise FileNotFoundError(f"{model_path} carries no vocabulary and there is no {SPIECE} beside it")
+    labels = packed[LABELS].decode("utf-8").split() if LABELS in packed else None
+    try:
+        return get(task_name).runtime_class()(model_path=model_path, model_content=content,
+                                              tokenizer=AlbertTokenizer(packed[SPIECE]), labels=labels,
+                                              num_threads=num_threads, **kwargs)
+    except ValueError as e:
+        raise ValueError(f"{model_path} is not an exported {task_name} model ({e})") from None

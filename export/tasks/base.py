@@ -1,0 +1,57 @@
+"""`ExportTask`: one exported task's differences, and the runtime's shared loading of a .tflite signature.
+
+Free of TensorFlow and keras_albert at import time: the runtimes run with only a TFLite runtime and numpy (the
+library is imported where a tokenizer's packing is needed)."""
+import dataclasses
+from typing import Callable
+
+import numpy as np
+
+
+@dataclasses.dataclass(frozen=True)
+class ExportTask:
+    name: str                  # the library's task name (keras_albert.tasks)
+    outputs: tuple             # the TFLite signature's output names
+    signature: Callable        # (keras model, backbone inputs) -> {output name: tensor}, traced into the export
+    default_length: int        # sequence length when the user gives none (capped at the position table)
+    fixed_length: bool         # serving_default at [1, length] (the Task Library reads its window from it)
+    variants: tuple            # TFLite variants offered
+    runtime: str               # "module:Class" of the Python runtime, imported on use
+    measures: str              # what the report measures for this task (written into report.json)
+    labels: Callable = None    # model -> default label names (labels.txt); None: the task has no labels
+    full_export: bool = False  # raw-string SavedModel, MediaPipe TextClassifier metadata, the held-out int8 gate
+
+    def runtime_class(self):
+        import importlib
+        module, name = self.runtime.split(":")
+        return getattr(importlib.import_module(module), name)
+
+
+class SignatureModel:
+    """A .tflite's `serving_default` runner with inputs ids/mask/segment_ids and the task's outputs checked."""
+
+    def __init__(self, model_path=None, model_content=None, num_threads=None, outputs=()):
+        from keras_albert_export.runtime import INPUTS, SIGNATURE, interpreter_class
+        if model_content is None:
+            with open(model_path, "rb") as f:
+                model_content = f.read()
+        self.model_content = model_content
+        self.interpreter = interpreter_class()(model_content=model_content, num_threads=num_threads)
+        self.runner = self.interpreter.get_signature_runner(SIGNATURE)
+        inputs, have = self.runner.get_input_details(), self.runner.get_output_details()
+        missing = [n for n in INPUTS if n not in inputs] + [n for n in outputs if n not in have]
+        if missing:
+            raise ValueError(f"signature inputs {sorted(inputs)} and outputs {sorted(have)} lack {missing}")
+        length = int(inputs["ids"]["shape_signature"][1])
+        self.fixed_length = length if length > 0 else None
+
+    def run(self, encoding):
+        """One `packing.Encoding` -> {output: array without the batch axis}, padded to a fixed length if any."""
+        n = len(encoding)
+        length = self.fixed_length or n
+        if n > length:
+            raise ValueError(f"a row of {n} pieces is longer than the model's {length}")
+        ids, segments, mask = (np.zeros((1, length), np.int32) for _ in range(3))
+        ids[0, :n], segments[0, :n], mask[0, :n] = encoding.ids, encoding.segment_ids, 1
+        out = self.runner(ids=ids, mask=mask, segment_ids=segments)
+        return {k: np.asarray(v[0], np.float32) for k, v in out.items()}
