@@ -251,6 +251,7 @@ def test_cli_finetunes_token_classification_jsonl(tmp_path, tokenizer, rt_texts,
     assert "validation f1" in printed and "test f1" in printed and "over 4 examples" in printed
     report = json.load(open(os.path.join(out, "report.json")))
     assert report["task"] == "token_classification" and "f1" in report["test"]
+    assert report["baseline"] is None  # (a bag of words has no tags to give)
     heldout = [json.loads(line) for line in open(os.path.join(out, "heldout.jsonl"))]
     assert len(heldout) == 4 and set(heldout[0]) == {"tokens", "tags"}
     assert main(["finetune", "--task", "multiple_choice", "--model", base, "--data", str(data),

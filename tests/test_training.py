@@ -207,7 +207,9 @@ def test_cli_finetune_on_a_csv_and_errors(tmp_path, tokenizer, rt_texts, capsys)
             "--label-column", "sentiment", "--epochs", "1", "--batch-size", "16", "--sequence-length", "48",
             "--learning-rate", "1e-3", "--verbose", "0"]
     assert main(argv) == 0
-    assert "test accuracy" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "test accuracy" in printed
+    assert "baseline (tf-idf word 1-2-grams + logistic regression): test accuracy" in printed
     assert sorted(os.listdir(tmp_path)) == ["base", "d.csv", "out"]      # published whole; no staging left
     report = json.load(open(os.path.join(out, "report.json")))
     assert report["labels"] == ["bad", "good"] and np.sum(report["test"]["confusion_matrix"]) == 20
@@ -217,6 +219,8 @@ def test_cli_finetune_on_a_csv_and_errors(tmp_path, tokenizer, rt_texts, capsys)
     splits, names, _ = datasets.load_splits(str(csv), ("sentence",), "sentiment")
     held_texts, held_labels = datasets.read_heldout(os.path.join(out, HELDOUT))
     assert held_texts == splits["test"][0] and held_labels == [names[y] for y in splits["test"][1]]
+    from keras_albert.training.baseline import fit_baseline  # the same model on the same split as the report's
+    assert report["baseline"]["accuracy"] == fit_baseline("classification", splits["train"], splits["test"])["accuracy"]
     model, tok, _ = load_model_dir(out)
     again = evaluate(model, tok, held_texts, [names.index(n) for n in held_labels], sequence_length=48)
     assert again["confusion_matrix"] == report["test"]["confusion_matrix"]

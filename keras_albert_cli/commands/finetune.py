@@ -63,16 +63,18 @@ def run(args):
     if skipped:
         print(f"skipped {skipped} malformed row(s) of {args.data}")
     tokenizer = AlbertTokenizer.from_file(args.spiece) if args.spiece else None
+    baseline = _baseline("classification", splits["train"], splits["test"])
     result = finetune(args.model, tokenizer, splits["train"], splits["validation"], out_dir=args.out, labels=labels,
                       sequence_length=args.sequence_length, epochs=args.epochs, batch_size=args.batch_size,
                       learning_rate=args.learning_rate, warmup_ratio=args.warmup_ratio, optimizer=args.optimizer,
                       strategy=args.strategy, mixed_precision=args.mixed_precision, seed=args.seed,
                       verbose=args.verbose, early_stopping=args.early_stopping, bucket=not args.no_bucket,
                       overwrite=args.overwrite, heldout=splits["test"],
-                      report_extra={"skipped_rows": skipped, "data": args.data})
+                      report_extra={"skipped_rows": skipped, "data": args.data, "baseline": baseline})
     test = result.test
     print(f"validation accuracy {result.metrics['accuracy']:.4f}, test accuracy {test['accuracy']:.4f} "
           f"(F1 {test['f1']:.4f}) over {len(splits['test'][0])} examples; model in {args.out}")
+    _print_baseline(baseline)
 
 
 def _run_task(args, labels):
@@ -92,13 +94,41 @@ def _run_task(args, labels):
     if not splits["validation"] or not splits["test"]:
         raise ValueError(f"{args.data}: {len(records)} examples are too few for an 80/10/10 split")
     tokenizer = AlbertTokenizer.from_file(args.spiece) if args.spiece else None
+    baseline = _baseline(recipe.metric_task, *(_texts_and_labels(splits[name]) for name in ("train", "test")))
     result = finetune(args.model, tokenizer, splits["train"], splits["validation"], out_dir=args.out,
                       task=args.task, labels=labels, sequence_length=args.sequence_length, epochs=args.epochs,
                       batch_size=args.batch_size, learning_rate=args.learning_rate, warmup_ratio=args.warmup_ratio,
                       optimizer=args.optimizer, strategy=args.strategy, mixed_precision=args.mixed_precision,
                       seed=args.seed, verbose=args.verbose, early_stopping=args.early_stopping,
                       bucket=not args.no_bucket, overwrite=args.overwrite, heldout=splits["test"],
-                      report_extra={"skipped_rows": records.skipped, "data": args.data})
+                      report_extra={"skipped_rows": records.skipped, "data": args.data, "baseline": baseline})
     metric = MAIN_METRIC[recipe.metric_task]
     print(f"validation {metric} {result.metrics[metric]:.4f}, test {metric} {result.test[metric]:.4f} over "
           f"{len(splits['test'])} examples; model in {args.out}")
+    _print_baseline(baseline)
+
+
+def _baseline(metric_task, train, test):
+    """The bag-of-words model trained on the same train split and scored on the same test split, for the tasks
+    it covers (classes, pairs, regression): the number the transformer has to beat (None for other tasks)."""
+    from keras_albert.training.baseline import MODELS, fit_baseline
+    if metric_task not in MODELS:
+        return None
+    try:
+        return fit_baseline(metric_task, train, test)
+    except ValueError as e:  # e.g. a tiny train split with one class: the fine-tuning itself may still run
+        return {"not_trained": str(e).splitlines()[0]}
+
+
+def _texts_and_labels(records):
+    """A task reader's records -> (texts or (text, text_pair) pairs, labels), for the baseline."""
+    texts = [(r["text"], r["text_pair"]) if "text_pair" in r else r.get("text") for r in records]
+    return texts, [r.get("label") for r in records]
+
+
+def _print_baseline(baseline):
+    if baseline and "not_trained" in baseline:
+        print(f"baseline not trained: {baseline['not_trained']}")
+    elif baseline:
+        metric = baseline["main_metric"]
+        print(f"baseline ({baseline['model']}): test {metric} {baseline[metric]:.4f} on the same split")
