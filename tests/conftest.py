@@ -49,3 +49,10 @@ def spiece_path(tmp_path_factory, rt_texts):
 def tokenizer(spiece_path):
     from keras_albert.tokenizer import AlbertTokenizer
     return AlbertTokenizer.from_file(spiece_path)
+
+
+@pytest.fixture(scope="session")
+def java_classpath(tmp_path_factory):
+    """The Android demo's Java core compiled once (javac costs seconds) for every test that runs it."""
+    from java_core import compile_core
+    return compile_core(tmp_path_factory.mktemp("classes"))

@@ -31,6 +31,17 @@ def trained_classifier(spiece_path):
     return model, tokenizer
 
 
+@functools.lru_cache(maxsize=None)
+def trained_tflite(spiece_path, variant):
+    """`trained_classifier` converted once per variant at its full length and shared by the export tests
+    (full_int8 calibrated on 200 train sentences the model never saw)."""
+    from keras_albert.data import splits
+    from keras_albert_export.tflite import convert
+    model, tokenizer = trained_classifier(spiece_path)
+    calibration = splits()["train"][0][4000:4200] if variant == "full_int8" else None
+    return convert(model, variant, tokenizer=tokenizer, calibration_texts=calibration)
+
+
 def keras_probabilities(model, tokenizer, texts, length=MAX_LENGTH):
     import numpy as np
 

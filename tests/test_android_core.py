@@ -6,15 +6,15 @@ import unicodedata
 
 import pytest
 import sentencepiece as spm
-from java_core import compile_core, run_junit
+from java_core import run_junit
 
 from keras_albert_export import android_golden
 from keras_albert.tokenizer import normalize
 
 
 @pytest.fixture(scope="module")
-def compiled(tmp_path_factory):
-    return compile_core(tmp_path_factory.mktemp("classes"))
+def compiled(java_classpath):
+    return java_classpath
 
 
 @pytest.fixture(scope="module")

@@ -1,14 +1,21 @@
 """`keras-albert bench MODEL.tflite`: a latency table for the lengths and threads asked for."""
+import pytest
 from conftest import tiny_config
 
 from keras_albert import AlbertBackbone, AlbertClassifier
 from keras_albert_cli.cli import main
 
 
-def test_bench_prints_one_row_per_thread_count(tmp_path, capsys):
+@pytest.fixture(scope="module")
+def tflite_bytes():
+    """One converted classifier (two groups, three classes) for both tests: a conversion costs seconds."""
     from keras_albert_export.tflite import convert
+    return convert(AlbertClassifier(AlbertBackbone(tiny_config(num_hidden_groups=2)), 3), "dynamic_int8")
+
+
+def test_bench_prints_one_row_per_thread_count(tmp_path, capsys, tflite_bytes):
     path = tmp_path / "m.tflite"
-    path.write_bytes(convert(AlbertClassifier(AlbertBackbone(tiny_config()), 2), "dynamic_int8"))
+    path.write_bytes(tflite_bytes)
     assert main(["bench", str(path), "--lengths", "8,32", "--threads", "1,2", "--runs", "3"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[0].split("\t") == ["runtime", "threads", "seq 8 (ms)", "seq 32 (ms)"]
@@ -18,12 +25,11 @@ def test_bench_prints_one_row_per_thread_count(tmp_path, capsys):
     assert all(float(ms) > 0 for r in rows for ms in r[2:])
 
 
-def test_weight_cache_runtime_gives_the_interpreters_numbers(tmp_path):
+def test_weight_cache_runtime_gives_the_interpreters_numbers(tflite_bytes):
     import numpy as np
 
     from keras_albert_export.runtime import TFLiteClassifier
-    from keras_albert_export.tflite import convert
-    data = convert(AlbertClassifier(AlbertBackbone(tiny_config(num_hidden_groups=2)), 3), "dynamic_int8")
+    data = tflite_bytes
     classic, cached = TFLiteClassifier(model_content=data), TFLiteClassifier(model_content=data, weight_cache=True)
     rng = np.random.default_rng(0)
     for length in (4, 19, 4, 40):  # resizing back and forth

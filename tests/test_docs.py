@@ -31,6 +31,10 @@ STAND_INS = [
     (r"--steps \d+", "--steps 3"), (r"--vocab-size \d+", "--vocab-size 600"), (r"--epochs \d+", "--epochs 1"),
     (r"\bepochs=\d+", "epochs=1"), (r"\bworkers=\d+", "workers=1"), (r"\bnum_shards=\d+", "num_shards=2"),
     (r"\bvocab_size=30000", "vocab_size=600"),
+    # sizes the lines leave to defaults: a fresh pretrain gets the tiny test shape, a finetune one epoch
+    (r"^(keras-albert pretrain )(?!.*--init)(?!.*--hidden-size)",
+     r"\1--hidden-size 32 --num-hidden-layers 2 --num-attention-heads 4 --intermediate-size 48 --embedding-size 16 "),
+    (r"^(keras-albert finetune )(?!.*--epochs)", r"\1--epochs 1 "),
 ]
 # Lines a CI step or another test runs already (the README's two commands are .ci/run itself).
 RUN_ELSEWHERE = {"bash scripts/setup.sh": ".ci/run", ".venv/bin/python -m pytest -q": ".ci/run",

@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from export_common import LABELS, MAX_LENGTH, held_out, keras_probabilities, trained_classifier
+from export_common import (LABELS, MAX_LENGTH, held_out, keras_probabilities, trained_classifier,
+                           trained_tflite)
 from odd_text import ODD_TEXTS
 
 ACCENTED = ["Café crème: très, très réussi.", "Ein schönes Märchen für Groß und Klein.", "ÉNORME déception, naïf",
@@ -12,12 +13,10 @@ ACCENTED = ["Café crème: très, très réussi.", "Ein schönes Märchen für G
 @pytest.fixture(scope="module")
 def files(tmp_path_factory, spiece_path):
     from keras_albert_export.metadata import add_metadata
-    from keras_albert_export.tflite import convert
-    model, _ = trained_classifier(spiece_path)
     out = {}
     for variant in ("float32", "dynamic_int8"):
         path = tmp_path_factory.mktemp("md") / f"model_{variant}.tflite"
-        path.write_bytes(add_metadata(convert(model, variant), spiece_path, LABELS))
+        path.write_bytes(add_metadata(trained_tflite(spiece_path, variant), spiece_path, LABELS))
         out[variant] = str(path)
     return out
 

@@ -8,18 +8,15 @@ import numpy as np
 import pytest
 
 from conftest import tiny_config
-from export_common import MAX_LENGTH, held_out, keras_probabilities, trained_classifier
+from export_common import MAX_LENGTH, held_out, keras_probabilities, trained_classifier, trained_tflite
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 @pytest.fixture(scope="module")
 def variants(spiece_path):
-    from keras_albert_export.tflite import VARIANTS, convert
-    from keras_albert.data import splits
-    model, tokenizer = trained_classifier(spiece_path)
-    calibration = splits()["train"][0][4000:4200]
-    return {v: convert(model, v, tokenizer=tokenizer, calibration_texts=calibration) for v in VARIANTS}
+    from keras_albert_export.tflite import VARIANTS
+    return {v: trained_tflite(spiece_path, v) for v in VARIANTS}
 
 
 def _run_all(data, tokenizer, texts):
@@ -81,7 +78,8 @@ def test_over_long_input_keeps_sep(spiece_path):
     long_texts = [" ".join(held_out(30)[i:i + 10]) for i in range(0, 30, 10)]
     assert all(len(tokenizer.tokenize(t)) > MAX_LENGTH for t in long_texts)
     for length in (MAX_LENGTH, 40):
-        data = convert(model, "float32", sequence_length=None if length == MAX_LENGTH else length)
+        data = trained_tflite(spiece_path, "float32") if length == MAX_LENGTH else convert(model, "float32",
+                                                                                         sequence_length=length)
         classifier = TFLiteClassifier(model_content=data)
         for text in long_texts + held_out(3):
             whole = classifier(pack(tokenizer, text, 10**6))

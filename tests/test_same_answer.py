@@ -133,17 +133,17 @@ def test_pipeline_agrees_on_every_text(exported):
         np.testing.assert_allclose([scores[name] for name in LABELS], probabilities, atol=1e-5)
 
 
-def test_java_core_gives_the_same_ids(spiece_path, tokenizer, tmp_path):
+def test_java_core_gives_the_same_ids(spiece_path, tokenizer, tmp_path, java_classpath):
     """The Android demo's pure-Java tokenizer and packer on the same corpus, with the train_vocab vocabulary (the
     Java normalizer stands in for its compiled character map; a checkpoint's nmt_nfkc vocabulary reaches Android
     through MediaPipe, whose packed copy is checked above)."""
-    from java_core import compile_core, run_junit
+    from java_core import run_junit
 
     from keras_albert_export import android_golden
     android_golden.write_vocabulary(spiece_path, str(tmp_path / android_golden.VOCAB_FILE))
     lines = android_golden.write_golden(tokenizer, str(tmp_path / android_golden.GOLDEN_FILE), LENGTH,
                                         cases=[(f"text_{i}", t) for i, t in enumerate(TEXTS)])
-    passed, failed, done = run_junit(compile_core(tmp_path / "classes"), f"-Dalbert.golden.dir={tmp_path}")
+    passed, failed, done = run_junit(java_classpath, f"-Dalbert.golden.dir={tmp_path}")
     assert failed == 0 and done.returncode == 0 and passed >= lines, done.stdout
     assert re.search(r"^tokenize\ttext_\d+\tlone \\uD800 high", (tmp_path / android_golden.GOLDEN_FILE).read_text(),
                      re.MULTILINE)

@@ -34,8 +34,12 @@ def _step(backup):
 
 
 @pytest.mark.slow
-def test_sigkill_mid_epoch_resumes_exactly(tmp_path, spiece_path):
+def test_sigkill_mid_epoch_resumes_exactly(tmp_path, spiece_path, request):
     whole, killed = str(tmp_path / "whole"), str(tmp_path / "killed")
+    # the uninterrupted reference run is independent of the killed one: it runs alongside (a core of its own)
+    reference = subprocess.Popen([sys.executable, WORKER, spiece_path, whole], stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True)
+    request.addfinalizer(lambda: reference.poll() is None and (reference.kill(), reference.communicate()))
     proc = subprocess.Popen([sys.executable, WORKER, spiece_path, killed, "0.1"], stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     backup = os.path.join(staging_path(killed, "partial"), "backup")   # a fixed staging folder: found again
@@ -52,10 +56,10 @@ def test_sigkill_mid_epoch_resumes_exactly(tmp_path, spiece_path):
     resumed = _run(spiece_path, killed)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert f"resuming from step {at_kill}" in resumed.stdout
-    reference = _run(spiece_path, whole)
-    assert reference.returncode == 0, reference.stderr[-3000:]
-    assert "resuming" not in reference.stdout
-    assert "STEPS 32" in resumed.stdout and "STEPS 32" in reference.stdout
+    reference_out, reference_err = reference.communicate(timeout=600)
+    assert reference.returncode == 0, reference_err[-3000:]
+    assert "resuming" not in reference_out
+    assert "STEPS 32" in resumed.stdout and "STEPS 32" in reference_out
 
     a, _, _ = load_model_dir(killed)
     b, _, _ = load_model_dir(whole)
