@@ -5,6 +5,7 @@ with only an old `tflite_runtime` and numpy (the compatibility test loads this f
 which takes the library's tokenizer, imports the library's packer.
 """
 import io
+import os
 import time
 import zipfile
 
@@ -45,6 +46,30 @@ def associated_files(tflite_bytes):
             return {name: z.read(name) for name in z.namelist()}
     except zipfile.BadZipFile:
         return {}
+
+
+def read_exported(model_path):
+    """A .tflite written by `keras-albert export` -> (its bytes, AlbertTokenizer, labels or None): the vocabulary
+    and labels from the file's metadata or, failing that, spiece.model / labels.txt beside it."""
+    from keras_albert.model_dir import LABELS, SPIECE
+    from keras_albert.tokenizer import AlbertTokenizer
+
+    if not os.path.isfile(model_path):
+        raise FileNotFoundError(f"no TFLite model at {model_path}")
+    with open(model_path, "rb") as f:
+        content = f.read()
+    if content[4:8] != b"TFL3":
+        raise ValueError(f"{model_path} is not a TFLite model")
+    packed = associated_files(content)
+    folder = os.path.dirname(os.path.abspath(model_path))
+    for name in (SPIECE, LABELS):
+        if name not in packed and os.path.isfile(os.path.join(folder, name)):
+            with open(os.path.join(folder, name), "rb") as f:
+                packed[name] = f.read()
+    if SPIECE not in packed:
+        raise FileNotFoundError(f"{model_path} carries no vocabulary and there is no {SPIECE} beside it")
+    labels = packed[LABELS].decode("utf-8").split() if LABELS in packed else None
+    return content, AlbertTokenizer(packed[SPIECE]), labels
 
 
 class TFLiteClassifier:

@@ -29,30 +29,11 @@ def of_model(model):
 def load_runtime(model_path, task_name, num_threads=2, **kwargs):
     """A .tflite written by `keras-albert export` -> its task's Python runtime, with the vocabulary and labels
     from the file's metadata or, failing that, spiece.model / labels.txt beside it."""
-    import os
-
-    from keras_albert.model_dir import LABELS, SPIECE
-    from keras_albert.tokenizer import AlbertTokenizer
-    from keras_albert_export.runtime import associated_files
-
-    if not os.path.isfile(model_path):
-        raise FileNotFoundError(f"no TFLite model at {model_path}")
-    with open(model_path, "rb") as f:
-        content = f.read()
-    if content[4:8] != b"TFL3":
-        raise ValueError(f"{model_path} is not a TFLite model")
-    packed = associated_files(content)
-    folder = os.path.dirname(os.path.abspath(model_path))
-    for name in (SPIECE, LABELS):
-        if name not in packed and os.path.isfile(os.path.join(folder, name)):
-            with open(os.path.join(folder, name), "rb") as f:
-                packed[name] = f.read()
-    if SPIECE not in packed:
-        raise FileNotFoundError(f"{model_path} carries no vocabulary and there is no {SPIECE} beside it")
-    labels = packed[LABELS].decode("utf-8").split() if LABELS in packed else None
+    from keras_albert_export.runtime import read_exported
+    content, tokenizer, labels = read_exported(model_path)
     try:
         return get(task_name).runtime_class()(model_path=model_path, model_content=content,
-                                              tokenizer=AlbertTokenizer(packed[SPIECE]), labels=labels,
+                                              tokenizer=tokenizer, labels=labels,
                                               num_threads=num_threads, **kwargs)
     except ValueError as e:
         raise ValueError(f"{model_path} is not an exported {task_name} model ({e})") from None

@@ -46,28 +46,9 @@ def register(sub):
 
 def load(model_path, threads=2, weight_cache=False):
     """-> (TFLiteClassifier, AlbertTokenizer, labels) from a .tflite and its metadata or sibling files."""
-    from keras_albert_export.runtime import TFLiteClassifier, associated_files
-    from keras_albert.model_dir import LABELS, SPIECE
-    from keras_albert.tokenizer import AlbertTokenizer
-
-    if not os.path.isfile(model_path):
-        raise FileNotFoundError(f"no TFLite model at {model_path}")
-    with open(model_path, "rb") as f:
-        content = f.read()
-    if content[4:8] != b"TFL3":
-        raise ValueError(f"{model_path} is not a TFLite model")
-    classifier = TFLiteClassifier(model_content=content, num_threads=threads, weight_cache=weight_cache)
-    packed = associated_files(content)
-    folder = os.path.dirname(os.path.abspath(model_path))
-    for name in (SPIECE, LABELS):
-        if name not in packed and os.path.isfile(os.path.join(folder, name)):
-            with open(os.path.join(folder, name), "rb") as f:
-                packed[name] = f.read()
-    if SPIECE not in packed:
-        raise FileNotFoundError(f"{model_path} carries no vocabulary and there is no {SPIECE} beside it")
-    tokenizer = AlbertTokenizer(packed[SPIECE])
-    labels = packed[LABELS].decode("utf-8").split() if LABELS in packed else None
-    return classifier, tokenizer, labels
+    from keras_albert_export.runtime import TFLiteClassifier, read_exported
+    content, tokenizer, labels = read_exported(model_path)
+    return TFLiteClassifier(model_content=content, num_threads=threads, weight_cache=weight_cache), tokenizer, labels
 
 
 def read_sentences(path):
