@@ -92,12 +92,17 @@ def test_regression_reports_pearson(tmp_path, tokenizer, rt_texts):
     assert result.metrics["spearman"] == pytest.approx(stats.spearmanr(val.gold, predicted)[0], abs=1e-5)
 
 
-def test_word_pieces_match_transformers_is_split_into_words(tmp_path, tokenizer, rt_texts):
+def _their_tokenizer(tmp_path, tokenizer):
+    """transformers' fast tokenizer from our tokenizer.json: the reference for pieces and windows."""
     folder = tmp_path / "hf"
     folder.mkdir()
     tokenizer.save_tokenizer_json(folder / "tokenizer.json")
     (folder / "config.json").write_text(json.dumps({"model_type": "albert"}))
-    theirs = transformers.AutoTokenizer.from_pretrained(folder)
+    return transformers.AutoTokenizer.from_pretrained(folder)
+
+
+def test_word_pieces_match_transformers_is_split_into_words(tmp_path, tokenizer, rt_texts):
+    theirs = _their_tokenizer(tmp_path, tokenizer)
     sentences = [t.split() for t in rt_texts[0][:100]] + [["New", "York", ",", "U.S.A.", "isn't", "Ünïcode", "5,000"]]
     for words in sentences:
         for length in (512, 16):
@@ -281,11 +286,7 @@ def _squad(path, rt_texts, n, offset=0, impossible=False):
 def test_answer_windows_and_spans_match_transformers(tmp_path, tokenizer, rt_texts):
     """Windows and the answer's start/end piece as transformers' fast tokenizer + run_qa's mapping give them."""
     from keras_albert.features import answer_features
-    folder = tmp_path / "hf"
-    folder.mkdir()
-    tokenizer.save_tokenizer_json(folder / "tokenizer.json")
-    (folder / "config.json").write_text(json.dumps({"model_type": "albert"}))
-    theirs = transformers.AutoTokenizer.from_pretrained(folder)
+    theirs = _their_tokenizer(tmp_path, tokenizer)
     records = _read("question_answering", _squad(tmp_path / "s.json", rt_texts, 12))
     f = answer_features(tokenizer, records, None, 48)
     enc = theirs([r["question"] for r in records], [r["context"] for r in records], truncation="only_second",
