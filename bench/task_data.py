@@ -89,7 +89,7 @@ def build_choice(words, labels, rng, bands=8):
     rows = []
     for i in rng.permutation(len(words)):
         s = words[i]
-        slots = [j for j, w in enumerate(s) if w in band_of]
+        slots = [j for j, w in enumerate(s) if w in band_of and s.count(w) == 1]  # blanked = gone
         if not slots:
             continue
         j = slots[rng.integers(len(slots))]
