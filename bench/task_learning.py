@@ -105,11 +105,12 @@ def finetune(task, path, model, out, epochs, seq):
             model, "--out", out, "--epochs", str(epochs), "--sequence-length", str(seq), "--batch-size", "32",
             "--learning-rate", "5e-4", "--warmup-ratio", "0.1", "--seed", "0", "--verbose", "2", "--overwrite"]
     start = time.time()
-    subprocess.run(argv, check=True)
+    if not os.path.exists(os.path.join(out, "report.json")):  # a finished task is not rerun
+        subprocess.run(argv, check=True)
     report = json.load(open(os.path.join(out, "report.json")))
     metric = report["main_metric"]
     command = "keras-albert " + " ".join(a if a != path else os.path.basename(path) for a in argv[3:])
-    return {"metric": metric, "test": report["test"][metric], "validation": report["validation"][metric],
+    return {"metric": metric, "test": report["test"][metric], "validation": report.get("validation", report)[metric],
             "history": report["history"].get(f"val_{metric}"), "seconds": round(time.time() - start),
             "command": command.replace(model, "INIT").replace(out, "OUT")}
 
