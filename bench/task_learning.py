@@ -1,0 +1,188 @@
+"""Does a small ALBERT learn every task? Fine-tunes one on each file of bench/task_data.py and reports.
+
+For each task: `keras-albert finetune --task TASK --data FILE` (a subprocess, the command line as a user runs
+it) from the same randomly initialized small ALBERT (E 64, H 128, 4 layers sharing one block, 4 heads, FFN 512,
+a 4,000-piece vocabulary trained on the Rotten Tomatoes sentences), then the held-out (test split) main metric
+next to chance and, for pairs and regression, the TF-IDF baseline (`keras_albert.training.baseline`) on the
+same split (the CLI's seed-0 80/10/10 permutation of the file's records). Writes OUT/task_learning.json and
+OUT/learning_every_task.md; `--benchmarks FILE` puts that section into FILE (replacing an older one).
+    python bench/task_learning.py OUT [--epochs 5] [--benchmarks BENCHMARKS.md]
+"""
+import argparse
+import datetime
+import json
+import os
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from bench.task_data import write_all  # noqa: E402
+
+SHAPE = dict(embedding_size=64, hidden_size=128, num_hidden_layers=4, num_attention_heads=4, intermediate_size=512,
+             max_position_embeddings=128)
+VOCAB = 4000
+# task -> (sequence length, at most this many examples)
+PLAN = {"pair_classification": (96, 4240), "regression": (96, 4240), "token_classification": (96, 3000),
+        "multiple_choice": (64, 3000), "question_answering": (128, 2226)}
+HOW = {
+    "pair_classification": "two Rotten Tomatoes sentences (each used once in the file); label `same` or "
+    "`different` by their sentiment labels. No word decides it: the model must judge both sentences' sentiment "
+    "and compare them.",
+    "regression": "sentence B is sentence A with a uniformly random share of its word positions replaced, in "
+    "place, by words of another sentence; `score` = 5 x the share of A's words B keeps (STS-B's 0-5 scale). "
+    "Only comparing the two texts position by position gives the score.",
+    "token_classification": "two sentences, one after the other, as one CoNLL sentence; every word tagged "
+    "B-POS/I-POS or B-NEG/I-NEG by the sentiment of the sentence it comes from (each sentence cut to 25 words). "
+    "The same word is POS in one example and NEG in another: the sentence around it decides, and one wrong "
+    "word breaks the entity.",
+    "multiple_choice": "a sentence with one content word (4+ letters, not a stop word) blanked as `_`; the "
+    "article says whether the review is positive or negative; 4 options, the 3 wrong ones words of other "
+    "sentences from the same eighth of the frequency ranking (so frequency alone does not tell).",
+    "question_answering": "a context of 3-4 sentences of 6+ words; the question quotes the first 3 words of one "
+    "of them (`how does the sentence that begins \" ... \" end ?`); the answer is that sentence's last 3 words "
+    "before its final punctuation. The model must find the sentence, then its end.",
+}
+
+
+def make_model(out, texts):
+    """A randomly initialized small ALBERT and its vocabulary as a model directory (seed 0)."""
+    import keras
+
+    from keras_albert import AlbertBackbone, AlbertConfig
+    from keras_albert.model_dir import save_model_dir
+    from keras_albert.tokenizer import train_vocab
+    tokenizer = train_vocab(texts, vocab_size=VOCAB, output_path=os.path.join(out, "spiece.model"))
+    keras.utils.set_random_seed(0)
+    backbone = AlbertBackbone(AlbertConfig(vocab_size=VOCAB, **SHAPE))
+    save_model_dir(os.path.join(out, "init"), backbone, tokenizer, overwrite=True)
+    return os.path.join(out, "init"), backbone.count_params()
+
+
+def split(records):
+    from keras_albert.data import split_rows
+    parts = split_rows(list(records), [0] * len(records), seed=0)
+    return {name: rows for name, (rows, _) in parts.items()}
+
+
+def references(task, path):
+    """(chance, TF-IDF baseline or None) on the test split the CLI uses."""
+    from keras_albert import tasks
+    from keras_albert.metrics import evaluate
+    from keras_albert.metrics.squad import f1
+    from keras_albert.training.baseline import fit_baseline
+    parts = split(tasks.recipe(task)[1].reader(path))
+    train, test = parts["train"], parts["test"]
+    if task in ("pair_classification", "regression"):
+        kind = "pairs" if task == "pair_classification" else "regression"
+        xy = lambda rows: ([(r["text"], r["text_pair"]) for r in rows], [r["label"] for r in rows])  # noqa: E731
+        base = fit_baseline(kind, xy(train), xy(test))["main"]
+        if kind == "pairs":
+            labels = [r["label"] for r in train]
+            majority = max(set(labels), key=labels.count)
+            return ("majority class", sum(r["label"] == majority for r in test) / len(test)), base
+        return ("constant prediction (Pearson 0)", 0.0), base
+    if task == "token_classification":
+        kinds = [t[2:] for r in train for t in r["tags"] if t.startswith("B-")]
+        major = max(set(kinds), key=kinds.count)
+        predicted = [[t[:2] + major for t in r["tags"]] for r in test]
+        return ("every sentence tagged the majority sentiment", evaluate(
+            task, [r["tags"] for r in test], predicted)["f1"]), None
+    if task == "multiple_choice":
+        return ("1 of 4 options", 0.25), None
+    scores = []  # the expected F1 of answering with the 3 words before a random sentence end of the context
+    for r in test:
+        words = r["context"].split()
+        ends = [" ".join(words[max(0, i - 3):i]) for i, w in enumerate(words) if w in (".", "!", "?") and i]
+        scores.append(sum(f1(r["answers"][0][0], e) for e in ends) / max(1, len(ends)))
+    return ("3 words before a random . ! ? of the context", 100 * sum(scores) / len(scores)), None
+
+
+def finetune(task, path, model, out, epochs, seq):
+    argv = [sys.executable, "-m", "keras_albert_cli", "finetune", "--task", task, "--data", path, "--model",
+            model, "--out", out, "--epochs", str(epochs), "--sequence-length", str(seq), "--batch-size", "32",
+            "--learning-rate", "5e-4", "--warmup-ratio", "0.1", "--seed", "0", "--verbose", "2", "--overwrite"]
+    start = time.time()
+    if not os.path.exists(os.path.join(out, "report.json")):  # a finished task is not rerun
+        subprocess.run(argv, check=True)
+    report = json.load(open(os.path.join(out, "report.json")))
+    metric = report["main_metric"]
+    command = "keras-albert " + " ".join(a if a != path else os.path.basename(path) for a in argv[3:])
+    return {"metric": metric, "test": report["test"][metric], "validation": report.get("validation", report)[metric],
+            "history": report["history"].get(f"val_{metric}"), "seconds": round(time.time() - start),
+            "command": command.replace(model, "INIT").replace(out, "OUT")}
+
+
+def markdown(results, params, cpu, when, epochs):
+    lines = ["## Learning every task",
+             f"Does a small ALBERT learn every fine-tuning task? `python bench/task_learning.py OUT --epochs "
+             f"{epochs}`: bench/task_data.py builds one file per task, in its real format, from the Rotten "
+             "Tomatoes sentences (no SQuAD/CoNLL/RACE/STS-B offline; every sentence is used at most once per "
+             "file, so no test sentence is seen in training), then each task fine-tunes the same randomly "
+             "initialized small ALBERT (E 64, H 128, 4 layers sharing one block, 4 heads, FFN 512, 4,000-piece "
+             f"vocabulary trained on the Rotten Tomatoes sentences; {params:,} backbone parameters) with "
+             "`keras-albert finetune --task TASK` (AdamW 5e-4, warm-up 0.1, batch 32, seed 0; best epoch by "
+             "the validation main metric). The IMDB-pretrained checkpoint of the section above was not available "
+             "to this run, so every task trains from random initialization. Scores are on the test split (the "
+             f"CLI's seed-0 80/10/10 cut of the file). {cpu}, 2 cores shared with other jobs, {when}.", "",
+             "| task | examples | seq | main metric | ALBERT test | validation | chance | TF-IDF baseline | time (s) |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for task, r in results.items():
+        base = "–" if r["baseline"] is None else f"{r['baseline']:.3f}"
+        lines.append(f"| {task} | {r['examples']} | {r['seq']} | {r['metric']} | **{r['test']:.3f}** | "
+                     f"{r['validation']:.3f} | {r['chance']:.3f} ({r['chance_is']}) | {base} | {r['seconds']} |")
+    lines += ["", "(Question-answering F1 is the official script's, in percent; the others are 0-1.) Per epoch "
+              "validation main metric: " + "; ".join(
+                  f"{t} " + " / ".join(f"{v:.3f}" for v in (r["history"] or [])) for t, r in results.items()), ""]
+    for task, r in results.items():
+        lines += [f"**{task}** (`{os.path.basename(r['data'])}`): {HOW[task]} Command: `{r['command']}`.", ""]
+    return "\n".join(lines)
+
+
+def put_section(path, section):
+    text = open(path, encoding="utf-8").read()
+    start = text.find("## Learning every task")
+    if start >= 0:
+        end = text.find("\n## ", start + 1)
+        text = text[:start] + text[end + 1:] if end >= 0 else text[:start]
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text.rstrip("\n") + "\n\n" + section.rstrip("\n") + "\n")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out")
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--tasks", default=",".join(PLAN))
+    parser.add_argument("--benchmarks", help="a BENCHMARKS.md to put the section into")
+    args = parser.parse_args()
+    from keras_albert.data import load_texts
+    os.makedirs(args.out, exist_ok=True)
+    paths = write_all(os.path.join(args.out, "data"), seed=0)
+    model, params = make_model(args.out, load_texts("rotten_tomatoes"))
+    cpu = next((line.split(":", 1)[1].strip() for line in subprocess.run(
+        ["lscpu"], capture_output=True, text=True).stdout.splitlines() if line.startswith("Model name")), "CPU")
+    results = {}
+    for task in args.tasks.split(","):
+        seq, limit = PLAN[task]
+        path = paths[task]
+        if limit:  # the first `limit` examples of the (already shuffled) file
+            path = write_all(os.path.join(args.out, f"data-{limit}"), seed=0, limit=limit)[task]
+        (chance_is, chance), baseline = references(task, path)
+        run = finetune(task, path, model, os.path.join(args.out, task), args.epochs, seq)
+        from keras_albert import tasks
+        results[task] = {**run, "examples": len(tasks.recipe(task)[1].reader(path)), "seq": seq, "data": path,
+                         "chance": chance, "chance_is": chance_is, "baseline": baseline}
+        print(task, json.dumps(results[task]), flush=True)
+        json.dump(results, open(os.path.join(args.out, "task_learning.json"), "w"), indent=1)
+    section = markdown(results, params, cpu, datetime.date.today().isoformat(), args.epochs)
+    open(os.path.join(args.out, "learning_every_task.md"), "w").write(section)
+    if args.benchmarks:
+        put_section(args.benchmarks, section)
+    print(section)
+
+
+if __name__ == "__main__":
+    main()
