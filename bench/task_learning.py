@@ -110,7 +110,7 @@ def finetune(task, path, model, out, epochs, seq):
     report = json.load(open(os.path.join(out, "report.json")))
     metric = report["main_metric"]
     command = "keras-albert " + " ".join(a if a != path else os.path.basename(path) for a in argv[3:])
-    return {"metric": metric, "test": report["test"][metric], "validation": report.get("validation", report)[metric],
+    return {"metric": metric, "test": report["test"][metric], "validation": report["validation"][metric],
             "history": report["history"].get(f"val_{metric}"), "seconds": round(time.time() - start),
             "command": command.replace(model, "INIT").replace(out, "OUT")}
 

@@ -56,11 +56,10 @@ def finetune(model, tokenizer, train, validation=None, *, out_dir, task="classif
     `clipnorm` clips each gradient's norm; under tf.distribute Keras clips each replica's gradient before the
     all-reduce, so results then differ slightly from one device (pass None for identical updates).
     """
-    from keras_albert import datasets
+    from keras_albert import datasets, tasks
     from keras_albert.model_dir import HELDOUT, save_model_dir
     from keras_albert.staging import check_output, publish, staging_path
 
-    from keras_albert import tasks
     head_task, recipe = (tasks.get("classification"), None) if task == "classification" else tasks.recipe(task)
     text_path = recipe is None or recipe.features is None
     if recipe is not None and text_path:  # sentence-pair classes: records -> the classification text pipeline
@@ -68,8 +67,8 @@ def finetune(model, tokenizer, train, validation=None, *, out_dir, task="classif
         labels = list(labels) if labels is not None else recipe.labels(train)
         train, validation, heldout = (None if r is None else _records_table(n, r, labels) for n, r in
                                       (("train", train), ("validation", validation), ("heldout", heldout)))
-    hyper = dict(task=task, sequence_length=sequence_length, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
-                 warmup_ratio=warmup_ratio, optimizer=optimizer, mixed_precision=mixed_precision, seed=seed,
+    hyper = dict(task=task, sequence_length=sequence_length, epochs=epochs, batch_size=batch_size,
+                 learning_rate=learning_rate, warmup_ratio=warmup_ratio, optimizer=optimizer, mixed_precision=mixed_precision, seed=seed,
                  weight_decay=weight_decay, clipnorm=clipnorm, early_stopping=early_stopping, bucket=bool(bucket),
                  strategy=strategy)
     check_hyperparameters(**hyper, backup_every=backup_every)
@@ -127,9 +126,7 @@ def finetune(model, tokenizer, train, validation=None, *, out_dir, task="classif
             if write_report:
                 metric_task = "classification" if recipe is None else recipe.metric_task
                 extra = {"task": task, "main_metric": MAIN_METRIC[metric_task], "steps": result.steps,
-                         "best_epoch": best_epoch, **(report_extra or {})}
-                if not text_path:
-                    extra["validation"] = result.metrics
+                         "best_epoch": best_epoch, "validation": result.metrics, **(report_extra or {})}
                 if result.test is not None:
                     extra["test"] = result.test
                 result.report = report_lib.write_report(staging, result.history, matrix, labels or [], extra,

@@ -9,7 +9,8 @@ def register(sub):
                             "multiple_choice", "question_answering"),
                    help="classification: --text-column/--label-column table; pair_classification, regression: "
                         "GLUE-style pairs (MNLI, STS-B); token_classification: CoNLL text or .jsonl "
-                        "{tokens, tags}; multiple_choice: RACE .jsonl; question_answering: SQuAD .json (default: classification)")
+                        "{tokens, tags}; multiple_choice: RACE .jsonl; question_answering: SQuAD .json "
+                        "(default: classification)")
     p.add_argument("--model", required=True, help="a model directory (keras-albert pretrain/convert output) or a preset")
     p.add_argument("--data", required=True,
                    help="rotten_tomatoes, imdb, or a .csv/.tsv/.jsonl file (split 80/10/10 by a --seed permutation)")

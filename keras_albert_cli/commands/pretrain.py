@@ -135,8 +135,8 @@ def run(args):
         history = _shards_and_training(args, documents, tokenizer, config, start, tmp)
     split = "val_" if "val_mlm_logits_accuracy" in history else ""
     print(f"trained {history['steps']} steps; {'eval' if split else 'train'} MLM accuracy "
-          f"{history[split + 'mlm_logits_accuracy'][-1]:.4f}, SOP accuracy {history[split + 'sop_logits_accuracy'][-1]:.4f}; "
-          f"model in {args.out}")
+          f"{history[split + 'mlm_logits_accuracy'][-1]:.4f}, "
+          f"SOP accuracy {history[split + 'sop_logits_accuracy'][-1]:.4f}; model in {args.out}")
 
 
 def _shards_and_training(args, documents, tokenizer, config, start, out):
