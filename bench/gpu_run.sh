@@ -5,7 +5,7 @@
 #   bash bench/gpu_run.sh [--tiny] [gpu_train.py flags...]
 # Env: OUT (default runs/gpu_out), BUDGET_S (the measurements' seconds, default 330: the run ends inside 6
 #      minutes on an H200), PRETRAIN_S (seconds added after them when a checkpoint is carried, default 120),
-#      PYTHON (default python3). --tiny (a CPU smoke run) allows 900 and 300: a CPU compiles slowly.
+#      PRETRAIN_MAX_STEPS (the pretraining's step cap, default 30000), PYTHON (default python3). --tiny (a CPU smoke run) allows 900 and 300: a CPU compiles slowly.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
@@ -49,7 +49,7 @@ EOF
 
   if [ -f "$PRETRAIN/ckpt/model.keras" ]; then
     "$PYTHON" bench/learning_pretrain.py --gpu "$PRETRAIN" --out "$OUT/pretrained" "${TINY[@]}" \
-      --deadline $(( $(date +%s) + PRETRAIN_S ))
+      --max-steps "${PRETRAIN_MAX_STEPS:-30000}" --deadline $(( $(date +%s) + PRETRAIN_S ))
     echo "learning_pretrain.py exit $? after $(( $(date +%s) - start )) s"
   else
     echo "no checkpoint in $PRETRAIN/ckpt: continued pretraining skipped (optional; docs/gpu.md)"
