@@ -123,10 +123,12 @@ def continue_on_gpu(folder, out, deadline, max_steps=30000, steps_per_log=1000, 
     step_s = (time.time() - t0) / calibration
     t0 = time.time()
     probe.evaluate(evals[0], evals[1], sample_weight=evals[2], batch_size=batch, verbose=0)  # compiles
-    eval_s = time.time() - t0
+    compile_s, t1 = time.time() - t0, time.time()
+    probe.evaluate(evals[0], evals[1], sample_weight=evals[2], batch_size=batch, verbose=0)
+    eval_s = time.time() - t1  # after compiling: counting the compile once per log made a GPU run stop at 40%
     del probe
     # what remains after a second compile (~ the calibration's first fit), the evaluations and the save
-    budget = deadline - time.time() - 2 * (t0 - start) / 3 - 15
+    budget = deadline - time.time() - 2 * (t0 - start) / 3 - compile_s - 15
     logs = int(budget // (steps_per_log * step_s + eval_s))
     steps = min(max_steps, logs * steps_per_log)
     record = {"init": os.path.join(folder, "ckpt"), "examples": {"train": len(train[1]["sop_logits"]),
