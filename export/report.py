@@ -134,7 +134,7 @@ def gate_lines(report):
     if gate is not None and gate["max_drop"] is None:
         lines.append("Gate: off (--no-gate).")
     elif gate is not None and found:
-        lines.append(f"Gate (at most {gate['max_drop']:g} points of {main} lost): "
+        lines.append(f"Gate (at most {gate['max_drop']:g} points lost): "
                      + ("passed." if gate["passed"] else "FAILED: " + ", ".join(gate["failed"]) + "."))
     return lines
 

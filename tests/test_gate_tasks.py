@@ -143,7 +143,7 @@ def test_qa_gate_scores_squad_f1_of_the_pipeline_and_of_each_runtime(qa_model, t
     text = (out / "report.md").read_text()
     assert "Held-out set: 30 questions from the model's heldout.json; Keras float f1" in text
     assert "| variant | size (MB) | f1 (%) | exact_match (%) | agreement with Keras (%) |" in text
-    assert "Gate (at most 100 points of f1 lost): passed." in text
+    assert "Against float (f1): dynamic_int8 " in text and "Gate (at most 100 points lost): passed." in text
 
 
 def test_qa_int8_that_changes_answers_is_rejected(coarse_qa_model, tokenizer, rt_texts, tmp_path):
