@@ -99,7 +99,7 @@ def build_report(model, tokenizer, files, records=None, *, gate=None, labels=Non
                                            **empty, "agreement_with_keras": None}
         if records is not None:
             predicted = gate.tflite(path, tokenizer, labels, records, max_length)
-            same = [gate.same(a, b) for a, b in zip(predicted, reference)]
+            same = [a == b for a, b in zip(predicted, reference)]
             r.update(_scores(gate, records, predicted), agreement_with_keras=round(100.0 * sum(same) / len(same), 2))
         r["latency_ms"] = latencies(path, lengths, threads, runs)
     if bucket_file:

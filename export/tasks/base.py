@@ -38,13 +38,9 @@ class Gate:
     heldout: str          # the held-out split `finetune` writes into the model directory (keras_albert.model_dir)
     formats: str          # the formats `--data` may be in, in words (for the line refusing to gate without data)
     read: Callable        # (path, labels, default, text_columns, label_column) -> records (default: `heldout`)
-    keras: Callable       # (model, tokenizer, labels, records, length) -> one prediction per record
-    tflite: Callable      # (.tflite path, tokenizer, labels, records, length) -> one prediction per record
+    keras: Callable       # (model, tokenizer, labels, records, length) -> one prediction per record; two
+    tflite: Callable      #   predictions agree when equal (a class id, an answer span, a tag list)
     score: Callable       # (records, predictions) -> {metric: points}
-    agree: Callable = None  # (a, b) -> two predictions agree (None: equal)
-
-    def same(self, a, b):
-        return self.agree(a, b) if self.agree else a == b
 
 
 class SignatureModel:
