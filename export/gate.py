@@ -1,9 +1,10 @@
-"""The int8 gate: each int8 variant against the float model, on the held-out data of THIS model, by ITS labels.
+"""The int8 gate: each int8 variant against the float model, on the held-out data of THIS model, by ITS labels,
+scored by the task's own metric (accuracy, SQuAD F1, entity F1: the task's `Gate` in keras_albert_export.tasks).
 
 A score on someone else's data and labels means nothing (a 3-class model scored on Rotten Tomatoes' two
 labels still "passes"), so the data is the held-out split the model was fine-tuned with (`heldout.jsonl` in
-its directory) or a file the user names; a label the model does not have is an error, and with neither the
-gate refuses to run rather than guess.
+its directory; question answering: `heldout.json`) or a file the user names; a label the model does not have
+is an error, and with neither the gate refuses to run rather than guess.
 """
 import os
 
@@ -43,18 +44,42 @@ def heldout(model_dir, labels, data=None, text_columns=None, label_column="label
     return list(texts), [index[x] for x in raw], source
 
 
+def records(task, model_dir, labels, data=None, text_columns=None, label_column="label", limit=None):
+    """-> (the first `limit` held-out records of an export task, source in words): `data`, else the model
+    directory's held-out split; without either, one line refusing to gate by guess."""
+    g = task.gate
+    path = data or os.path.join(model_dir, g.heldout)
+    if data is None and not os.path.isfile(path):
+        raise ValueError(
+            f"{model_dir} has no {g.heldout} (the held-out split `keras-albert finetune` records), so int8 cannot "
+            f"be checked against float on this model's own data: pass --data FILE ({g.formats}), or --no-gate to "
+            "export unchecked")
+    found = list(g.read(path, labels, data is None, text_columns, label_column))[:limit]
+    source = f"the model's {g.heldout}" if data is None else data
+    if not found:
+        raise ValueError(f"{source}: the held-out set is empty: the int8 gate needs at least one of its {g.unit}")
+    return found, source
+
+
+def has_heldout(task, model_dir):
+    """Whether the model directory holds its task's held-out split (then measured even when not gated)."""
+    return task.gate is not None and os.path.isfile(os.path.join(model_dir, task.gate.heldout))
+
+
 def check_max_drop(points):
     if not 0 <= points <= 100:
-        raise ValueError(f"--max-accuracy-drop must be between 0 and 100 accuracy points, got {points:g}")
+        raise ValueError("--max-metric-drop/--max-accuracy-drop must be between 0 and 100 points of the task's "
+                         f"metric, got {points:g}")
     return points
 
 
 def drops(report):
-    """{int8 variant: accuracy points lost against the Keras float model (negative: gained)}."""
-    if report.get("keras", {}).get("accuracy") is None:
+    """{int8 variant: points of the main metric lost against the Keras float model (negative: gained)}."""
+    main = report.get("main_metric", "accuracy")
+    if report.get("keras", {}).get(main) is None:
         return {}
-    base = report["keras"]["accuracy"]
-    return {v: round(base - r["accuracy"], 2) for v, r in report["variants"].items() if "int8" in v}
+    base = report["keras"][main]
+    return {v: round(base - r[main], 2) for v, r in report["variants"].items() if "int8" in v}
 
 
 def failures(report, max_drop):
@@ -73,7 +98,7 @@ REJECTED_NOTE = "REJECTED.txt"
 
 
 class GateFailed(Exception):
-    """An int8 variant lost more accuracy than allowed; the export was moved aside (`rejected`)."""
+    """An int8 variant lost more of the task's metric than allowed; the export was moved aside (`rejected`)."""
 
     def __init__(self, message, rejected):
         super().__init__(message)
@@ -105,8 +130,10 @@ def reject(staging, out, message):
 
 
 def failure_message(report):
-    """One line: which int8 variants lost how much, on how many sentences, against what margin."""
+    """One line: which int8 variants lost how much of which metric, on how many examples, against what margin."""
     gate = report["gate"]
     found = drops(report)
-    return ("int8 lost too much accuracy against float: " + ", ".join(describe(v, found[v]) for v in gate["failed"])
-            + f" on {report['test_sentences']} held-out sentences (allowed {gate['max_drop']:g})")
+    return (f"int8 lost too much {report.get('main_metric', 'accuracy')} against float: "
+            + ", ".join(describe(v, found[v]) for v in gate["failed"])
+            + f" on {report['test_sentences']} held-out {report.get('unit', 'sentences')} "
+            f"(allowed {gate['max_drop']:g})")

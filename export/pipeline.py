@@ -26,11 +26,13 @@ def export_all(model_dir, out, *, variants=("float32", "dynamic_int8"), compat=N
     """Write everything into `out` (staged: it appears complete or not at all); returns the report dict.
 
     What is written depends on the model's task (`keras_albert_export.tasks`): a classifier gets the raw-string
-    SavedModel, MediaPipe metadata and the int8 gate; question answering and token classification get their TFLite
-    variants, spiece.model (and labels.txt), and a report of sizes and latency.
+    SavedModel and MediaPipe metadata; question answering and token classification get their TFLite variants,
+    spiece.model (and labels.txt). Every task gets the report and the int8 gate on its own metric (the task's
+    `Gate`: accuracy, SQuAD F1, entity F1).
 
-    `max_drop=None`: no gate. Otherwise int8 variants need held-out data (see keras_albert_export.gate.heldout), and one
-    losing more than `max_drop` points raises keras_albert_export.gate.GateFailed after moving the export to `out.rejected`
+    `max_drop=None`: no gate. Otherwise int8 variants need held-out data (the model's held-out split or `data`, in
+    the task's reader format; see keras_albert_export.gate.records), and one losing more than `max_drop` points of
+    the main metric raises keras_albert_export.gate.GateFailed after moving the export to `out.rejected`
     (`reject=False`: written to `out` all the same, `report["gate"]["passed"]` False: the caller decides).
     """
     from keras_albert_export import gate
@@ -40,7 +42,7 @@ def export_all(model_dir, out, *, variants=("float32", "dynamic_int8"), compat=N
     from keras_albert_export.savedmodel import export_savedmodel
     from keras_albert_export.tflite import check_builtin_only, convert
     from keras_albert.data import splits
-    from keras_albert.model_dir import HELDOUT, LABELS, SPIECE, load_model_dir
+    from keras_albert.model_dir import LABELS, SPIECE, load_model_dir
     from keras_albert.staging import check_output, staged_output
 
     variants = list(variants)
@@ -63,14 +65,15 @@ def export_all(model_dir, out, *, variants=("float32", "dynamic_int8"), compat=N
         raise ValueError(f"--sequence-length/--buckets longer than {model_dir}'s position table ({table} tokens)")
     sequence_length = sequence_length or min(task.default_length, table)
     labels = labels or (task.labels(model) if task.labels else None)
-    gated = task.full_export and max_drop is not None and any("int8" in v for v in variants)
+    gated = task.gate is not None and max_drop is not None and any("int8" in v for v in variants)
     test = source = None
-    if task.full_export and (gated or data is not None or os.path.isfile(os.path.join(model_dir, HELDOUT))):
-        *test, source = gate.heldout(model_dir, labels, data, text_columns, label_column, limit)
+    if task.gate is not None and (gated or data is not None or gate.has_heldout(task, model_dir)):
+        test, source = gate.records(task, model_dir, labels, data, text_columns, label_column, limit)
+    if task.gate is None:
+        max_drop = None
     if not task.full_export:
         log(f"a {task.name} export: TFLite only ({task.measures}; no raw-string SavedModel or MediaPipe "
             "metadata yet)")
-        max_drop = None
 
     with staged_output(out, overwrite) as tmp:
         if task.full_export:
@@ -102,10 +105,11 @@ def export_all(model_dir, out, *, variants=("float32", "dynamic_int8"), compat=N
                 f"{os.path.join(out, os.path.basename(bucket_file))}")
             with open(bucket_file, "wb") as f:
                 f.write(convert(model, "dynamic_int8", compat=compat, buckets=buckets, sequence_length=sequence_length))
-        log("measuring latency" + (f" and accuracy on {len(test[0])} held-out sentences" if test else ""))
+        log("measuring latency" + (f" and {task.gate.metrics[0]} on {len(test)} held-out {task.gate.unit}"
+                                   if test else ""))
         lengths = [sequence_length] if task.fixed_length else LENGTHS
-        report = build_report(model, tokenizer, files, test, max_length=sequence_length, bucket_file=bucket_file,
-                              source=source, lengths=lengths)
+        report = build_report(model, tokenizer, files, test, gate=task.gate, labels=labels,
+                              max_length=sequence_length, bucket_file=bucket_file, source=source, lengths=lengths)
         failed = gate.failures(report, max_drop) if max_drop is not None else {}
         report.update(task=task.name, measures=task.measures, compat=compat,
                       gate={"max_drop": max_drop, "passed": not failed, "failed": sorted(failed)})

@@ -1,7 +1,8 @@
-"""The export report: file sizes, CPU latency by sequence length and threads, float vs int8 accuracy.
+"""The export report: file sizes, CPU latency by sequence length and threads, float vs int8 on the task's metric.
 
-Accuracy and agreement are measured on a held-out labelled set, each TFLite variant run exactly as a device
-runs it (batch 1, `[CLS] text [SEP]`, dynamic length); the Keras model is the float reference.
+The metric (accuracy, SQuAD F1 / exact match, entity F1) and the agreement are measured on held-out data by the
+task's `Gate` (keras_albert_export.tasks), each TFLite variant run exactly as a device runs it (batch 1, unpadded
+or at its fixed window) through its runtime; the Keras model through its pipeline is the float reference.
 """
 import json
 import os
@@ -70,29 +71,36 @@ def latencies(path, lengths=LENGTHS, threads=THREADS, runs=20, signature=None, w
     return table
 
 
-def build_report(model, tokenizer, files, test=None, *, lengths=LENGTHS, threads=THREADS, max_length=128, runs=20,
-                 bucket_file=None, source=None):
-    """files: {variant: path}; test: (texts, labels) held out, or None (sizes and latency only). JSON-able."""
-    import numpy as np
-
+def build_report(model, tokenizer, files, records=None, *, gate=None, labels=None, lengths=LENGTHS,
+                 threads=THREADS, max_length=128, runs=20, bucket_file=None, source=None):
+    """files: {variant: path}; records: the held-out records of the task's `Gate` (default: classification's,
+    (text, label id) pairs), or None (sizes and latency only). The Keras model is the float reference. JSON-able:
+    `keras` and each variant hold every metric of the gate (points), `main_metric` names the one gated."""
     from keras_albert_export.tflite import bucket_signature
-    if test is not None and not len(test[0]):
-        raise ValueError("the held-out set is empty: the int8 gate needs at least one sentence")
+    if gate is None:
+        from keras_albert_export.tasks import get
+        gate = get("classification").gate
+    if records is not None and not len(records):
+        raise ValueError(f"the held-out set is empty: the int8 gate needs at least one of its {gate.unit}")
     max_length = min(max_length, model.config.max_position_embeddings)
     lengths = [n for n in lengths if n <= model.config.max_position_embeddings]
-    report = {"test_sentences": 0, "heldout": source, "max_length": max_length, "keras": {"accuracy": None},
-              "variants": {}}
-    if test is not None:
-        texts, gold = list(test[0]), np.asarray(test[1])
-        reference = keras_predictions(model, tokenizer, texts, max_length)
-        report.update(test_sentences=len(texts), keras={"accuracy": _pct(reference == gold)})
+    empty = dict.fromkeys(gate.metrics)
+    report = {"test_sentences": 0, "test_examples": 0, "unit": gate.unit, "heldout": source,
+              "max_length": max_length, "main_metric": gate.metrics[0], "metrics": list(gate.metrics),
+              "keras": dict(empty), "variants": {}}
+    if records is not None:
+        records = list(records)
+        reference = gate.keras(model, tokenizer, labels, records, max_length)
+        report.update(test_sentences=len(records), test_examples=len(records),
+                      keras=_scores(gate, records, reference))
     for variant, path in files.items():
         r = report["variants"][variant] = {"file": os.path.basename(path),
                                            "size_mb": round(os.path.getsize(path) / 2**20, 3),
-                                           "accuracy": None, "agreement_with_keras": None}
-        if test is not None:
-            predicted = tflite_predictions(path, tokenizer, texts, max_length)
-            r.update(accuracy=_pct(predicted == gold), agreement_with_keras=_pct(predicted == reference))
+                                           **empty, "agreement_with_keras": None}
+        if records is not None:
+            predicted = gate.tflite(path, tokenizer, labels, records, max_length)
+            same = [a == b for a, b in zip(predicted, reference)]
+            r.update(_scores(gate, records, predicted), agreement_with_keras=round(100.0 * sum(same) / len(same), 2))
         r["latency_ms"] = latencies(path, lengths, threads, runs)
     if bucket_file:
         report["buckets"] = {"file": os.path.basename(bucket_file),
@@ -100,8 +108,9 @@ def build_report(model, tokenizer, files, test=None, *, lengths=LENGTHS, threads
     return report
 
 
-def _pct(hits):
-    return round(100.0 * float(hits.mean()), 2)
+def _scores(gate, records, predictions):
+    scores = gate.score(records, predictions)
+    return {name: scores[name] for name in gate.metrics}
 
 
 def _num(x):
@@ -112,14 +121,16 @@ def gate_lines(report):
     """What the gate measured and decided, in words (the report's and the command's summary)."""
     from keras_albert_export.gate import describe, drops
     gate = report.get("gate")
-    if report["keras"]["accuracy"] is None:
+    main = report.get("main_metric", "accuracy")
+    if report["keras"].get(main) is None:
         off = gate is not None and gate["max_drop"] is None
-        return ["Accuracy not measured: no held-out data" + (" (exported with --no-gate)." if off else ".")]
-    lines = [f"Held-out set: {report['test_sentences']} sentences from {report.get('heldout') or 'the held-out data'}; "
-             f"Keras float accuracy {report['keras']['accuracy']:.2f}%."]
+        return [f"{main.capitalize()} not measured: no held-out data" + (" (exported with --no-gate)." if off else ".")]
+    scores = ", ".join(f"{m} {report['keras'][m]:.2f}%" for m in report.get("metrics", [main]))
+    lines = [f"Held-out set: {report['test_sentences']} {report.get('unit', 'sentences')} from "
+             f"{report.get('heldout') or 'the held-out data'}; Keras float {scores}."]
     found = drops(report)
     if found:
-        lines.append("Against float: " + "; ".join(describe(v, d) for v, d in found.items()) + ".")
+        lines.append(f"Against float ({main}): " + "; ".join(describe(v, d) for v, d in found.items()) + ".")
     if gate is not None and gate["max_drop"] is None:
         lines.append("Gate: off (--no-gate).")
     elif gate is not None and found:
@@ -130,11 +141,13 @@ def gate_lines(report):
 
 def to_markdown(report):
     v = report["variants"]
+    metrics = report.get("metrics", ["accuracy"])
     task = [f"Task: {report['task']}; measured: {report['measures']}.", ""] if "task" in report else []
     lines = ["# Export report", ""] + task + gate_lines(report) + ["",
-             "| variant | size (MB) | accuracy (%) | agreement with Keras (%) |", "|---|---|---|---|"]
-    lines += [f"| {k} | {r['size_mb']:.2f} | {_num(r['accuracy'])} | {_num(r['agreement_with_keras'])} |"
-              for k, r in v.items()]
+             "| variant | size (MB) | " + " | ".join(f"{m} (%)" for m in metrics) + " | agreement with Keras (%) |",
+             "|---|---|" + "---|" * len(metrics) + "---|"]
+    lines += [f"| {k} | {r['size_mb']:.2f} | " + " | ".join(_num(r.get(m)) for m in metrics)
+              + f" | {_num(r['agreement_with_keras'])} |" for k, r in v.items()]
     rows = [(k, r["latency_ms"]) for k, r in v.items()]
     if "buckets" in report:
         rows.append((f"fixed-length buckets ({report['buckets']['file']})", report["buckets"]["latency_ms"]))

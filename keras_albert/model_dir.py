@@ -5,13 +5,14 @@
     spiece.model   the SentencePiece vocabulary (optional)
     labels.txt     class names, one per line (classifiers)
     heldout.jsonl  the held-out split the model was fine-tuned with ({"text", "text_pair"?, "label"} per line):
-                   what the int8 gate scores on
+                   what the int8 gate scores on; token classification: {"tokens", "tags"} lines (read_conll)
+    heldout.json   question answering's held-out split, SQuAD JSON (read_squad)
 """
 import os
 import zipfile
 
 MODEL, CONFIG, SPIECE, LABELS = "model.keras", "config.json", "spiece.model", "labels.txt"
-HELDOUT = "heldout.jsonl"
+HELDOUT, HELDOUT_SQUAD = "heldout.jsonl", "heldout.json"
 
 
 def save_model_dir(out_dir, model, tokenizer=None, labels=None, overwrite=False):

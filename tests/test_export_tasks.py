@@ -177,7 +177,7 @@ def test_cli_exports_and_answers_with_the_tflite(qa, tokenizer, rt_texts, tmp_pa
     from keras_albert_cli.cli import main
     model_dir = _model_dir(tmp_path, qa[0], tokenizer)
     out = tmp_path / "export"
-    assert main(["export", model_dir, "--out", str(out)]) == 0
+    assert main(["export", model_dir, "--out", str(out), "--no-gate"]) == 0  # no held-out questions
     capsys.readouterr()
     assert {p.name for p in out.iterdir()} == {"model_float32.tflite", "model_dynamic_int8.tflite", "spiece.model",
                                                "report.md", "report.json", "latency.png"}

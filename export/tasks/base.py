@@ -19,12 +19,28 @@ class ExportTask:
     runtime: str               # "module:Class" of the Python runtime, imported on use
     measures: str              # what the report measures for this task (written into report.json)
     labels: Callable = None    # model -> default label names (labels.txt); None: the task has no labels
-    full_export: bool = False  # raw-string SavedModel, MediaPipe TextClassifier metadata, the held-out int8 gate
+    full_export: bool = False  # raw-string SavedModel, MediaPipe TextClassifier metadata
+    gate: "Gate" = None        # how the int8 gate scores this task on held-out data (None: no gate)
 
     def runtime_class(self):
         import importlib
         module, name = self.runtime.split(":")
         return getattr(importlib.import_module(module), name)
+
+
+@dataclasses.dataclass(frozen=True)
+class Gate:
+    """How the int8 gate scores one task: held-out records in the task's reader format, predicted by the Keras
+    model through its pipeline (the float reference) and by each .tflite through the task's runtime, scored by
+    keras_albert.metrics. Every score is in points (0-100) so one `--max-metric-drop` reads alike for all."""
+    metrics: tuple        # the score names of `score`, the main one first (the one the gate compares)
+    unit: str             # what one held-out record is, in words ("sentences", "questions")
+    heldout: str          # the held-out split `finetune` writes into the model directory (keras_albert.model_dir)
+    formats: str          # the formats `--data` may be in, in words (for the line refusing to gate without data)
+    read: Callable        # (path, labels, default, text_columns, label_column) -> records (default: `heldout`)
+    keras: Callable       # (model, tokenizer, labels, records, length) -> one prediction per record; two
+    tflite: Callable      #   predictions agree when equal (a class id, an answer span, a tag list)
+    score: Callable       # (records, predictions) -> {metric: points}
 
 
 class SignatureModel:

@@ -1,5 +1,7 @@
-"""Classification: output `probabilities` [1, classes] (MediaPipe's TextClassifier contract), dynamic length."""
-from keras_albert_export.tasks.base import ExportTask
+"""Classification: output `probabilities` [1, classes] (MediaPipe's TextClassifier contract), dynamic length.
+
+Gate: accuracy on labelled sentences (or pairs); agreement = the same top class as the Keras model."""
+from keras_albert_export.tasks.base import ExportTask, Gate
 
 
 def _signature(model, inputs):
@@ -7,9 +9,35 @@ def _signature(model, inputs):
     return {"probabilities": tf.nn.softmax(model(inputs, training=False), axis=-1)}
 
 
+def _read(path, labels, default, text_columns, label_column):
+    """-> [(text or pair, label id)]: see keras_albert_export.gate.heldout (`path` may name rotten_tomatoes / imdb)."""
+    import os
+
+    from keras_albert_export.gate import heldout
+    texts, ids, _ = heldout(os.path.dirname(path), labels, None if default else path, text_columns, label_column)
+    return list(zip(texts, ids))
+
+
+def _keras(model, tokenizer, labels, records, length):
+    from keras_albert_export import report
+    return [int(x) for x in report.keras_predictions(model, tokenizer, [t for t, _ in records], length)]
+
+
+def _tflite(path, tokenizer, labels, records, length):
+    from keras_albert_export import report  # looked up per call: tests may stand in a broken runtime
+    return [int(x) for x in report.tflite_predictions(path, tokenizer, [t for t, _ in records], length)]
+
+
+def _score(records, predictions):
+    from keras_albert.metrics import accuracy
+    return {"accuracy": round(100.0 * accuracy([y for _, y in records], predictions), 2)}
+
+
 TASK = ExportTask(
     name="classification", outputs=("probabilities",), signature=_signature, default_length=128,
     fixed_length=False, variants=("float32", "dynamic_int8", "full_int8"),
     runtime="keras_albert_export.runtime:TFLiteClassifier",
     measures="accuracy of every variant and its agreement with the Keras model on held-out labelled sentences",
-    labels=lambda model: [str(i) for i in range(model.num_classes)], full_export=True)
+    labels=lambda model: [str(i) for i in range(model.num_classes)], full_export=True,
+    gate=Gate(metrics=("accuracy",), unit="sentences", heldout="heldout.jsonl",
+              formats=".csv/.tsv/.jsonl with text and label columns, the model's label names", read=_read, keras=_keras, tflite=_tflite, score=_score))

@@ -2,8 +2,12 @@
 default): the TFLite Task Library's BertQuestionAnswerer reads its window length from the input shape.
 
 `TFLiteQuestionAnswerer` packs the same windows as the `question-answering` pipeline and decodes them with the
-pipeline's own code (`assemble_answers`), so a .tflite and the Keras model answer alike."""
-from keras_albert_export.tasks.base import ExportTask, SignatureModel
+pipeline's own code (`assemble_answers`), so a .tflite and the Keras model answer alike.
+
+Gate: SQuAD F1 and exact match (the official normalization, keras_albert.metrics) on held-out questions in SQuAD
+JSON; agreement = the same answer span (start, end, text) as the Keras model's `question-answering` pipeline,
+both reading the same windows of `length` pieces (the export's fixed window)."""
+from keras_albert_export.tasks.base import ExportTask, Gate, SignatureModel
 
 OUTPUTS = ("end_logits", "start_logits")
 
@@ -39,7 +43,43 @@ class TFLiteQuestionAnswerer:
                                                           for w, o in zip(windows, outputs)], post)
 
 
+def _read(path, labels, default, text_columns, label_column):
+    from keras_albert.readers import read_squad
+    return read_squad(path)
+
+
+def _options(records, length):
+    """The pipeline's options for these questions: `length`-piece windows; v2.0 data may answer nothing."""
+    return {"max_seq_len": length, "handle_impossible_answer": any(r["is_impossible"] for r in records)}
+
+
+def _span(answer):
+    return {"answer": answer["answer"], "start": int(answer["start"]), "end": int(answer["end"])}
+
+
+def _keras(model, tokenizer, labels, records, length):
+    from keras_albert.pipelines import pipeline
+    qa = pipeline("question-answering", model, tokenizer, **_options(records, length))
+    return [_span(qa(question=r["question"], context=r["context"])) for r in records]
+
+
+def _tflite(path, tokenizer, labels, records, length):
+    qa = TFLiteQuestionAnswerer(model_path=path, tokenizer=tokenizer, num_threads=2)
+    return [_span(qa(r["question"], r["context"], **_options(records, length))) for r in records]
+
+
+def _score(records, predictions):
+    """{f1, exact_match} in points: v1.1's keys; a v2.0 set's `exact` is reported as exact_match."""
+    from keras_albert.metrics import squad_scores
+    scores = squad_scores(records, {r["id"]: p["answer"] for r, p in zip(records, predictions)})
+    return {"f1": round(scores["f1"], 2), "exact_match": round(scores.get("exact_match", scores.get("exact")), 2)}
+
+
 TASK = ExportTask(
     name="question_answering", outputs=OUTPUTS, signature=_signature, default_length=384, fixed_length=True,
     variants=("float32", "dynamic_int8"), runtime="keras_albert_export.tasks.question_answering:TFLiteQuestionAnswerer",
-    measures="size and latency at the fixed window (the int8 gate on held-out questions is not written yet)")
+    measures="size and latency at the fixed window; SQuAD F1 / exact match of every variant on held-out questions "
+             "and its agreement with the Keras model (the same answer span)",
+    gate=Gate(metrics=("f1", "exact_match"), unit="questions", heldout="heldout.json", formats="SQuAD v1.1/v2.0 JSON",
+              read=_read, keras=_keras, tflite=_tflite,
+              score=_score))

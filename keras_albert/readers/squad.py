@@ -2,7 +2,8 @@
 
 A record is {"id", "question", "context", "answers": [(text, start)], "is_impossible"}. Every answer is checked
 against its context (`context[start:start + len(text)] == text`): a wrong offset would train the model on the
-wrong span, silently. v2.0's `plausible_answers` are ignored (they are not answers).
+wrong span, silently. v2.0's `plausible_answers` are ignored (they are not answers). `write_squad` writes records
+back as SQuAD JSON (finetune's held-out split, which the int8 gate reads with `read_squad`).
 """
 import json
 import os
@@ -89,3 +90,16 @@ def _question(where, qa, context):
         spans.append((text, start))
     return {"id": qa["id"], "question": qa["question"], "context": context, "answers": spans,
             "is_impossible": impossible}
+
+
+def write_squad(path, records):
+    """Question records -> a SQuAD JSON file that `read_squad` reads back as the same records (consecutive
+    questions on one context share a paragraph; `is_impossible` is written, so v1.1 data stays v1.1-scored)."""
+    paragraphs = []
+    for r in records:
+        if not paragraphs or paragraphs[-1]["context"] != r["context"]:
+            paragraphs.append({"context": r["context"], "qas": []})
+        paragraphs[-1]["qas"].append({"id": r["id"], "question": r["question"], "is_impossible": r["is_impossible"],
+                                      "answers": [{"text": t, "answer_start": s} for t, s in r["answers"]]})
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump({"version": "heldout", "data": [{"title": "heldout", "paragraphs": paragraphs}]}, f)

@@ -14,7 +14,9 @@ class Recipe:
     reader(path, skip_bad_rows) -> records; features(tokenizer, records, labels, sequence_length) -> Features
     (keras_albert.features); loss(model) -> a Keras loss; head_args(labels) -> the head's size and arguments;
     metric_task: the key of keras_albert.metrics TASK_METRICS / MAIN_METRIC whose main score picks the best epoch;
-    labels(records) -> class names (None: the outputs are not named classes).
+    labels(records) -> class names (None: the outputs are not named classes);
+    heldout: (file name, write(path, records)) of the held-out split in the reader's own format, what the int8
+    gate reads back (None: `model_dir.HELDOUT`, JSON lines of the records, as read_conll reads tagged text).
     """
     name: str
     reader: callable
@@ -23,6 +25,7 @@ class Recipe:
     metric_task: str
     head_args: callable
     labels: callable = None
+    heldout: tuple = None
 
 
 @dataclasses.dataclass(frozen=True)

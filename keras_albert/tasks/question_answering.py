@@ -6,6 +6,7 @@ from keras_albert.backbone import backbone_inputs
 from keras_albert.convert.table import output_entries
 from keras_albert.heads import AlbertTask
 from keras_albert.layers import _init
+from keras_albert.model_dir import HELDOUT_SQUAD
 from keras_albert.tasks.base import Recipe, Task
 
 
@@ -46,8 +47,14 @@ def _loss(model):
     return {"start_logits": HalfSpanLoss(from_logits=True), "end_logits": HalfSpanLoss(from_logits=True)}
 
 
+def _write(path, records):
+    from keras_albert.readers import write_squad
+    write_squad(path, records)
+
+
 RECIPE = Recipe("question_answering", reader=_read, features=_features, loss=_loss,
-                metric_task="question_answering", head_args=lambda labels: {})
+                metric_task="question_answering", head_args=lambda labels: {},
+                heldout=(HELDOUT_SQUAD, _write))
 
 TASK = Task(
     name="question_answering", head=AlbertQuestionAnswerer, architecture="AlbertForQuestionAnswering",

@@ -48,9 +48,9 @@ def finetune(model, tokenizer, train, validation=None, *, out_dir, task="classif
     records' classes. The best epoch is the one with the best main metric of the task on `validation`.
     `model`: a model of the task's head, an AlbertBackbone (the head is added, drawn from `seed`), a model
     directory or a preset name. `heldout` = (texts, label ids):
-    the test split, scored at the end (`result.test`, report.json) and written as heldout.jsonl for the int8
-    gate. Everything is checked before any work; `out_dir` must be new or empty unless `overwrite` (it is then
-    replaced as a whole). The run writes into a staging folder beside `out_dir` and moves it into place when
+    the test split, scored at the end (`result.test`, report.json) and written for the int8 gate in the reader's
+    format (heldout.jsonl; question answering: heldout.json, SQuAD JSON). Everything is checked before any
+    work; `out_dir` must be new or empty unless `overwrite` (it is then replaced as a whole). The run writes into a staging folder beside `out_dir` and moves it into place when
     complete; a run killed at any point resumes when called again with the same arguments (a changed input is
     refused: see `resume.check_fingerprint`).
     `clipnorm` clips each gradient's norm; under tf.distribute Keras clips each replica's gradient before the
@@ -122,7 +122,8 @@ def finetune(model, tokenizer, train, validation=None, *, out_dir, task="classif
             elif heldout is not None:
                 test = recipe.features(tokenizer, heldout, labels, sequence_length)
                 result.test = _scores(recipe.metric_task, test.gold, test.predict(result.model, batch_size))
-                _write_records(os.path.join(staging, HELDOUT), heldout)
+                name, write = recipe.heldout or (HELDOUT, _write_records)
+                write(os.path.join(staging, name), heldout)
             if write_report:
                 metric_task = "classification" if recipe is None else recipe.metric_task
                 extra = {"task": task, "main_metric": MAIN_METRIC[metric_task], "steps": result.steps,

@@ -1,13 +1,14 @@
 """`keras-albert export MODEL --out DIR`: SavedModel, TFLite variants with on-device metadata, and the report.
 
 A classifier gets all of it; a question answerer or token classifier gets its TFLite variants (the question
-answerer at a fixed window, 384 pieces by default), spiece.model, labels.txt and a report of sizes and latency
+answerer at a fixed window, 384 pieces by default), spiece.model, labels.txt and the report
 (`keras_albert_export.tasks` says what each task's export holds).
 
 Everything is written into a staging folder beside DIR and moved into place only when complete and gated:
 each int8 variant is scored against the float model on the model's own held-out data (its `heldout.jsonl`,
-or --data FILE), and one that loses more than --max-accuracy-drop points sends the whole export to
-`DIR.rejected` instead, with exit status 1.
+question answering's `heldout.json`, or --data FILE) by the task's metric (accuracy, SQuAD F1, entity F1), and
+one that loses more than --max-metric-drop points sends the whole export to `DIR.rejected` instead, with exit
+status 1.
 """
 def register(sub):
     p = sub.add_parser("export", help="export a classifier, question answerer or token classifier: TFLite "
@@ -26,16 +27,20 @@ def register(sub):
                    help="longest input in tokens (default 128, question answering 384; at most the model's "
                         "position table)")
     p.add_argument("--data", default=None,
-                   help="held-out data for the int8 gate: a .csv/.tsv/.jsonl file labelled with the model's label "
-                        "names, or rotten_tomatoes / imdb (test split); default: the model's heldout.jsonl")
+                   help="held-out data for the int8 gate, in the task's format: classification a .csv/.tsv/.jsonl "
+                        "file labelled with the model's label names, or rotten_tomatoes / imdb (test split); question "
+                        "answering SQuAD JSON; token classification CoNLL text or .jsonl of tokens and tags; "
+                        "default: the model's heldout.jsonl (question answering: heldout.json)")
     p.add_argument("--text-column", action="append", help="text column(s) of --data; twice for pairs (default: text)")
     p.add_argument("--label-column", default="label", help="label column of --data (default: label)")
-    p.add_argument("--limit", type=int, default=None, help="gate on only the first N held-out sentences (N >= 1)")
-    p.add_argument("--max-accuracy-drop", type=float, default=None,
-                   help="fail (exit 1, the export moved to OUT.rejected) when an int8 variant loses more "
-                        "accuracy points than this against float (0-100, default 1.0)")
+    p.add_argument("--limit", type=int, default=None,
+                   help="gate on only the first N held-out examples (sentences, questions; N >= 1)")
+    p.add_argument("--max-metric-drop", "--max-accuracy-drop", dest="max_metric_drop", type=float, default=None,
+                   help="fail (exit 1, the export moved to OUT.rejected) when an int8 variant loses more points of "
+                        "the task's main metric (accuracy, SQuAD F1, entity F1) than this against float (0-100, "
+                        "default 1.0); --max-accuracy-drop is the same option under its older name")
     p.add_argument("--no-gate", action="store_true",
-                   help="do not fail on int8 accuracy (still measured and reported when held-out data exists)")
+                   help="do not fail on the int8 metric (still measured and reported when held-out data exists)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out folder as a whole")
     p.set_defaults(run=run)
 
@@ -48,11 +53,12 @@ def _int_list(text, what):
 
 
 def max_drop_of(args):
-    """--max-accuracy-drop / --no-gate -> the gate's margin (None: no gate); they contradict each other."""
+    """--max-metric-drop (alias --max-accuracy-drop) / --no-gate -> the gate's margin (None: no gate); they
+    contradict each other."""
     from keras_albert_export.gate import DEFAULT_MAX_DROP
-    if args.no_gate and args.max_accuracy_drop is not None:
-        raise ValueError("--no-gate and --max-accuracy-drop contradict each other: give one")
-    return None if args.no_gate else DEFAULT_MAX_DROP if args.max_accuracy_drop is None else args.max_accuracy_drop
+    if args.no_gate and args.max_metric_drop is not None:
+        raise ValueError("--no-gate and --max-metric-drop (--max-accuracy-drop) contradict each other: give one")
+    return None if args.no_gate else DEFAULT_MAX_DROP if args.max_metric_drop is None else args.max_metric_drop
 
 
 def run(args):

@@ -15,8 +15,8 @@ def register(sub):
     p.add_argument("--data", required=True,
                    help="rotten_tomatoes, imdb, or a .csv/.tsv/.jsonl file (split 80/10/10 by a --seed permutation)")
     p.add_argument("--out", required=True,
-                   help="output model directory (model.keras, labels.txt, report, heldout.jsonl: the test split); "
-                        "new or empty unless --overwrite")
+                   help="output model directory (model.keras, labels.txt, report, heldout.jsonl or, question "
+                        "answering, heldout.json: the test split); new or empty unless --overwrite")
     p.add_argument("--spiece", help="SentencePiece model (default: the model directory's spiece.model)")
     p.add_argument("--text-column", action="append", help="text column(s); twice for sentence pairs (default: text)")
     p.add_argument("--label-column", default="label")
