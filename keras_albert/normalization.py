@@ -89,6 +89,13 @@ def raw_text_model(model_proto):
     return proto.SerializeToString()
 
 
+def blank_code_points():
+    """Sorted code points that `normalize` turns into nothing but whitespace, or into nothing (spaces, spacing
+    accents, combining marks, zero-width characters): no piece's offsets begin or end on one of them."""
+    chars, images = _char_images()
+    return [ord(c) for c, image in zip(chars, images) if not image.strip()]
+
+
 @functools.lru_cache(maxsize=1)
 def _char_images():
     """Every assigned code point and its `normalize` image inside a word ("a" + c + "b"), so that whitespace

@@ -19,12 +19,24 @@ class ExportTask:
     runtime: str               # "module:Class" of the Python runtime, imported on use
     measures: str              # what the report measures for this task (written into report.json)
     labels: Callable = None    # model -> default label names (labels.txt); None: the task has no labels
-    full_export: bool = False  # raw-string SavedModel, MediaPipe TextClassifier metadata, the held-out int8 gate
+    full_export: bool = False  # MediaPipe TextClassifier metadata, the held-out int8 gate
+    savedmodel: Callable = None  # (model, tokenizer, labels, sequence_length, pairs) -> Endpoints of the SavedModel
 
     def runtime_class(self):
         import importlib
         module, name = self.runtime.split(":")
         return getattr(importlib.import_module(module), name)
+
+
+@dataclasses.dataclass(frozen=True)
+class Endpoints:
+    """A task's SavedModel signatures: `raw` takes string tensors [batch] named `raw_inputs` (in that order, its
+    argument names), `ids` the backbone's three int32 inputs as a dict; both return {output name: tensor}.
+    `resources`: TensorFlow objects the graph uses beyond the model (a tokenizer's op resource), saved with it."""
+    raw: Callable
+    raw_inputs: tuple
+    ids: Callable
+    resources: tuple = ()
 
 
 class SignatureModel:

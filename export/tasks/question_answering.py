@@ -3,7 +3,7 @@ default): the TFLite Task Library's BertQuestionAnswerer reads its window length
 
 `TFLiteQuestionAnswerer` packs the same windows as the `question-answering` pipeline and decodes them with the
 pipeline's own code (`assemble_answers`), so a .tflite and the Keras model answer alike."""
-from keras_albert_export.tasks.base import ExportTask, SignatureModel
+from keras_albert_export.tasks.base import Endpoints, ExportTask, SignatureModel
 
 OUTPUTS = ("end_logits", "start_logits")
 
@@ -11,6 +11,35 @@ OUTPUTS = ("end_logits", "start_logits")
 def _signature(model, inputs):
     out = model(inputs, training=False)
     return {name: out[name] for name in OUTPUTS}
+
+
+def _savedmodel(model, tokenizer, labels, sequence_length, pairs):
+    """`serving_default(question, context: string[batch])` -> `start_logits`, `end_logits` [batch, seq] (float32),
+    `token_ids` [batch, seq] and `offsets` [batch, seq, 2] (int32): each piece's (start, end) in the ORIGINAL
+    context, in code points (Python `str` indices, as `AlbertTokenizer.tokenize_with_offsets` gives them), and
+    (-1, -1) for [CLS], [SEP], the question's pieces and padding. `seq` is the batch's longest packed row.
+
+    One window: `[CLS] question [SEP] context [SEP]` with the context cut to fit `sequence_length` (the question
+    keeps at most `sequence_length - 4` pieces, so at least one context piece fits). The Python runtime and the
+    pipeline slide windows over a long context; a server that needs that sends the context in parts."""
+    import tensorflow as tf
+
+    from keras_albert_export.offsets_graph import OffsetTokenizer, pack
+    if pairs:
+        raise ValueError("text pairs are for classifiers; question answering takes a question and a context")
+    offsets_tokenizer = OffsetTokenizer(tokenizer)
+
+    def answer(inputs):
+        out = model(inputs, training=False)
+        return {name: out[name] for name in OUTPUTS}
+
+    def serve(question, context):
+        q, c = offsets_tokenizer(question), offsets_tokenizer(context)
+        q_keep = tf.minimum(q[0].row_lengths(), max(sequence_length - 4, 0))
+        c_keep = tf.minimum(c[0].row_lengths(), sequence_length - 3 - q_keep)
+        inputs, offsets = pack([q, c], [q_keep, c_keep], offsets_of=1)
+        return {**answer(inputs), "token_ids": inputs["token_ids"], "offsets": offsets}
+    return Endpoints(serve, ("question", "context"), answer, resources=(offsets_tokenizer.sentencepiece,))
 
 
 class TFLiteQuestionAnswerer:
@@ -42,4 +71,5 @@ class TFLiteQuestionAnswerer:
 TASK = ExportTask(
     name="question_answering", outputs=OUTPUTS, signature=_signature, default_length=384, fixed_length=True,
     variants=("float32", "dynamic_int8"), runtime="keras_albert_export.tasks.question_answering:TFLiteQuestionAnswerer",
-    measures="size and latency at the fixed window (the int8 gate on held-out questions is not written yet)")
+    measures="size and latency at the fixed window (the int8 gate on held-out questions is not written yet)",
+    savedmodel=_savedmodel)
