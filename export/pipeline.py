@@ -25,9 +25,9 @@ def export_all(model_dir, out, *, variants=("float32", "dynamic_int8"), compat=N
                max_drop=1.0, overwrite=False, reject=True, log=print):
     """Write everything into `out` (staged: it appears complete or not at all); returns the report dict.
 
-    What is written depends on the model's task (`keras_albert_export.tasks`): a classifier gets the raw-string
-    SavedModel, MediaPipe metadata and the int8 gate; question answering and token classification get their TFLite
-    variants, spiece.model (and labels.txt), and a report of sizes and latency.
+    What is written depends on the model's task (`keras_albert_export.tasks`): every task gets its raw-string
+    SavedModel (a pair classifier's takes two strings), TFLite variants, spiece.model (and labels.txt) and a report;
+    a classifier also gets MediaPipe metadata and the int8 gate.
 
     `max_drop=None`: no gate. Otherwise int8 variants need held-out data (see keras_albert_export.gate.heldout), and one
     losing more than `max_drop` points raises keras_albert_export.gate.GateFailed after moving the export to `out.rejected`
@@ -37,7 +37,7 @@ def export_all(model_dir, out, *, variants=("float32", "dynamic_int8"), compat=N
     from keras_albert_export.metadata import add_metadata
     from keras_albert_export import tasks
     from keras_albert_export.report import LENGTHS, build_report, write_report
-    from keras_albert_export.savedmodel import export_savedmodel
+    from keras_albert_export.savedmodel import export_savedmodel, is_pair_model
     from keras_albert_export.tflite import check_builtin_only, convert
     from keras_albert.data import splits
     from keras_albert.model_dir import HELDOUT, LABELS, SPIECE, load_model_dir
@@ -68,15 +68,14 @@ def export_all(model_dir, out, *, variants=("float32", "dynamic_int8"), compat=N
     if task.full_export and (gated or data is not None or os.path.isfile(os.path.join(model_dir, HELDOUT))):
         *test, source = gate.heldout(model_dir, labels, data, text_columns, label_column, limit)
     if not task.full_export:
-        log(f"a {task.name} export: TFLite only ({task.measures}; no raw-string SavedModel or MediaPipe "
-            "metadata yet)")
+        log(f"a {task.name} export: SavedModel and TFLite ({task.measures}; no MediaPipe metadata yet)")
         max_drop = None
 
     with staged_output(out, overwrite) as tmp:
-        if task.full_export:
+        if task.savedmodel is not None:  # the task's raw-string signature (a pair classifier: two strings)
             log(f"SavedModel -> {os.path.join(out, 'saved_model')}")
             export_savedmodel(model, tokenizer, labels, os.path.join(tmp, "saved_model"), sequence_length,
-                              overwrite=True)
+                              overwrite=True, pairs=is_pair_model(model_dir))
         tokenizer.save(os.path.join(tmp, SPIECE))
         if labels:
             with open(os.path.join(tmp, LABELS), "w", encoding="utf-8") as f:

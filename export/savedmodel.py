@@ -6,6 +6,7 @@ the context, token classification per-piece logits with offsets into the text. L
 `tf.saved_model.load` by a process that imports `tensorflow_text` (for the tokenizer ops) and never imports
 keras_albert. Written with `keras.export.ExportArchive`, the route that writes real weights.
 """
+import json
 import os
 
 RAW_SIGNATURE, IDS_SIGNATURE = "serving_default", "token_ids"
@@ -52,3 +53,27 @@ def export_savedmodel(model, tokenizer, labels, path, sequence_length=128, overw
     archive.add_endpoint(IDS_SIGNATURE, endpoints.ids, input_signature=[ids_spec])
     archive.write_out(path, verbose=False)
     return path
+
+
+def is_pair_model(model_dir):
+    """Whether a model directory holds a sentence-pair classifier: its heldout.jsonl rows carry `text_pair`, or
+    its report.json names the pair_classification task."""
+    from keras_albert.model_dir import HELDOUT
+    folder = model_dir if os.path.isdir(model_dir) else os.path.dirname(os.path.abspath(model_dir))
+    heldout = os.path.join(folder, HELDOUT)
+    if os.path.isfile(heldout):
+        with open(heldout, encoding="utf-8") as f:
+            first = f.readline().strip()
+        if first:
+            try:
+                return json.loads(first).get("text_pair") is not None
+            except (ValueError, AttributeError):
+                raise ValueError(f"{heldout}, line 1: not a JSON object") from None
+    report = os.path.join(folder, "report.json")
+    if os.path.isfile(report):
+        with open(report, encoding="utf-8") as f:
+            try:
+                return json.load(f).get("task") == "pair_classification"
+            except (ValueError, AttributeError):
+                return False
+    return False

@@ -2,38 +2,12 @@
 
 A sentence-pair model (fine-tuned with `--task pair_classification`) is the same Keras head; its SavedModel takes
 `text` and `text_pair`, and its .tflite the same ids/mask/segment_ids with segment ids 1 on the second text."""
-import json
-import os
-
 from keras_albert_export.tasks.base import Endpoints, ExportTask
 
 
 def _signature(model, inputs):
     import tensorflow as tf
     return {"probabilities": tf.nn.softmax(model(inputs, training=False), axis=-1)}
-
-
-def is_pair_model(model_dir):
-    """Whether a model directory holds a sentence-pair classifier: its heldout.jsonl rows carry `text_pair`, or
-    its report.json names the pair_classification task."""
-    from keras_albert.model_dir import HELDOUT
-    heldout = os.path.join(model_dir, HELDOUT)
-    if os.path.isfile(heldout):
-        with open(heldout, encoding="utf-8") as f:
-            first = f.readline().strip()
-        if first:
-            try:
-                return json.loads(first).get("text_pair") is not None
-            except (ValueError, AttributeError):
-                raise ValueError(f"{heldout}, line 1: not a JSON object") from None
-    report = os.path.join(model_dir, "report.json")
-    if os.path.isfile(report):
-        with open(report, encoding="utf-8") as f:
-            try:
-                return json.load(f).get("task") == "pair_classification"
-            except (ValueError, AttributeError):
-                return False
-    return False
 
 
 def _savedmodel(model, tokenizer, labels, sequence_length, pairs):
