@@ -6,10 +6,11 @@ Offsets are code points (Python `str` indices), equal to `AlbertTokenizer.tokeni
 fast tokenizer's `offset_mapping`). tensorflow-text's SentencepieceTokenizer, over the vocabulary with ALBERT's
 normalization compiled in, aligns pieces with the BYTES of the raw string (its normalizer keeps that alignment);
 after turning bytes into code points, four rules give transformers' offsets:
-  1. a piece does not begin on a blank character (whitespace, or one that normalizes to nothing: accents,
-     zero-width characters): SentencePiece gives "▁word" the space before it;
+  1. a piece does not begin on a blank character (one the vocabulary normalizes to whitespace or to nothing:
+     spaces, accents, zero-width characters): SentencePiece gives "▁word" the space before it;
   2. nor end on one (a trailing combining accent or variation selector);
-  3. a piece that begins with `` or '' (normalized to one ") begins on its second character;
+  3. a piece that begins with `` or '' (normalized to one ") begins on its second character (a lone "▁"
+     before one spans that second character);
   4. an empty piece (a lone "▁", or one of several pieces of one character such as ½) spans the character
      it stands before: (p, p + 1).
 Invalid UTF-8 is first replaced by U+FFFD (as every tokenizer path does): offsets are into that text, which is
@@ -28,7 +29,7 @@ class OffsetTokenizer:
         from keras_albert.normalization import blank_code_points
         # The raw-text vocabulary: SentencePiece normalizes (so aligns) raw text itself.
         self.sentencepiece = tf_text.SentencepieceTokenizer(tokenizer.raw_text_proto)
-        self.blank = tf.constant(blank_code_points() + [0x7FFFFFFF], tf.int32)
+        self.blank = tf.constant(blank_code_points(tokenizer.raw_text_proto) + [0x7FFFFFFF], tf.int32)
 
     def __call__(self, strings):
         import tensorflow as tf
@@ -53,14 +54,14 @@ class OffsetTokenizer:
         before = tf.searchsorted(solid, ends, side="left")  # non-blank characters before `ends`
         last = tf.gather(solid, tf.maximum(before - 1, 0), batch_dims=1) + 1
         ends = tf.maximum(tf.where(before > 0, tf.minimum(last, ends), 0), starts)
-        # rule 3: `` or '' -> ", aligned with the second character of the pair
+        # rule 3: `` or '' -> ", aligned with the second character of the pair (an empty piece before one too)
         padded_codes = _padded(codes, -1, extra=2)
         first = tf.gather(padded_codes, starts, batch_dims=1)
         second = tf.gather(padded_codes, starts + 1, batch_dims=1)
-        quotes = (first == second) & ((first == ord("`")) | (first == ord("'"))) & (ends - starts > 1)
+        quotes = (first == second) & ((first == ord("`")) | (first == ord("'"))) & (ends - starts != 1)
         starts += tf.cast(quotes, tf.int32)
         # rule 4: an empty piece spans the character it stands before
-        ends = tf.where(starts == ends, tf.minimum(starts + 1, n_chars), ends)
+        ends = tf.where(starts >= ends, tf.minimum(starts + 1, n_chars), ends)
         return (tf.cast(ids, tf.int32), tf.RaggedTensor.from_tensor(starts, lengths=lengths),
                 tf.RaggedTensor.from_tensor(ends, lengths=lengths))
 

@@ -141,3 +141,25 @@ def test_pairs_only_for_classifiers(qa, tokenizer, tmp_path):
     from keras_albert_export.savedmodel import export_savedmodel
     with pytest.raises(ValueError, match="pairs are for classifiers"):
         export_savedmodel(qa[0], tokenizer, None, str(tmp_path / "sm"), pairs=True)
+
+
+@pytest.mark.parametrize("vocabulary", ["trained", "original_like"])
+def test_graph_offsets_equal_the_python_tokenizers(vocabulary, tokenizer, rt_texts, tmp_path):
+    """The graph's offsets rules on both kinds of vocabulary (ours with the normalization compiled in; one trained
+    as the original ALBERT's, nmt_nfkc and user-defined symbols), and on bytes that are not UTF-8."""
+    import tensorflow as tf
+
+    from keras_albert.tokenizer import AlbertTokenizer
+    from keras_albert_export.offsets_graph import OffsetTokenizer
+    from odd_text import original_like_vocab
+    if vocabulary == "original_like":
+        tokenizer = AlbertTokenizer.from_file(original_like_vocab(rt_texts[0], tmp_path / "spiece.model"))
+    texts = TEXTS + list(rt_texts[0][:100]) + ["a (quoted) £5 – €6 \"x\" -y."]
+    raw = [t.encode("utf-8") for t in texts] + [b"caf\xc3 \xff\xfe bytes", b"\xe2\x82a truncated"]
+    ids, starts, ends = OffsetTokenizer(tokenizer)(tf.constant(raw))
+    for i, data in enumerate(raw):
+        text = data.decode("utf-8", "replace")  # what every path reads invalid UTF-8 as
+        expected_ids, expected_offsets = tokenizer.tokenize_with_offsets(text)
+        assert ids[i].numpy().tolist() == expected_ids, text
+        assert list(zip(starts[i].numpy().tolist(), ends[i].numpy().tolist())) == \
+            [tuple(o) for o in expected_offsets], text
