@@ -101,3 +101,17 @@ def test_classify_takes_pairs(pair_export, tokenizer, rt_texts, capsys):
     assert main(["classify", str(out / "model_float32.tflite"), "a", "b", "--pair", "c"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "2 sentences but 1 --pair texts" in err[0]
+
+
+def test_a_pair_model_is_known_by_its_directory(tmp_path):
+    from keras_albert_export.savedmodel import is_pair_model
+    assert not is_pair_model(str(tmp_path))
+    (tmp_path / "report.json").write_text(json.dumps({"task": "pair_classification"}))
+    assert is_pair_model(str(tmp_path)) and is_pair_model(str(tmp_path / "model.keras"))
+    (tmp_path / "heldout.jsonl").write_text(json.dumps({"text": "a", "label": "x"}) + "\n")
+    assert not is_pair_model(str(tmp_path))  # the held-out rows say single sentences
+    (tmp_path / "heldout.jsonl").write_text(json.dumps({"text": "a", "text_pair": "b", "label": "x"}) + "\n")
+    assert is_pair_model(str(tmp_path))
+    (tmp_path / "heldout.jsonl").write_text("not json\n")
+    with pytest.raises(ValueError, match=r"heldout.jsonl, line 1: not a JSON object"):
+        is_pair_model(str(tmp_path))
