@@ -20,7 +20,8 @@ NOT_TEXT = -1  # the offsets of [CLS], [SEP], padding and (question answering) t
 
 
 class OffsetTokenizer:
-    """`OffsetTokenizer(albert_tokenizer)(strings [batch])` -> (ids, starts, ends), int32 RaggedTensors [batch, None]."""
+    """`OffsetTokenizer(albert_tokenizer)(strings [batch])` -> (ids, starts, ends): int32 RaggedTensors
+    [batch, None]."""
 
     def __init__(self, tokenizer):
         import tensorflow as tf

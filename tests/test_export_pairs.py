@@ -13,7 +13,8 @@ LABELS = ("entailment", "neutral", "contradiction")
 
 def _pairs(rt_texts, n):
     texts = rt_texts[0]
-    return [(texts[i], texts[i + 1]) for i in range(0, 2 * n, 2)] + [("Zoë   met Tom.", "Ｔom met ZOË 👍🏽"), ("", "x")]
+    odd = [("Zoë   met Tom.", "Ｔom met ZOË 👍🏽"), ("", "x")]
+    return [(texts[i], texts[i + 1]) for i in range(0, 2 * n, 2)] + odd
 
 
 @pytest.fixture(scope="module")

@@ -16,8 +16,8 @@ from odd_text import ODD_TEXTS, has_lone_surrogate
 HERE = os.path.dirname(__file__)
 TAGS = ("O", "B-PER", "I-PER", "B-LOC", "I-LOC")
 # accented, uppercase, runs of whitespace, emoji, quotes, ligatures: where byte offsets and characters part
-TEXTS = ["Ｔhe CAFÉ in São Paulo opened in 1998.", "Zoë   met\tTom  in ÉCOLE ÉLÉMENTAIRE!", "emoji 👍🏽 ok 😀 ❤️ fine",
-         "``quoted'' text", "ﬁne ½ e\u0301 naïve", "", "   "] + [t for t in ODD_TEXTS if not has_lone_surrogate(t)]
+TEXTS = ["Ｔhe CAFÉ in São Paulo opened in 1998.", "Zoë   met\tTom  in ÉCOLE ÉLÉMENTAIRE!",
+         "emoji 👍🏽 ok 😀 ❤️ fine", "``quoted'' text", "ﬁne ½ e\u0301 naïve", "", "   "] + [t for t in ODD_TEXTS if not has_lone_surrogate(t)]
 
 
 def _load(path, inputs):
