@@ -25,10 +25,10 @@ def export_all(model_dir, out, *, variants=("float32", "dynamic_int8"), compat=N
                max_drop=1.0, overwrite=False, reject=True, log=print):
     """Write everything into `out` (staged: it appears complete or not at all); returns the report dict.
 
-    What is written depends on the model's task (`keras_albert_export.tasks`): a classifier gets the raw-string
-    SavedModel and MediaPipe metadata; question answering and token classification get their TFLite variants,
-    spiece.model (and labels.txt). Every task gets the report and the int8 gate on its own metric (the task's
-    `Gate`: accuracy, SQuAD F1, entity F1).
+    What is written depends on the model's task (`keras_albert_export.tasks`): every task gets its raw-string
+    SavedModel (a pair classifier's takes two strings), TFLite variants, spiece.model (and labels.txt), the report
+    and the int8 gate on its own metric (the task's `Gate`: accuracy, SQuAD F1, entity F1); a classifier also gets
+    MediaPipe metadata.
 
     `max_drop=None`: no gate. Otherwise int8 variants need held-out data (the model's held-out split or `data`, in
     the task's reader format; see keras_albert_export.gate.records), and one losing more than `max_drop` points of
@@ -39,7 +39,7 @@ def export_all(model_dir, out, *, variants=("float32", "dynamic_int8"), compat=N
     from keras_albert_export.metadata import add_metadata
     from keras_albert_export import tasks
     from keras_albert_export.report import LENGTHS, build_report, write_report
-    from keras_albert_export.savedmodel import export_savedmodel
+    from keras_albert_export.savedmodel import export_savedmodel, is_pair_model
     from keras_albert_export.tflite import check_builtin_only, convert
     from keras_albert.data import splits
     from keras_albert.model_dir import LABELS, SPIECE, load_model_dir
@@ -72,14 +72,13 @@ def export_all(model_dir, out, *, variants=("float32", "dynamic_int8"), compat=N
     if task.gate is None:
         max_drop = None
     if not task.full_export:
-        log(f"a {task.name} export: TFLite only ({task.measures}; no raw-string SavedModel or MediaPipe "
-            "metadata yet)")
+        log(f"a {task.name} export: SavedModel and TFLite ({task.measures}; no MediaPipe metadata)")
 
     with staged_output(out, overwrite) as tmp:
-        if task.full_export:
+        if task.savedmodel is not None:  # the task's raw-string signature (a pair classifier: two strings)
             log(f"SavedModel -> {os.path.join(out, 'saved_model')}")
             export_savedmodel(model, tokenizer, labels, os.path.join(tmp, "saved_model"), sequence_length,
-                              overwrite=True)
+                              overwrite=True, pairs=is_pair_model(model_dir))
         tokenizer.save(os.path.join(tmp, SPIECE))
         if labels:
             with open(os.path.join(tmp, LABELS), "w", encoding="utf-8") as f:

@@ -29,12 +29,13 @@ def interpreter_class():
     return Interpreter
 
 
-def pack(tokenizer, text, max_length=128):
-    """One sentence -> MediaPipe's BERT inputs: `[CLS] pieces [SEP]`, mask 1, segment ids 0, shape [1, n]: the
-    library's one packer (`keras_albert.packing.pack`), imported here only, since it needs the library's tokenizer
-    anyway."""
+def pack(tokenizer, text, max_length=128, text_pair=None):
+    """One sentence -> MediaPipe's BERT inputs: `[CLS] pieces [SEP]`, mask 1, segment ids 0, shape [1, n]; with
+    `text_pair` (a pair classifier) `[CLS] text [SEP] text_pair [SEP]`, segment ids 1 on the second text, the
+    longer text cut first. The library's one packer (`keras_albert.packing.pack`), imported here only, since it
+    needs the library's tokenizer anyway."""
     from keras_albert.packing import pack as pack_rows
-    [row] = pack_rows(tokenizer, text, max_length=max_length, offsets=False)
+    [row] = pack_rows(tokenizer, text, text_pair, max_length=max_length, offsets=False)
     ids = np.asarray([row.ids], np.int32)
     return {"ids": ids, "mask": np.ones_like(ids), "segment_ids": np.asarray([row.segment_ids], np.int32)}
 

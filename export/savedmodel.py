@@ -1,8 +1,12 @@
-"""SavedModel for serving: raw UTF-8 strings in (tokenizer inside the graph), probabilities and label out.
+"""SavedModel for serving: raw UTF-8 strings in (tokenizer inside the graph), the task's answers out.
 
-Loadable with `tf.saved_model.load` by a process that imports `tensorflow_text` (for the tokenizer op) and
-never imports keras_albert. Written with `keras.export.ExportArchive`, the route that writes real weights.
+Each exported task builds its own raw-string signature (`ExportTask.savedmodel`, in keras_albert_export.tasks):
+a classifier returns probabilities and labels, question answering start/end logits with character offsets into
+the context, token classification per-piece logits with offsets into the text. Loadable with
+`tf.saved_model.load` by a process that imports `tensorflow_text` (for the tokenizer ops) and never imports
+keras_albert. Written with `keras.export.ExportArchive`, the route that writes real weights.
 """
+import json
 import os
 
 RAW_SIGNATURE, IDS_SIGNATURE = "serving_default", "token_ids"
@@ -13,43 +17,63 @@ def _check_target(path, overwrite):
         raise FileExistsError(f"{path} already exists; pass overwrite=True (--overwrite) to replace it")
 
 
-def export_savedmodel(model, tokenizer, labels, path, sequence_length=128, overwrite=False):
+def export_savedmodel(model, tokenizer, labels, path, sequence_length=128, overwrite=False, pairs=False):
     """Write `path` with two signatures.
 
-    `serving_default(text: string[batch])` normalizes, tokenizes, packs `[CLS] text [SEP]`, truncates to
-    `sequence_length` (capped by the model's position table) and returns `probabilities` [batch, classes],
-    `label` (the class name) and `label_id`. Empty text packs to `[CLS] [SEP]`: a defined answer. User text is
-    text (a literal [MASK] is not the mask token); invalid UTF-8 becomes U+FFFD, as in the Python tokenizer.
+    `serving_default(<the task's string inputs>[batch])` normalizes, tokenizes, packs (`[CLS] A [SEP] (B [SEP])`),
+    truncates to `sequence_length` (capped by the model's position table) and runs the model (see each task's
+    builder for its inputs and outputs; `pairs=True`: a classifier takes `text` and `text_pair`). Empty text packs
+    to `[CLS] [SEP]`: a defined answer. User text is text (a literal [MASK] is not the mask token); invalid UTF-8
+    becomes U+FFFD, as in the Python tokenizer.
     `token_ids(token_ids, segment_ids, padding_mask: int32[batch, seq])` skips the tokenizer.
     """
     import keras
     import tensorflow as tf
 
-    from keras_albert.preprocessor import AlbertPreprocessor
+    from keras_albert_export import tasks
 
+    task = tasks.of_model(model)
+    if task.savedmodel is None:
+        raise ValueError(f"a {task.name} model has no raw-string SavedModel yet")
     if tokenizer is None:
         raise ValueError("the raw-text signature needs the model's SentencePiece vocabulary (spiece.model)")
-    labels = [str(x) for x in (labels or range(model.num_classes))]
-    if len(labels) != model.num_classes:
-        raise ValueError(f"{len(labels)} labels for a model with {model.num_classes} classes")
-    _check_target(path, overwrite)
     length = min(sequence_length, model.config.max_position_embeddings)
-    # A private copy over the vocabulary with `normalize` compiled in (the graph hands raw text to SentencePiece):
-    # its in-graph tokenizer is built inside the export's graph and must not leak into the caller's tokenizer
-    # (an eager call after the export would hit an out-of-scope tensor).
-    preprocessor = AlbertPreprocessor(type(tokenizer)(tokenizer.raw_text_proto), sequence_length=length)
-    names = tf.constant(labels)
-
-    def classify(inputs):
-        probabilities = tf.nn.softmax(model(inputs, training=False), axis=-1)
-        label_id = tf.argmax(probabilities, axis=-1, output_type=tf.int32)
-        return {"probabilities": probabilities, "label": tf.gather(names, label_id), "label_id": label_id}
+    if length < 3:
+        raise ValueError(f"sequence_length must be at least 3, got {sequence_length}")
+    endpoints = task.savedmodel(model, tokenizer, labels, length, pairs)
+    _check_target(path, overwrite)
 
     archive = keras.export.ExportArchive()
     archive.track(model)
-    archive.add_endpoint(RAW_SIGNATURE, lambda text: classify(preprocessor(text)),
-                         input_signature=[tf.TensorSpec([None], tf.string, name="text")])
+    for resource in endpoints.resources:
+        archive.track(resource)
+    archive.add_endpoint(RAW_SIGNATURE, endpoints.raw,
+                         input_signature=[tf.TensorSpec([None], tf.string, name=n) for n in endpoints.raw_inputs])
     ids_spec = {k: tf.TensorSpec([None, None], tf.int32, name=k) for k in ("token_ids", "segment_ids", "padding_mask")}
-    archive.add_endpoint(IDS_SIGNATURE, classify, input_signature=[ids_spec])
+    archive.add_endpoint(IDS_SIGNATURE, endpoints.ids, input_signature=[ids_spec])
     archive.write_out(path, verbose=False)
     return path
+
+
+def is_pair_model(model_dir):
+    """Whether a model directory holds a sentence-pair classifier: its heldout.jsonl rows carry `text_pair`, or
+    its report.json names the pair_classification task."""
+    from keras_albert.model_dir import HELDOUT
+    folder = model_dir if os.path.isdir(model_dir) else os.path.dirname(os.path.abspath(model_dir))
+    heldout = os.path.join(folder, HELDOUT)
+    if os.path.isfile(heldout):
+        with open(heldout, encoding="utf-8") as f:
+            first = f.readline().strip()
+        if first:
+            try:
+                return json.loads(first).get("text_pair") is not None
+            except (ValueError, AttributeError):
+                raise ValueError(f"{heldout}, line 1: not a JSON object") from None
+    report = os.path.join(folder, "report.json")
+    if os.path.isfile(report):
+        with open(report, encoding="utf-8") as f:
+            try:
+                return json.load(f).get("task") == "pair_classification"
+            except (ValueError, AttributeError):
+                return False
+    return False

@@ -89,6 +89,19 @@ def raw_text_model(model_proto):
     return proto.SerializeToString()
 
 
+def blank_code_points(model_proto):
+    """Sorted code points that a raw-text model (`raw_text_model`'s output, bytes) normalizes into nothing but
+    whitespace, or into nothing (spaces, spacing and combining accents, zero-width and control characters, and
+    whatever the model's own character map blanks): no piece's offsets begin or end on one of them."""
+    import sentencepiece as spm
+    spec = _parse(model_proto).normalizer_spec
+    if spec.name != RAW_TEXT:
+        raise ValueError("blank_code_points takes a raw-text model (raw_text_model's output)")
+    chars, _ = _char_images()
+    images = spm.SentencePieceNormalizer(normalizer_spec=_charsmap_only(spec)).normalize(list(chars))
+    return [ord(c) for c, image in zip(chars, images) if not image.strip()]
+
+
 @functools.lru_cache(maxsize=1)
 def _char_images():
     """Every assigned code point and its `normalize` image inside a word ("a" + c + "b"), so that whitespace

@@ -170,8 +170,8 @@ def _model_dir(tmp_path, model, tokenizer, labels=None):
 
 
 def test_cli_exports_and_answers_with_the_tflite(qa, tokenizer, rt_texts, tmp_path, capsys):
-    """`export` of a question-answering directory writes its TFLite files; `answer MODEL.tflite` prints what
-    `answer MODEL_DIR` prints."""
+    """`export` of a question-answering directory writes its SavedModel and TFLite files; `answer MODEL.tflite`
+    prints what `answer MODEL_DIR` prints."""
     import json
 
     from keras_albert_cli.cli import main
@@ -179,8 +179,8 @@ def test_cli_exports_and_answers_with_the_tflite(qa, tokenizer, rt_texts, tmp_pa
     out = tmp_path / "export"
     assert main(["export", model_dir, "--out", str(out), "--no-gate"]) == 0  # no held-out questions
     capsys.readouterr()
-    assert {p.name for p in out.iterdir()} == {"model_float32.tflite", "model_dynamic_int8.tflite", "spiece.model",
-                                               "report.md", "report.json", "latency.png"}
+    assert {p.name for p in out.iterdir()} == {"saved_model", "model_float32.tflite", "model_dynamic_int8.tflite",
+                                               "spiece.model", "report.md", "report.json", "latency.png"}
     report = json.loads((out / "report.json").read_text())
     assert report["task"] == "question_answering" and report["gate"]["max_drop"] is None
     assert list(report["variants"]["float32"]["latency_ms"]["1"]) == ["64"]  # the fixed window only
@@ -202,6 +202,7 @@ def test_cli_exports_and_tags_with_the_tflite(tagger, tokenizer, rt_texts, tmp_p
     assert main(["export", model_dir, "--out", str(out), "--variants", "float32", "--sequence-length", "40"]) == 0
     capsys.readouterr()
     assert (out / "labels.txt").read_text().split() == list(LABELS)
+    assert (out / "saved_model" / "saved_model.pb").is_file()
     # texts that fit both the Keras directory's 64 positions and the export's 40 (longer ones are cut differently)
     texts = [t for t in rt_texts[0][:40] if len(tokenizer.tokenize(t)) <= 38][:3]
     assert len(texts) == 3

@@ -19,8 +19,9 @@ class ExportTask:
     runtime: str               # "module:Class" of the Python runtime, imported on use
     measures: str              # what the report measures for this task (written into report.json)
     labels: Callable = None    # model -> default label names (labels.txt); None: the task has no labels
-    full_export: bool = False  # raw-string SavedModel, MediaPipe TextClassifier metadata
+    full_export: bool = False  # MediaPipe TextClassifier metadata
     gate: "Gate" = None        # how the int8 gate scores this task on held-out data (None: no gate)
+    savedmodel: Callable = None  # (model, tokenizer, labels, sequence_length, pairs) -> Endpoints of the SavedModel
 
     def runtime_class(self):
         import importlib
@@ -41,6 +42,17 @@ class Gate:
     keras: Callable       # (model, tokenizer, labels, records, length) -> one prediction per record; two
     tflite: Callable      #   predictions agree when equal (a class id, an answer span, a tag list)
     score: Callable       # (records, predictions) -> {metric: points}
+
+
+@dataclasses.dataclass(frozen=True)
+class Endpoints:
+    """A task's SavedModel signatures: `raw` takes string tensors [batch] named `raw_inputs` (in that order, its
+    argument names), `ids` the backbone's three int32 inputs as a dict; both return {output name: tensor}.
+    `resources`: TensorFlow objects the graph uses beyond the model (a tokenizer's op resource), saved with it."""
+    raw: Callable
+    raw_inputs: tuple
+    ids: Callable
+    resources: tuple = ()
 
 
 class SignatureModel:

@@ -1,7 +1,10 @@
 """Classification: output `probabilities` [1, classes] (MediaPipe's TextClassifier contract), dynamic length.
 
-Gate: accuracy on labelled sentences (or pairs); agreement = the same top class as the Keras model."""
-from keras_albert_export.tasks.base import ExportTask, Gate
+Gate: accuracy on labelled sentences (or pairs); agreement = the same top class as the Keras model.
+
+A sentence-pair model (fine-tuned with `--task pair_classification`) is the same Keras head; its SavedModel takes
+`text` and `text_pair`, and its .tflite the same ids/mask/segment_ids with segment ids 1 on the second text."""
+from keras_albert_export.tasks.base import Endpoints, ExportTask, Gate
 
 
 def _signature(model, inputs):
@@ -31,6 +34,35 @@ def _tflite(path, tokenizer, labels, records, length):
 def _score(records, predictions):
     from keras_albert.metrics import accuracy
     return {"accuracy": round(100.0 * accuracy([y for _, y in records], predictions), 2)}
+def _savedmodel(model, tokenizer, labels, sequence_length, pairs):
+    """`serving_default(text)` (or `(text, text_pair)`, packed `[CLS] text [SEP] text_pair [SEP]` with the longer
+    text cut first) -> `probabilities` [batch, classes], `label` (the class name), `label_id`."""
+    import tensorflow as tf
+
+    from keras_albert.preprocessor import AlbertPreprocessor
+
+    labels = [str(x) for x in (labels or range(model.num_classes))]
+    if len(labels) != model.num_classes:
+        raise ValueError(f"{len(labels)} labels for a model with {model.num_classes} classes")
+    # A private copy over the vocabulary with `normalize` compiled in (the graph hands raw text to SentencePiece):
+    # its in-graph tokenizer is built inside the export's graph and must not leak into the caller's tokenizer
+    # (an eager call after the export would hit an out-of-scope tensor).
+    preprocessor = AlbertPreprocessor(type(tokenizer)(tokenizer.raw_text_proto), sequence_length=sequence_length)
+    names = tf.constant(labels)
+
+    def classify(inputs):
+        probabilities = tf.nn.softmax(model(inputs, training=False), axis=-1)
+        label_id = tf.argmax(probabilities, axis=-1, output_type=tf.int32)
+        return {"probabilities": probabilities, "label": tf.gather(names, label_id), "label_id": label_id}
+
+    if pairs:
+        def serve_pair(text, text_pair):
+            return classify(preprocessor(text, text_pair))
+        return Endpoints(serve_pair, ("text", "text_pair"), classify)
+
+    def serve(text):
+        return classify(preprocessor(text))
+    return Endpoints(serve, ("text",), classify)
 
 
 TASK = ExportTask(
@@ -40,4 +72,5 @@ TASK = ExportTask(
     measures="accuracy of every variant and its agreement with the Keras model on held-out labelled sentences",
     labels=lambda model: [str(i) for i in range(model.num_classes)], full_export=True,
     gate=Gate(metrics=("accuracy",), unit="sentences", heldout="heldout.jsonl",
-              formats=".csv/.tsv/.jsonl with text and label columns, the model's label names", read=_read, keras=_keras, tflite=_tflite, score=_score))
+              formats=".csv/.tsv/.jsonl with text and label columns, the model's label names", read=_read, keras=_keras, tflite=_tflite, score=_score),
+    savedmodel=_savedmodel)

@@ -7,7 +7,7 @@ pipeline's own code (`assemble_answers`), so a .tflite and the Keras model answe
 Gate: SQuAD F1 and exact match (the official normalization, keras_albert.metrics) on held-out questions in SQuAD
 JSON; agreement = the same answer span (start, end, text) as the Keras model's `question-answering` pipeline,
 both reading the same windows of `length` pieces (the export's fixed window)."""
-from keras_albert_export.tasks.base import ExportTask, Gate, SignatureModel
+from keras_albert_export.tasks.base import Endpoints, ExportTask, Gate, SignatureModel
 
 OUTPUTS = ("end_logits", "start_logits")
 
@@ -15,6 +15,35 @@ OUTPUTS = ("end_logits", "start_logits")
 def _signature(model, inputs):
     out = model(inputs, training=False)
     return {name: out[name] for name in OUTPUTS}
+
+
+def _savedmodel(model, tokenizer, labels, sequence_length, pairs):
+    """`serving_default(question, context: string[batch])` -> `start_logits`, `end_logits` [batch, seq] (float32),
+    `token_ids` [batch, seq] and `offsets` [batch, seq, 2] (int32): each piece's (start, end) in the ORIGINAL
+    context, in code points (Python `str` indices, as `AlbertTokenizer.tokenize_with_offsets` gives them), and
+    (-1, -1) for [CLS], [SEP], the question's pieces and padding. `seq` is the batch's longest packed row.
+
+    One window: `[CLS] question [SEP] context [SEP]` with the context cut to fit `sequence_length` (the question
+    keeps at most `sequence_length - 4` pieces, so at least one context piece fits). The Python runtime and the
+    pipeline slide windows over a long context; a server that needs that sends the context in parts."""
+    import tensorflow as tf
+
+    from keras_albert_export.offsets_graph import OffsetTokenizer, pack
+    if pairs:
+        raise ValueError("text pairs are for classifiers; question answering takes a question and a context")
+    offsets_tokenizer = OffsetTokenizer(tokenizer)
+
+    def answer(inputs):
+        out = model(inputs, training=False)
+        return {name: out[name] for name in OUTPUTS}
+
+    def serve(question, context):
+        q, c = offsets_tokenizer(question), offsets_tokenizer(context)
+        q_keep = tf.minimum(q[0].row_lengths(), max(sequence_length - 4, 0))
+        c_keep = tf.minimum(c[0].row_lengths(), sequence_length - 3 - q_keep)
+        inputs, offsets = pack([q, c], [q_keep, c_keep], offsets_of=1)
+        return {**answer(inputs), "token_ids": inputs["token_ids"], "offsets": offsets}
+    return Endpoints(serve, ("question", "context"), answer, resources=(offsets_tokenizer.sentencepiece,))
 
 
 class TFLiteQuestionAnswerer:
@@ -82,4 +111,5 @@ TASK = ExportTask(
              "and its agreement with the Keras model (the same answer span)",
     gate=Gate(metrics=("f1", "exact_match"), unit="questions", heldout="heldout.json", formats="SQuAD v1.1/v2.0 JSON",
               read=_read, keras=_keras, tflite=_tflite,
-              score=_score))
+              score=_score),
+    savedmodel=_savedmodel)

@@ -8,7 +8,7 @@ Gate: entity F1 (seqeval, keras_albert.metrics) on held-out tagged sentences (Co
 sentence's words are joined by spaces and tagged through the `token-classification` pipeline (per piece, every
 label kept), a word taking the label of its first piece as in training ("O" when cut off by the length);
 agreement = the identical tag sequence as the Keras model's."""
-from keras_albert_export.tasks.base import ExportTask, Gate, SignatureModel
+from keras_albert_export.tasks.base import Endpoints, ExportTask, Gate, SignatureModel
 
 OUTPUTS = ("logits",)
 PROBE = 4096  # pieces: longer than any position table, so the graph's cut shows the export's sequence length
@@ -16,6 +16,36 @@ PROBE = 4096  # pieces: longer than any position table, so the graph's cut shows
 
 def _signature(model, inputs):
     return {"logits": model(inputs, training=False)}
+
+
+def _savedmodel(model, tokenizer, labels, sequence_length, pairs):
+    """`serving_default(text: string[batch])` -> `logits` [batch, seq, labels] (float32), `label` [batch, seq]
+    (each piece's best label name), `token_ids` [batch, seq], `offsets` [batch, seq, 2] (int32): each piece's
+    (start, end) in the ORIGINAL text, in code points (Python `str` indices, as
+    `AlbertTokenizer.tokenize_with_offsets` gives them), (-1, -1) for [CLS], [SEP] and padding; and `label_names`
+    [labels], the names of the logits' columns. `seq` is the batch's longest packed row; text longer than
+    `sequence_length` is cut (one window; the Python runtime's `stride` slides windows)."""
+    import tensorflow as tf
+
+    from keras_albert_export.offsets_graph import OffsetTokenizer, pack
+    if pairs:
+        raise ValueError("text pairs are for classifiers; token classification takes one text")
+    labels = [str(x) for x in (labels or [f"LABEL_{i}" for i in range(model.num_labels)])]
+    if len(labels) != model.num_labels:
+        raise ValueError(f"{len(labels)} labels for a model with {model.num_labels} token labels")
+    offsets_tokenizer = OffsetTokenizer(tokenizer)
+    names = tf.constant(labels)
+
+    def tag(inputs):
+        logits = model(inputs, training=False)
+        return {"logits": logits, "label": tf.gather(names, tf.argmax(logits, axis=-1, output_type=tf.int32)),
+                "label_names": tf.identity(names)}
+
+    def serve(text):
+        pieces = offsets_tokenizer(text)
+        inputs, offsets = pack([pieces], [tf.minimum(pieces[0].row_lengths(), sequence_length - 2)], offsets_of=0)
+        return {**tag(inputs), "token_ids": inputs["token_ids"], "offsets": offsets}
+    return Endpoints(serve, ("text",), tag, resources=(offsets_tokenizer.sentencepiece,))
 
 
 class TFLiteTokenClassifier:
@@ -105,4 +135,5 @@ TASK = ExportTask(
     labels=lambda model: [f"LABEL_{i}" for i in range(model.num_labels)],
     gate=Gate(metrics=("f1", "precision", "recall"), unit="sentences", heldout="heldout.jsonl",
               formats="CoNLL text or .jsonl of tokens and tags", read=_read, keras=_keras, tflite=_tflite,
-              score=_score))
+              score=_score),
+    savedmodel=_savedmodel)

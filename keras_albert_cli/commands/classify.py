@@ -5,6 +5,8 @@ Sentences come from the command line and/or a file (`--file FILE`; `-` reads std
 is one line per sentence, `label<TAB>probability<TAB>sentence`, with the sentence escaped (tabs, newlines,
 terminal escape sequences and other invisible characters as `\\t`, `\\n`, `\\x1b`, ...) so every sentence stays
 on its own line and nothing reaches the terminal as a command; `--json` prints one JSON object per line.
+A sentence-pair model (`finetune --task pair_classification`) takes each sentence's second text with `--pair`
+(once per sentence, in order); its lines add `<TAB>pair`.
 """
 import json
 import os
@@ -34,6 +36,8 @@ def register(sub):
     p.add_argument("model", help="a .tflite written by `keras-albert export`")
     p.add_argument("sentences", nargs="*", help="sentences to classify; `-` reads standard input, one per line")
     p.add_argument("-f", "--file", help="read sentences from FILE, one per line (`-`: standard input)")
+    p.add_argument("--pair", action="append", default=None, metavar="TEXT",
+                   help="the second text of a sentence pair, once per sentence in order (pair classifiers)")
     p.add_argument("--json", action="store_true",
                    help="one JSON object per sentence: text, label, score, probabilities by label")
     p.add_argument("--threads", type=int, default=2)
@@ -76,13 +80,18 @@ def run(args):
     sentences += read_sentences(args.file) if args.file else []
     if not sentences:
         raise ValueError("no sentences: give them as arguments or with --file FILE (`-` for standard input)")
+    pairs = args.pair if args.pair is not None else [None] * len(sentences)
+    if len(pairs) != len(sentences):
+        raise ValueError(f"{len(sentences)} sentences but {len(pairs)} --pair texts: give one --pair per sentence")
     classifier, tokenizer, labels = load(args.model, args.threads, args.weight_cache)
-    for sentence in sentences:
-        probabilities = classifier(pack(tokenizer, sentence, args.sequence_length))
+    for sentence, pair in zip(sentences, pairs):
+        probabilities = classifier(pack(tokenizer, sentence, args.sequence_length, text_pair=pair))
         names = labels if labels and len(labels) == len(probabilities) else [str(i) for i in range(len(probabilities))]
         best = int(np.argmax(probabilities))
         if args.json:  # ensure_ascii: control characters and lone surrogates as \\u escapes, valid JSON
-            print(json.dumps({"text": sentence, "label": names[best], "score": float(probabilities[best]),
+            print(json.dumps({"text": sentence, **({} if pair is None else {"text_pair": pair}),
+                              "label": names[best], "score": float(probabilities[best]),
                               "probabilities": dict(zip(names, map(float, probabilities)))}))
         else:
-            print(f"{names[best]}\t{probabilities[best]:.4f}\t{shown(sentence)}")
+            print(f"{names[best]}\t{probabilities[best]:.4f}\t{shown(sentence)}"
+                  + ("" if pair is None else f"\t{shown(pair)}"))
