@@ -34,7 +34,6 @@ def export_all(model_dir, out, *, variants=("float32", "dynamic_int8"), compat=N
     (`reject=False`: written to `out` all the same, `report["gate"]["passed"]` False: the caller decides).
     """
     from keras_albert_export import gate
-    from keras_albert_export.metadata import add_metadata
     from keras_albert_export import tasks
     from keras_albert_export.report import LENGTHS, build_report, write_report
     from keras_albert_export.savedmodel import export_savedmodel
@@ -89,9 +88,9 @@ def export_all(model_dir, out, *, variants=("float32", "dynamic_int8"), compat=N
             data_bytes = convert(model, variant, compat=compat, tokenizer=tokenizer, calibration_texts=calibration,
                                  sequence_length=sequence_length)
             check_builtin_only(data_bytes)
-            if task.full_export:
-                data_bytes = _with_metadata(data_bytes, os.path.join(tmp, SPIECE), labels, metadata, add_metadata,
-                                            log)
+            if task.metadata:
+                data_bytes = _with_metadata(data_bytes, os.path.join(tmp, SPIECE), labels, metadata,
+                                            task.metadata_writer(), log)
             with open(os.path.join(tmp, name), "wb") as f:
                 f.write(data_bytes)
             files[variant] = os.path.join(tmp, name)
@@ -124,5 +123,5 @@ def _with_metadata(data_bytes, spiece, labels, mode, add_metadata, log):
     except RuntimeError as e:
         if mode == "on":
             raise ValueError(str(e)) from None
-        log(f"warning: written without MediaPipe metadata ({e})")
+        log(f"warning: written without on-device metadata ({e})")
         return data_bytes

@@ -20,11 +20,21 @@ class ExportTask:
     measures: str              # what the report measures for this task (written into report.json)
     labels: Callable = None    # model -> default label names (labels.txt); None: the task has no labels
     full_export: bool = False  # raw-string SavedModel, MediaPipe TextClassifier metadata, the held-out int8 gate
+    metadata: str = None       # "module:function" (model bytes, spiece path, labels) -> bytes with device metadata
 
     def runtime_class(self):
-        import importlib
-        module, name = self.runtime.split(":")
-        return getattr(importlib.import_module(module), name)
+        return _load(self.runtime)
+
+    def metadata_writer(self):
+        """The function writing this task's on-device metadata (`--metadata`), or None if it has none."""
+        return _load(self.metadata) if self.metadata else None
+
+
+def _load(target):
+    """"module:name" -> the object, imported on use."""
+    import importlib
+    module, name = target.split(":")
+    return getattr(importlib.import_module(module), name)
 
 
 class SignatureModel:

@@ -2,7 +2,8 @@
 default): the TFLite Task Library's BertQuestionAnswerer reads its window length from the input shape.
 
 `TFLiteQuestionAnswerer` packs the same windows as the `question-answering` pipeline and decodes them with the
-pipeline's own code (`assemble_answers`), so a .tflite and the Keras model answer alike."""
+pipeline's own code (`assemble_answers`), so a .tflite and the Keras model answer alike. The file carries the
+metadata of the Task Library's BertQuestionAnswerer (`keras_albert_export.task_library`)."""
 from keras_albert_export.tasks.base import ExportTask, SignatureModel
 
 OUTPUTS = ("end_logits", "start_logits")
@@ -42,4 +43,5 @@ class TFLiteQuestionAnswerer:
 TASK = ExportTask(
     name="question_answering", outputs=OUTPUTS, signature=_signature, default_length=384, fixed_length=True,
     variants=("float32", "dynamic_int8"), runtime="keras_albert_export.tasks.question_answering:TFLiteQuestionAnswerer",
-    measures="size and latency at the fixed window (the int8 gate on held-out questions is not written yet)")
+    measures="size and latency at the fixed window (the int8 gate on held-out questions is not written yet)",
+    metadata="keras_albert_export.task_library:add_qa_metadata")
