@@ -81,6 +81,12 @@ def task_library_answers(model_path, pairs):
     return _run({"job": "answer", "model": os.path.abspath(model_path), "pairs": [list(p) for p in pairs]})
 
 
+def read_metadata(model_path):
+    """The file's metadata as tflite-support's MetadataDisplayer reads it: {"metadata": its JSON as a dict,
+    "files": the packed files' names}."""
+    return _run({"job": "read", "model": os.path.abspath(model_path)})
+
+
 # ---- below: runs in the tflite-support environment ----
 
 def _load_tflite_support():
@@ -130,10 +136,16 @@ def _answer(job):
     return out
 
 
+def _read(job):
+    from tensorflow_lite_support.metadata.python.metadata import MetadataDisplayer
+    displayer = MetadataDisplayer.with_model_file(job["model"])
+    return {"metadata": json.loads(displayer.get_metadata_json()), "files": displayer.get_packed_associated_file_list()}
+
+
 def _main():
     job = json.load(sys.stdin)
     _load_tflite_support()
-    json.dump({"write": _write, "answer": _answer}[job["job"]](job), sys.stdout)
+    json.dump({"write": _write, "answer": _answer, "read": _read}[job["job"]](job), sys.stdout)
 
 
 if __name__ == "__main__":
