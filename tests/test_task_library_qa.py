@@ -101,14 +101,15 @@ def _pairs():
     return pairs
 
 
-def test_metadata_is_what_the_task_library_reads(exported, tokenizer):
+def test_metadata_is_what_the_task_library_reads(exported, tokenizer, tmp_path):
     """Tensor metadata named ids/mask/segment_ids and end_logits/start_logits in the model's tensor order, the
     SentencePiece model as the first input process unit, packed into the file; our runtime reads the
-    vocabulary back from it."""
+    vocabulary back from it (the file alone, without spiece.model beside it)."""
+    import shutil
     from keras_albert_export.runtime import INPUTS, interpreter_class, read_exported
     from keras_albert_export.task_library import read_metadata
     for variant in ("float32", "dynamic_int8"):
-        path = exported / f"model_{variant}.tflite"
+        path = shutil.copy(exported / f"model_{variant}.tflite", tmp_path)
         content, packed_tokenizer, labels = read_exported(str(path))
         metadata = read_metadata(str(path))
         assert metadata["files"] == ["spiece.model"]
