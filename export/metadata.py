@@ -38,18 +38,20 @@ def _writer_importable():
         return False
 
 
-def writer_python():
-    """The Python of the cached writer environment, created (pip install) on first use."""
+def writer_python(requirements=None):
+    """The Python of a cached writer environment, created (pip install `requirements`, default MediaPipe's
+    writer) on first use."""
     cache = os.environ.get("KERAS_ALBERT_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "keras-albert")
-    requirement = os.environ.get("KERAS_ALBERT_METADATA_WRITER", WRITER_REQUIREMENT)
-    tag = "".join(c if c.isalnum() or c in ".-" else "_" for c in requirement)
+    requirements = list(requirements or [os.environ.get("KERAS_ALBERT_METADATA_WRITER", WRITER_REQUIREMENT)])
+    requirement = " ".join(requirements)
+    tag = "".join(c if c.isalnum() or c in ".-" else "_" for c in "+".join(requirements))
     env = os.path.join(cache, f"metadata-writer-py{sys.version_info[0]}{sys.version_info[1]}-{tag}")
     python = os.path.join(env, "bin", "python")
     if os.path.isfile(os.path.join(env, ".ready")):
         return python
     try:
         subprocess.run([sys.executable, "-m", "venv", "--clear", env], check=True, capture_output=True)
-        subprocess.run([python, "-m", "pip", "install", "--disable-pip-version-check", "-q", requirement],
+        subprocess.run([python, "-m", "pip", "install", "--disable-pip-version-check", "-q", *requirements],
                        check=True, capture_output=True, text=True)
     except subprocess.CalledProcessError as e:
         raise RuntimeError(f"could not set up the metadata writer ({requirement}) in {env}: "

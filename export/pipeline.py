@@ -27,8 +27,8 @@ def export_all(model_dir, out, *, variants=("float32", "dynamic_int8"), compat=N
 
     What is written depends on the model's task (`keras_albert_export.tasks`): every task gets its raw-string
     SavedModel (a pair classifier's takes two strings), TFLite variants, spiece.model (and labels.txt), the report
-    and the int8 gate on its own metric (the task's `Gate`: accuracy, SQuAD F1, entity F1); a classifier also gets
-    MediaPipe metadata.
+    and the int8 gate on its own metric (the task's `Gate`: accuracy, SQuAD F1, entity F1); a classifier gets
+    MediaPipe's metadata, question answering the Task Library's (the task's `metadata` writer).
 
     `max_drop=None`: no gate. Otherwise int8 variants need held-out data (the model's held-out split or `data`, in
     the task's reader format; see keras_albert_export.gate.records), and one losing more than `max_drop` points of
@@ -36,7 +36,6 @@ def export_all(model_dir, out, *, variants=("float32", "dynamic_int8"), compat=N
     (`reject=False`: written to `out` all the same, `report["gate"]["passed"]` False: the caller decides).
     """
     from keras_albert_export import gate
-    from keras_albert_export.metadata import add_metadata
     from keras_albert_export import tasks
     from keras_albert_export.report import LENGTHS, build_report, write_report
     from keras_albert_export.savedmodel import export_savedmodel, is_pair_model
@@ -71,8 +70,9 @@ def export_all(model_dir, out, *, variants=("float32", "dynamic_int8"), compat=N
         test, source = gate.records(task, model_dir, labels, data, text_columns, label_column, limit)
     if task.gate is None:
         max_drop = None
-    if not task.full_export:
-        log(f"a {task.name} export: SavedModel and TFLite ({task.measures}; no MediaPipe metadata)")
+    if task.metadata is None:
+        log(f"a {task.name} export: no on-device metadata for this task (spiece.model and labels.txt travel beside "
+            "the .tflite)")
 
     with staged_output(out, overwrite) as tmp:
         if task.savedmodel is not None:  # the task's raw-string signature (a pair classifier: two strings)
@@ -91,9 +91,9 @@ def export_all(model_dir, out, *, variants=("float32", "dynamic_int8"), compat=N
             data_bytes = convert(model, variant, compat=compat, tokenizer=tokenizer, calibration_texts=calibration,
                                  sequence_length=sequence_length)
             check_builtin_only(data_bytes)
-            if task.full_export:
-                data_bytes = _with_metadata(data_bytes, os.path.join(tmp, SPIECE), labels, metadata, add_metadata,
-                                            log)
+            if task.metadata:
+                data_bytes = _with_metadata(data_bytes, os.path.join(tmp, SPIECE), labels, metadata,
+                                            task.metadata_writer(), log)
             with open(os.path.join(tmp, name), "wb") as f:
                 f.write(data_bytes)
             files[variant] = os.path.join(tmp, name)
@@ -127,5 +127,5 @@ def _with_metadata(data_bytes, spiece, labels, mode, add_metadata, log):
     except RuntimeError as e:
         if mode == "on":
             raise ValueError(str(e)) from None
-        log(f"warning: written without MediaPipe metadata ({e})")
+        log(f"warning: written without on-device metadata ({e})")
         return data_bytes

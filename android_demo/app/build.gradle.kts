@@ -43,6 +43,7 @@ kotlin {
 dependencies {
     implementation(project(":core"))
     implementation(libs.mediapipe.tasks.text)
+    implementation(libs.tensorflow.lite.task.text)  // BertQuestionAnswerer (the question-answering screen)
     implementation(libs.androidx.core.ktx)
     implementation(libs.androidx.appcompat)
     implementation(libs.material)
@@ -76,4 +77,26 @@ val copyAlbertModel by tasks.registering(Copy::class) {
 }
 if (albertModel.isPresent) {
     tasks.named("preBuild") { dependsOn(copyAlbertModel) }
+}
+
+// The question-answering screen's model: `./gradlew :app:copyAlbertQaModel -PalbertQaModel=/path/to/model.tflite`
+// copies a question-answering .tflite from `keras-albert export` (with its Task Library metadata) to
+// src/main/assets/qa_model.tflite; with -PalbertQaModel on any build command the copy runs before the build.
+val albertQaModel = providers.gradleProperty("albertQaModel")
+val copyAlbertQaModel by tasks.registering(Copy::class) {
+    group = "albert"
+    description = "Copies -PalbertQaModel=PATH (a question-answering .tflite from keras-albert export) into the assets."
+    from(albertQaModel.orElse("").map { path ->
+        val model = rootProject.file(path)
+        if (path.isEmpty() || !model.isFile) {
+            throw GradleException("Pass the exported model: -PalbertQaModel=/path/to/model.tflite (got '$path').")
+        }
+        model
+    }) {
+        rename { "qa_model.tflite" }
+    }
+    into(layout.projectDirectory.dir("src/main/assets"))
+}
+if (albertQaModel.isPresent) {
+    tasks.named("preBuild") { dependsOn(copyAlbertQaModel) }
 }

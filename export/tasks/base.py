@@ -19,14 +19,23 @@ class ExportTask:
     runtime: str               # "module:Class" of the Python runtime, imported on use
     measures: str              # what the report measures for this task (written into report.json)
     labels: Callable = None    # model -> default label names (labels.txt); None: the task has no labels
-    full_export: bool = False  # MediaPipe TextClassifier metadata
     gate: "Gate" = None        # how the int8 gate scores this task on held-out data (None: no gate)
     savedmodel: Callable = None  # (model, tokenizer, labels, sequence_length, pairs) -> Endpoints of the SavedModel
+    metadata: str = None       # "module:function" (model bytes, spiece path, labels) -> bytes with device metadata
 
     def runtime_class(self):
-        import importlib
-        module, name = self.runtime.split(":")
-        return getattr(importlib.import_module(module), name)
+        return _load(self.runtime)
+
+    def metadata_writer(self):
+        """The function writing this task's on-device metadata (`--metadata`), or None if it has none."""
+        return _load(self.metadata) if self.metadata else None
+
+
+def _load(target):
+    """"module:name" -> the object, imported on use."""
+    import importlib
+    module, name = target.split(":")
+    return getattr(importlib.import_module(module), name)
 
 
 @dataclasses.dataclass(frozen=True)

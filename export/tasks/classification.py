@@ -70,7 +70,9 @@ TASK = ExportTask(
     fixed_length=False, variants=("float32", "dynamic_int8", "full_int8"),
     runtime="keras_albert_export.runtime:TFLiteClassifier",
     measures="accuracy of every variant and its agreement with the Keras model on held-out labelled sentences",
-    labels=lambda model: [str(i) for i in range(model.num_classes)], full_export=True,
+    labels=lambda model: [str(i) for i in range(model.num_classes)],
     gate=Gate(metrics=("accuracy",), unit="sentences", heldout="heldout.jsonl",
-              formats=".csv/.tsv/.jsonl with text and label columns, the model's label names", read=_read, keras=_keras, tflite=_tflite, score=_score),
-    savedmodel=_savedmodel)
+              formats=".csv/.tsv/.jsonl with text and label columns, the model's label names", read=_read,
+              keras=_keras, tflite=_tflite, score=_score),
+    savedmodel=_savedmodel,
+    metadata="keras_albert_export.metadata:add_metadata")

@@ -2,7 +2,8 @@
 default): the TFLite Task Library's BertQuestionAnswerer reads its window length from the input shape.
 
 `TFLiteQuestionAnswerer` packs the same windows as the `question-answering` pipeline and decodes them with the
-pipeline's own code (`assemble_answers`), so a .tflite and the Keras model answer alike.
+pipeline's own code (`assemble_answers`), so a .tflite and the Keras model answer alike. The file carries the
+metadata of the Task Library's BertQuestionAnswerer (`keras_albert_export.task_library`).
 
 Gate: SQuAD F1 and exact match (the official normalization, keras_albert.metrics) on held-out questions in SQuAD
 JSON; agreement = the same answer span (start, end, text) as the Keras model's `question-answering` pipeline,
@@ -112,4 +113,5 @@ TASK = ExportTask(
     gate=Gate(metrics=("f1", "exact_match"), unit="questions", heldout="heldout.json", formats="SQuAD v1.1/v2.0 JSON",
               read=_read, keras=_keras, tflite=_tflite,
               score=_score),
-    savedmodel=_savedmodel)
+    savedmodel=_savedmodel,
+    metadata="keras_albert_export.task_library:add_qa_metadata")

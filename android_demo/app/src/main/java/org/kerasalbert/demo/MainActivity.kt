@@ -1,5 +1,6 @@
 package org.kerasalbert.demo
 
+import android.content.Intent
 import android.os.Bundle
 import android.os.SystemClock
 import android.util.Log
@@ -31,6 +32,7 @@ class MainActivity : AppCompatActivity() {
         ui = ActivityMainBinding.inflate(layoutInflater)
         setContentView(ui.root)
         ui.classify.setOnClickListener { classify(ui.input.text.toString()) }
+        ui.openQa.setOnClickListener { startActivity(Intent(this, QuestionAnswerActivity::class.java)) }
         loadModel()
     }
 
