@@ -49,14 +49,20 @@ def writer_python(requirements=None):
     python = os.path.join(env, "bin", "python")
     if os.path.isfile(os.path.join(env, ".ready")):
         return python
-    try:
-        subprocess.run([sys.executable, "-m", "venv", "--clear", env], check=True, capture_output=True)
-        subprocess.run([python, "-m", "pip", "install", "--disable-pip-version-check", "-q", *requirements],
-                       check=True, capture_output=True, text=True)
-    except subprocess.CalledProcessError as e:
-        raise RuntimeError(f"could not set up the metadata writer ({requirement}) in {env}: "
-                           f"{(e.stderr or '').strip()[-500:]}") from None
-    open(os.path.join(env, ".ready"), "w").close()
+    import fcntl
+    os.makedirs(cache, exist_ok=True)
+    with open(env + ".lock", "w") as lock:  # two processes exporting at once build the environment once
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if os.path.isfile(os.path.join(env, ".ready")):
+            return python
+        try:
+            subprocess.run([sys.executable, "-m", "venv", "--clear", env], check=True, capture_output=True)
+            subprocess.run([python, "-m", "pip", "install", "--disable-pip-version-check", "-q", *requirements],
+                           check=True, capture_output=True, text=True)
+        except subprocess.CalledProcessError as e:
+            raise RuntimeError(f"could not set up the metadata writer ({requirement}) in {env}: "
+                               f"{(e.stderr or '').strip()[-500:]}") from None
+        open(os.path.join(env, ".ready"), "w").close()
     return python
 
 
