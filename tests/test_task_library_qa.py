@@ -75,14 +75,16 @@ def trained(tokenizer, rt_texts):
 
 @pytest.fixture(scope="module")
 def exported(trained, tokenizer, tmp_path_factory):
-    """`keras-albert export MODEL_DIR --compat tflite-2.14 --metadata on`: the Task Library's runtime predates
+    """`keras-albert export MODEL_DIR --compat tflite-2.14 --metadata on --no-gate` (the int8 gate is
+    tests/test_gate_tasks.py's): the Task Library's runtime predates
     per-channel int8 dense layers (FULLY_CONNECTED version 12)."""
     from keras_albert.model_dir import save_model_dir
     from keras_albert_cli.cli import main
     root = tmp_path_factory.mktemp("tasklib")
     model_dir = save_model_dir(str(root / "model"), trained, tokenizer, None)
     out = root / "export"
-    assert main(["export", model_dir, "--out", str(out), "--compat", "tflite-2.14", "--metadata", "on"]) == 0
+    assert main(["export", model_dir, "--out", str(out), "--compat", "tflite-2.14", "--metadata", "on",
+                 "--no-gate"]) == 0
     return out
 
 
