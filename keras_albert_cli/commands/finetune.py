@@ -36,6 +36,8 @@ def register(sub):
     p.add_argument("--early-stopping", type=int, metavar="PATIENCE", help="stop after PATIENCE epochs without gain")
     p.add_argument("--no-bucket", action="store_true", help="pad every batch to --sequence-length")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--deterministic", action="store_true",
+                   help="deterministic TensorFlow ops: a rerun (or a resumed run) gives bit-identical weights")
     p.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2))
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out folder as a whole")
     p.set_defaults(run=run)
@@ -70,7 +72,7 @@ def run(args):
                       learning_rate=args.learning_rate, warmup_ratio=args.warmup_ratio, optimizer=args.optimizer,
                       strategy=args.strategy, mixed_precision=args.mixed_precision, seed=args.seed,
                       verbose=args.verbose, early_stopping=args.early_stopping, bucket=not args.no_bucket,
-                      overwrite=args.overwrite, heldout=splits["test"],
+                      deterministic=args.deterministic, overwrite=args.overwrite, heldout=splits["test"],
                       report_extra={"skipped_rows": skipped, "data": args.data, "baseline": baseline})
     test = result.test
     print(f"validation accuracy {result.metrics['accuracy']:.4f}, test accuracy {test['accuracy']:.4f} "
@@ -101,7 +103,8 @@ def _run_task(args, labels):
                       batch_size=args.batch_size, learning_rate=args.learning_rate, warmup_ratio=args.warmup_ratio,
                       optimizer=args.optimizer, strategy=args.strategy, mixed_precision=args.mixed_precision,
                       seed=args.seed, verbose=args.verbose, early_stopping=args.early_stopping,
-                      bucket=not args.no_bucket, overwrite=args.overwrite, heldout=splits["test"],
+                      bucket=not args.no_bucket, deterministic=args.deterministic, overwrite=args.overwrite,
+                      heldout=splits["test"],
                       report_extra={"skipped_rows": records.skipped, "data": args.data, "baseline": baseline})
     metric = MAIN_METRIC[recipe.metric_task]
     print(f"validation {metric} {result.metrics[metric]:.4f}, test {metric} {result.test[metric]:.4f} over "
