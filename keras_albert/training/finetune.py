@@ -43,7 +43,8 @@ def finetune(model, tokenizer, train, validation=None, *, out_dir, task="classif
 
     `task`: "classification" (the default: `train` = (texts, label ids), texts strings or (first, second) pairs,
     `labels` the class names, default negative/positive), or a fine-tuning recipe of the task table
-    (`pair_classification`, `regression`, `token_classification`, `multiple_choice`): then `train`,
+    (`pair_classification`, `regression`, `token_classification`, `multiple_choice`, `question_answering`,
+    `multi_label`): then `train`,
     `validation` and `heldout` are the records of the recipe's reader and `labels` defaults to the training
     records' classes. The best epoch is the one with the best main metric of the task on `validation`.
     `model`: a model of the task's head, an AlbertBackbone (the head is added, drawn from `seed`), a model

@@ -6,11 +6,12 @@ def register(sub):
     p = sub.add_parser("finetune", help="fine-tune ALBERT on a task (model.fit, resumable)")
     p.add_argument("--task", default="classification",
                    choices=("classification", "pair_classification", "regression", "token_classification",
-                            "multiple_choice", "question_answering"),
+                            "multiple_choice", "question_answering", "multi_label"),
                    help="classification: --text-column/--label-column table; pair_classification, regression: "
                         "GLUE-style pairs (MNLI, STS-B); token_classification: CoNLL text or .jsonl "
-                        "{tokens, tags}; multiple_choice: RACE .jsonl; question_answering: SQuAD .json "
-                        "(default: classification)")
+                        "{tokens, tags}; multiple_choice: RACE .jsonl; question_answering: SQuAD .json; "
+                        "multi_label: .jsonl {text, labels: [...]} or .csv/.tsv text,labels with names joined by "
+                        "'|' (default: classification)")
     p.add_argument("--model", required=True, help="a model directory (keras-albert pretrain/convert output) or a preset")
     p.add_argument("--data", required=True,
                    help="rotten_tomatoes, imdb, or a .csv/.tsv/.jsonl file (split 80/10/10 by a --seed permutation)")
@@ -127,7 +128,7 @@ def _baseline(metric_task, train, test):
 def _texts_and_labels(records):
     """A task reader's records -> (texts or (text, text_pair) pairs, labels), for the baseline."""
     texts = [(r["text"], r["text_pair"]) if "text_pair" in r else r.get("text") for r in records]
-    return texts, [r.get("label") for r in records]
+    return texts, [r["labels"] if "labels" in r else r.get("label") for r in records]
 
 
 def _print_baseline(baseline):
