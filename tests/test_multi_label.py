@@ -10,6 +10,7 @@ import pytest
 import torch
 import transformers
 from conftest import tiny_config
+from report_markdown import check_report_md
 from test_convert_hf import close, run_hf
 
 import keras_albert
@@ -97,6 +98,7 @@ def test_finetune_multi_label_and_round_trip_to_transformers(tmp_path, tokenizer
     assert result.metrics["subset_accuracy"] == pytest.approx(accuracy_score(f.gold, predicted))
     report = json.load(open(os.path.join(out, "report.json")))
     assert report["main_metric"] == "micro_f1" and report["validation"] == pytest.approx(result.metrics)
+    check_report_md(out)
 
     keras_albert.save_hf(model, tmp_path / "hf", tokenizer=tokenizer, labels=labels)
     hf, info = transformers.AlbertForSequenceClassification.from_pretrained(tmp_path / "hf",
@@ -136,5 +138,7 @@ def test_cli_finetunes_multi_label_csv(tmp_path, tokenizer, rt_texts, capsys):
     assert report["task"] == "multi_label" and set(report["test"]) >= {"micro_f1", "macro_f1", "subset_accuracy"}
     assert report["baseline"]["model"] == "tf-idf word 1-2-grams + one-vs-rest logistic regression"
     assert 0 <= report["baseline"]["micro_f1"] <= 1
+    text = check_report_md(out)
+    assert "| **micro_f1** |" in text and "one-vs-rest logistic regression)" in text
     heldout = [json.loads(line) for line in open(os.path.join(out, "heldout.jsonl"))]
     assert len(heldout) == 12 and set(heldout[0]) == {"text", "labels"}
