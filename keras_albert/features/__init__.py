@@ -10,5 +10,5 @@ from keras_albert.features.multi_label import multi_label_features  # noqa: F401
 from keras_albert.features.pairs import regression_features  # noqa: F401
 from keras_albert.features.tokens import IGNORE, token_features, word_pieces  # noqa: F401
 
-__all__ = ["Features", "answer_features", "packed_pairs", "choice_features", "multi_label_features", "regression_features", "token_features",
-           "word_pieces", "IGNORE"]
+__all__ = ["Features", "answer_features", "packed_pairs", "choice_features", "multi_label_features",
+           "regression_features", "token_features", "word_pieces", "IGNORE"]

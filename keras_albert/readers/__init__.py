@@ -19,6 +19,8 @@ from keras_albert.readers.pairs import read_pairs  # noqa: E402
 from keras_albert.readers.race import read_race  # noqa: E402
 from keras_albert.readers.squad import read_squad  # noqa: E402
 
-READERS = {"squad": read_squad, "conll": read_conll, "pairs": read_pairs, "race": read_race, "multi_label": read_multi_label}
+READERS = {"squad": read_squad, "conll": read_conll, "pairs": read_pairs, "race": read_race,
+           "multi_label": read_multi_label}
 
-__all__ = ["Records", "READERS", "read_squad", "read_conll", "read_pairs", "read_race", "read_multi_label", "label_list"]
+__all__ = ["Records", "READERS", "read_squad", "read_conll", "read_pairs", "read_race", "read_multi_label",
+           "label_list"]

@@ -15,7 +15,8 @@ MODELS = {"classification": "logistic regression", "pairs": "logistic regression
 
 def fit_baseline(task, train, test, C=4.0, alpha=1.0):
     """train, test: (texts, labels); texts are str or (str, str) pairs; labels are classes (any hashable),
-    for `regression` numbers, for `multi_label` lists of class names. -> {"model", "task", "train_examples", "test_examples", <scores>, "main"}."""
+    for `regression` numbers, for `multi_label` lists of class names.
+    -> {"model", "task", "train_examples", "test_examples", <scores>, "main"}."""
     from scipy import sparse
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression, Ridge
