@@ -7,6 +7,8 @@ python tests/distribute_worker.py MODE SPIECE OUT   with MODE one of
   upstream_fit   one worker: plain Keras model.fit under MultiWorkerMirroredStrategy (keras-team/keras#20585)
   multi_worker_pretrain   one worker: `keras-albert pretrain --shards SPIECE(=a shard folder) --strategy
                  multi_worker --out OUT/model`, every worker the same --out (shared storage); save weights
+  multi_worker_tasks   one worker: finetune token classification and question answering (records through
+                 the task's features), save each model's weights
   multi_worker_resume   one process, no TF_CONFIG: pretrain under `multi_worker` straight through, and again
                  killed (an exception) after a mid-interval backup and rerun -> max weight difference
 """
@@ -124,8 +126,61 @@ def _resume(shards, out):
         "iterations": int(resumed.optimizer.iterations.numpy()), "history": history}))
 
 
+def _task_records(texts):
+    """Token-classification records (a name tagged in real words) and SQuAD records (the word after a named one)."""
+    import tempfile
+
+    from keras_albert.readers import read_squad
+    names = [["john", "smith"], ["mary"], ["paris", "hilton"], ["tom"]]
+    tagged = []
+    for i, text in enumerate(texts[:40]):
+        words, name = text.split()[:8], names[i % 4]
+        at = i % (len(words) + 1)
+        tags = ["O"] * at + ["B-PER"] + ["I-PER"] * (len(name) - 1) + ["O"] * (len(words) - at)
+        tagged.append({"tokens": words[:at] + name + words[at:], "tags": tags, "line": i + 1})
+    paragraphs = []
+    for i in range(40):
+        context = " ".join(texts[100 + i: 102 + i])
+        words = context.split()
+        k = (i * 7) % (len(words) - 1)
+        paragraphs.append({"context": context, "qas": [{"id": f"q{i}", "question": f"what follows {words[k]} ?",
+                           "answers": [{"text": words[k + 1], "answer_start": len(" ".join(words[:k + 1])) + 1}]}]})
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump({"data": [{"title": "t", "paragraphs": paragraphs}]}, f)
+    return tagged, list(read_squad(f.name))
+
+
+def _tasks(spiece, out):
+    import keras
+    import numpy as np
+    from conftest import tiny_config
+
+    from keras_albert import AlbertBackbone, tasks
+    from keras_albert.data import splits
+    from keras_albert.tokenizer import AlbertTokenizer
+    from keras_albert.training import finetune
+    tokenizer = AlbertTokenizer.from_file(spiece)
+    tagged, squad = _task_records(splits()["train"][0])
+    index = json.loads(os.environ["TF_CONFIG"])["task"]["index"]
+    for task, records, length in (("token_classification", tagged, 32), ("question_answering", squad, 48)):
+        keras.utils.set_random_seed(3)
+        backbone = AlbertBackbone(tiny_config(vocab_size=tokenizer.vocab_size, num_hidden_layers=2))
+        result = finetune(backbone, tokenizer, records[:30], records[30:], out_dir=os.path.join(out, f"{task}-{index}"),
+                          task=task, epochs=2, batch_size=8, sequence_length=length, learning_rate=1e-3,
+                          strategy="multi_worker", clipnorm=None, backup_every=0, heldout=records[30:], verbose=0)
+        np.savez(os.path.join(out, f"{task}-weights-{index}.npz"), *[w.numpy() for w in result.model.weights])
+        recipe = tasks.recipe(task)[1]
+        labels = recipe.labels(records[:30]) if recipe.labels else None
+        examples = len(recipe.features(tokenizer, records[:30], labels, length))
+        print(json.dumps({"task": index, "name": task, "steps": result.steps, "history": result.history,
+                          "examples": examples,
+                          "validation": result.metrics, "test": result.test}))
+
+
 def main(mode, spiece, out):
     _setup(mode)
+    if mode == "multi_worker_tasks":
+        return _tasks(spiece, out)
     if mode == "multi_worker_pretrain":
         return _pretrain(spiece, out)
     if mode == "multi_worker_resume":

@@ -73,10 +73,30 @@ def _predict_one_bag(joined, train_labels):
 
 
 def test_refuses_what_it_cannot_do():
-    with pytest.raises(ValueError, match="the baseline covers classification, pairs, regression, not "
-                                         "'question_answering'"):
+    with pytest.raises(ValueError, match="the baseline covers classification, pairs, regression, multi_label, "
+                                         "not 'question_answering'"):
         fit_baseline("question_answering", (["a"], [0]), (["b"], [0]))
     with pytest.raises(ValueError, match="train: 2 texts but 1 labels"):
         fit_baseline("classification", (["a", "b"], [0]), (["c"], [0]))
     with pytest.raises(ValueError, match="both be single texts or both pairs"):
         fit_baseline("pairs", ([("a", "b")], [0]), (["c"], [0]))
+
+
+def test_multi_label_finds_each_keyword():
+    """Each class is one keyword's presence (several, one or none per sentence): one-vs-rest finds them all."""
+    rng = np.random.default_rng(2)
+    filler, keys = [f"w{i}" for i in range(30)], ["alpha", "beta", "gamma"]
+
+    def rows(n):
+        texts, labels = [], []
+        for _ in range(n):
+            present = [k for k in keys if rng.random() < 0.4]
+            words = list(rng.choice(filler, 6)) + present
+            rng.shuffle(words)
+            texts.append(" ".join(words))
+            labels.append(present)
+        return texts, labels
+    got = fit_baseline("multi_label", rows(600), rows(200))
+    assert got["model"] == "tf-idf word 1-2-grams + one-vs-rest logistic regression"
+    assert got["main_metric"] == "micro_f1" and got["main"] == got["micro_f1"]
+    assert got["micro_f1"] > 0.95 and got["macro_f1"] > 0.95 and got["subset_accuracy"] > 0.9, got

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import transformers
 from conftest import tiny_config
+from report_markdown import check_report_md
 from scipy import stats
 
 from keras_albert import AlbertBackbone
@@ -40,6 +41,7 @@ def _check_run(result, out, metric, epochs=3):
     report = json.load(open(os.path.join(out, "report.json")))
     assert report["main_metric"] == metric and len(report["history"][f"val_{metric}"]) == epochs
     assert os.path.isfile(os.path.join(out, "training_curves.png"))
+    check_report_md(out)  # report.md: the same numbers, the task's metric per epoch
     return report
 
 

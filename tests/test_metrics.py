@@ -156,7 +156,7 @@ def test_correlations_match_scipy_and_accuracy():
 def test_registry_names_each_task_main_metric():
     assert metrics.MAIN_METRIC == {"question_answering": "f1", "token_classification": "f1",
                                    "classification": "accuracy", "pairs": "accuracy", "regression": "pearson",
-                                   "multiple_choice": "accuracy"}
+                                   "multiple_choice": "accuracy", "multi_label": "micro_f1"}
     assert set(metrics.TASK_METRICS) == set(metrics.MAIN_METRIC)
     assert all(name in metrics.METRICS for names in metrics.TASK_METRICS.values() for name in names)
     got = metrics.evaluate("regression", [1.0, 2.0, 3.0], [1.0, 2.0, 30.0])

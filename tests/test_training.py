@@ -8,6 +8,7 @@ import keras
 import numpy as np
 import pytest
 from conftest import tiny_config
+from report_markdown import check_report_md
 
 from keras_albert import AlbertBackbone, AlbertClassifier
 from keras_albert_cli.cli import main
@@ -57,6 +58,7 @@ def test_finetune_learns_keeps_best_and_writes_model_dir(tmp_path, tokenizer, rt
     assert again["accuracy"] == pytest.approx(result.metrics["accuracy"])
     report = json.load(open(os.path.join(out, "report.json")))
     assert np.sum(report["confusion_matrix"]) == 64 and report["steps"] == 128
+    check_report_md(out)
     for png in ("training_curves.png", "confusion_matrix.png"):
         with open(os.path.join(out, png), "rb") as f:
             assert f.read(8) == b"\x89PNG\r\n\x1a\n"
@@ -214,6 +216,7 @@ def test_cli_finetune_on_a_csv_and_errors(tmp_path, tokenizer, rt_texts, capsys)
     report = json.load(open(os.path.join(out, "report.json")))
     assert report["labels"] == ["bad", "good"] and np.sum(report["test"]["confusion_matrix"]) == 20
     assert report["data"] == str(csv) and report["skipped_rows"] == 0
+    assert "| **accuracy** |" in check_report_md(out)  # the test accuracy with the baseline's beside it
     assert load_model_dir(out)[2] == ["bad", "good"]
     # the test split, with label names, for the export gate; scored exactly as report.json says
     splits, names, _ = datasets.load_splits(str(csv), ("sentence",), "sentiment")
@@ -313,7 +316,7 @@ def test_output_is_staged_and_published_whole(tmp_path, tokenizer, rt_texts):
     assert result.steps == 4
     assert sorted(os.listdir(tmp_path)) == ["out"]            # the staging folder became `out`
     assert sorted(os.listdir(out)) == sorted(["config.json", "heldout.jsonl", "labels.txt", "model.keras",
-                                              "report.json", "spiece.model", "training_curves.png"])
+                                              "report.json", "report.md", "spiece.model", "training_curves.png"])
     assert json.load(open(out / "report.json"))["test"]["accuracy"] == result.test["accuracy"]
 
 

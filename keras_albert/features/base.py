@@ -29,12 +29,14 @@ class Features:
         mask = self.inputs["padding_mask"]
         return mask.sum(-1).reshape(len(mask), -1).max(-1)
 
-    def dataset(self, batch_size, epochs=1, seed=0, shuffle=True, bucket=True, skip=0, trim=True, labels=True):
+    def dataset(self, batch_size, epochs=1, seed=0, shuffle=True, bucket=True, skip=0, trim=True, labels=True,
+                drop_remainder=False):
         """(inputs, labels) batches over `epochs` epochs, the first `skip` left out; `trim=False` pads every
-        batch to the full sequence length (predictions of a whole split then stack)."""
+        batch to the full sequence length (predictions of a whole split then stack); `drop_remainder`: full
+        batches only (multi-worker training splits each batch evenly over the replicas)."""
         import tensorflow as tf
         lengths = self.lengths
-        plans = [batch_plan(lengths, batch_size, seed, e, shuffle, bucket) for e in range(epochs)]
+        plans = [batch_plan(lengths, batch_size, seed, e, shuffle, bucket, drop_remainder) for e in range(epochs)]
         flat = [b for plan in plans for b in plan][skip:]
         if not flat:
             raise ValueError(f"nothing left after skipping {skip} batches")
@@ -60,11 +62,16 @@ class Features:
         options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF
         return ds.with_options(options).prefetch(tf.data.AUTOTUNE)
 
-    def predict(self, model, batch_size=64):
-        """The model's outputs on every example, in record order, then `decode`d to the form of `gold`."""
-        outputs = model.predict(self.dataset(batch_size, shuffle=False, bucket=False, trim=False, labels=False),
-                                verbose=0)
-        return self.decode(self, outputs)
+    def predict(self, model, batch_size=64, local=False):
+        """The model's outputs on every example, in record order, then `decode`d to the form of `gold`.
+        `local`: call the model batch by batch in this process (under MultiWorkerMirroredStrategy every worker
+        scores the whole split itself: identical weights, no collectives)."""
+        ds = self.dataset(batch_size, shuffle=False, bucket=False, trim=False, labels=False)
+        if not local:
+            return self.decode(self, model.predict(ds, verbose=0))
+        import tensorflow as tf
+        parts = [tf.nest.map_structure(np.asarray, model(x, training=False)) for x in ds]
+        return self.decode(self, tf.nest.map_structure(lambda *a: np.concatenate(a), *parts))
 
 
 def packed_pairs(tokenizer, firsts, seconds, sequence_length, chunk=2048):

@@ -7,6 +7,7 @@ SQuAD scores are percentages (as the official script prints them); every other s
 """
 from keras_albert.metrics.correlation import accuracy, mnli_accuracy, pearson, spearman
 from keras_albert.metrics.entities import entity_scores
+from keras_albert.metrics.multi_label import multi_label_scores
 from keras_albert.metrics.squad import squad_scores
 
 METRICS = {
@@ -15,6 +16,7 @@ METRICS = {
     "spearman": spearman,
     "entities": entity_scores,   # precision, recall, f1, support, per_type
     "squad": squad_scores,       # v1.1: exact_match, f1; v2.0: exact, f1, HasAns_*, NoAns_*, best_*
+    "multi_label": multi_label_scores,  # micro_f1, macro_f1, subset_accuracy
 }
 
 TASK_METRICS = {
@@ -24,6 +26,7 @@ TASK_METRICS = {
     "pairs": ("accuracy",),
     "regression": ("pearson", "spearman"),
     "multiple_choice": ("accuracy",),
+    "multi_label": ("multi_label",),
 }
 
 MAIN_METRIC = {
@@ -33,6 +36,7 @@ MAIN_METRIC = {
     "pairs": "accuracy",
     "regression": "pearson",
     "multiple_choice": "accuracy",
+    "multi_label": "micro_f1",
 }
 
 
@@ -50,4 +54,5 @@ def evaluate(task, gold, predicted, **options):
 
 
 __all__ = ["METRICS", "TASK_METRICS", "MAIN_METRIC", "evaluate", "accuracy", "pearson", "spearman",
-           "mnli_accuracy", "entity_scores", "squad_scores"]
+           "mnli_accuracy", "entity_scores", "squad_scores",
+           "multi_label_scores"]

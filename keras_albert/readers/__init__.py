@@ -14,10 +14,13 @@ class Records(list):
 
 
 from keras_albert.readers.conll import label_list, read_conll  # noqa: E402  (the readers use Records)
+from keras_albert.readers.multi_label import read_multi_label  # noqa: E402
 from keras_albert.readers.pairs import read_pairs  # noqa: E402
 from keras_albert.readers.race import read_race  # noqa: E402
 from keras_albert.readers.squad import read_squad, write_squad  # noqa: E402
 
-READERS = {"squad": read_squad, "conll": read_conll, "pairs": read_pairs, "race": read_race}
+READERS = {"squad": read_squad, "conll": read_conll, "pairs": read_pairs, "race": read_race,
+           "multi_label": read_multi_label}
 
-__all__ = ["Records", "READERS", "read_squad", "read_conll", "read_pairs", "read_race", "label_list", "write_squad"]
+__all__ = ["Records", "READERS", "read_squad", "read_conll", "read_pairs", "read_race", "read_multi_label",
+           "label_list", "write_squad"]

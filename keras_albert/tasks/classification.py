@@ -54,6 +54,21 @@ def _class_names(records):
     return label_names([r["label"] for r in records])
 
 
+def _read_multi_label(path, skip_bad_rows=False):
+    from keras_albert.readers import read_multi_label
+    return read_multi_label(path, skip_bad_rows=skip_bad_rows)
+
+
+def _multi_label_names(records):
+    from keras_albert.readers.multi_label import label_names
+    return label_names(records)
+
+
+def _multi_label_features(*args):
+    from keras_albert.features import multi_label_features
+    return multi_label_features(*args)
+
+
 def _regression_features(*args):
     from keras_albert.features import regression_features
     return regression_features(*args)
@@ -67,6 +82,11 @@ RECIPES = (
     Recipe("regression", reader=_pairs_reader(True), features=_regression_features, metric_task="regression",
            loss=lambda model: keras.losses.MeanSquaredError(),
            head_args=lambda labels: {"size": 1, "problem_type": "regression"}),
+    # one sigmoid per class, binary cross-entropy on multi-hot labels (transformers' BCEWithLogitsLoss)
+    Recipe("multi_label", reader=_read_multi_label, features=_multi_label_features, metric_task="multi_label",
+           loss=lambda model: keras.losses.BinaryCrossentropy(from_logits=True),
+           head_args=lambda labels: {"size": len(labels), "problem_type": "multi_label_classification"},
+           labels=_multi_label_names),
 )
 
 TASK = Task(

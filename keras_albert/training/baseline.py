@@ -9,12 +9,14 @@ import numpy as np
 
 from keras_albert.metrics import MAIN_METRIC, evaluate
 
-MODELS = {"classification": "logistic regression", "pairs": "logistic regression", "regression": "ridge"}
+MODELS = {"classification": "logistic regression", "pairs": "logistic regression", "regression": "ridge",
+          "multi_label": "one-vs-rest logistic regression"}
 
 
 def fit_baseline(task, train, test, C=4.0, alpha=1.0):
-    """train, test: (texts, labels); texts are str or (str, str) pairs; labels are classes (any hashable) or,
-    for `regression`, numbers. -> {"model", "task", "train_examples", "test_examples", <scores>, "main"}."""
+    """train, test: (texts, labels); texts are str or (str, str) pairs; labels are classes (any hashable),
+    for `regression` numbers, for `multi_label` lists of class names.
+    -> {"model", "task", "train_examples", "test_examples", <scores>, "main"}."""
     from scipy import sparse
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression, Ridge
@@ -48,6 +50,12 @@ def fit_baseline(task, train, test, C=4.0, alpha=1.0):
             return vectorizer.transform(texts)
     if task == "regression":
         model = Ridge(alpha=alpha).fit(x_train, np.asarray(train_labels, np.float64))
+    elif task == "multi_label":  # one binary model per class, on multi-hot rows
+        from sklearn.multiclass import OneVsRestClassifier
+        from sklearn.preprocessing import MultiLabelBinarizer
+        binarizer = MultiLabelBinarizer().fit(list(train_labels) + list(test_labels))
+        train_labels, test_labels = binarizer.transform(train_labels), binarizer.transform(test_labels)
+        model = OneVsRestClassifier(LogisticRegression(C=C, max_iter=2000)).fit(x_train, train_labels)
     else:
         model = LogisticRegression(C=C, max_iter=2000).fit(x_train, np.asarray(train_labels))
     predicted = model.predict(features(test_texts))

@@ -43,7 +43,8 @@ def finetune(model, tokenizer, train, validation=None, *, out_dir, task="classif
 
     `task`: "classification" (the default: `train` = (texts, label ids), texts strings or (first, second) pairs,
     `labels` the class names, default negative/positive), or a fine-tuning recipe of the task table
-    (`pair_classification`, `regression`, `token_classification`, `multiple_choice`): then `train`,
+    (`pair_classification`, `regression`, `token_classification`, `multiple_choice`, `question_answering`,
+    `multi_label`): then `train`,
     `validation` and `heldout` are the records of the recipe's reader and `labels` defaults to the training
     records' classes. The best epoch is the one with the best main metric of the task on `validation`.
     `model`: a model of the task's head, an AlbertBackbone (the head is added, drawn from `seed`), a model
@@ -81,9 +82,6 @@ def finetune(model, tokenizer, train, validation=None, *, out_dir, task="classif
         for name, part in (("train", train), ("validation", validation), ("heldout", heldout)):
             if part is not None:
                 _check_records(name, part)
-        if strategy == "multi_worker":
-            raise ValueError(f"strategy multi_worker trains classification only; {task} runs on default, "
-                             "mirrored or tpu")
         labels = None if recipe.labels is None else list(labels) if labels is not None else recipe.labels(train)
     head_args = {"size": len(labels)} if recipe is None else recipe.head_args(labels)
     keras.utils.set_random_seed(seed)  # before anything random: a new classifier head is drawn from it
@@ -121,7 +119,8 @@ def finetune(model, tokenizer, train, validation=None, *, out_dir, task="classif
                 datasets.write_heldout(os.path.join(staging, HELDOUT), *heldout, labels)
             elif heldout is not None:
                 test = recipe.features(tokenizer, heldout, labels, sequence_length)
-                result.test = _scores(recipe.metric_task, test.gold, test.predict(result.model, batch_size))
+                predicted = test.predict(result.model, batch_size, local=strategy == "multi_worker")
+                result.test = _scores(recipe.metric_task, test.gold, predicted)
                 name, write = recipe.heldout or (HELDOUT, _write_records)
                 write(os.path.join(staging, name), heldout)
             if write_report:
@@ -247,23 +246,38 @@ def _text_data(tokenizer, train, validation, labels, *, strategy, sequence_lengt
                  "val_accuracy" if validation is not None else "accuracy", [], score, multi_worker)
 
 
-def _feature_data(recipe, tokenizer, train, validation, labels, *, sequence_length, epochs, batch_size, seed, bucket,
-                  **_):
+def _feature_data(recipe, tokenizer, train, validation, labels, *, strategy, sequence_length, epochs, batch_size, seed,
+                  bucket, **_):
     """Every other task: the recipe's features; the main metric on validation, computed at each epoch end."""
     train_f = recipe.features(tokenizer, train, labels, sequence_length)
     val_f = None if validation is None else recipe.features(tokenizer, validation, labels, sequence_length)
     main = MAIN_METRIC[recipe.metric_task]
     evaluator = [] if val_f is None else [_MainMetric(val_f, recipe.metric_task, f"val_{main}", batch_size)]
 
+    local = strategy == "multi_worker"  # every worker scores the whole validation split itself
+
     def score(model, dist):
         if val_f is None:
             return {}, None
-        return _scores(recipe.metric_task, val_f.gold, val_f.predict(model, batch_size)), None
+        return _scores(recipe.metric_task, val_f.gold, val_f.predict(model, batch_size, local)), None
 
-    return _Data(_steps(len(train_f), batch_size, "default"),
+    def multi_worker(model, dist, tracker, verbose):
+        from keras_albert.training.custom_loop import fit_multi_worker
+
+        def global_batches(skip):  # full batches only, so every replica's share has the same shape
+            return train_f.dataset(batch_size, epochs, seed, shuffle=True, bucket=bucket, skip=skip,
+                                   drop_remainder=True)
+
+        def evaluate():
+            predicted = val_f.predict(model, batch_size, local=True)
+            return {f"val_{main}": metrics_lib.evaluate(recipe.metric_task, val_f.gold, predicted)["main"]}
+        fit_multi_worker(model, dist, global_batches, tracker, epochs, tracker.steps_per_epoch, batch_size=batch_size,
+                         evaluate=None if val_f is None else evaluate, verbose=verbose)
+
+    return _Data(_steps(len(train_f), batch_size, strategy),
                  lambda skip: train_f.dataset(batch_size, epochs, seed, shuffle=True, bucket=bucket, skip=skip),
                  None if val_f is None else val_f.dataset(batch_size, shuffle=False, bucket=bucket),
-                 recipe.loss(None), [], f"val_{main}" if val_f is not None else "loss", evaluator, score)
+                 recipe.loss(None), [], f"val_{main}" if val_f is not None else "loss", evaluator, score, multi_worker)
 
 
 def _scores(metric_task, gold, predicted):

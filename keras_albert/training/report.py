@@ -1,4 +1,4 @@
-"""The training report: loss/accuracy curves and a confusion matrix, as PNGs plus report.json."""
+"""The training report: loss/accuracy curves and a confusion matrix, as PNGs plus report.json and report.md."""
 import json
 import os
 
@@ -23,7 +23,7 @@ def scores(matrix):
 
 def write_report(out_dir, history, matrix, labels, extra=None, metric="accuracy"):
     """training_curves.png (loss and the task's main `metric` per epoch), confusion_matrix.png (when there is a
-    validation `matrix`) and report.json."""
+    validation `matrix`), report.json and report.md (the same numbers for people)."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -46,6 +46,8 @@ def write_report(out_dir, history, matrix, labels, extra=None, metric="accuracy"
         report.update(confusion_matrix=np.asarray(matrix).tolist(), **scores(matrix))
     with open(os.path.join(out_dir, "report.json"), "w") as f:
         json.dump(report, f, indent=2)
+    from keras_albert.training.report_md import write_markdown
+    write_markdown(out_dir, report)
     return report
 
 

@@ -6,11 +6,12 @@ def register(sub):
     p = sub.add_parser("finetune", help="fine-tune ALBERT on a task (model.fit, resumable)")
     p.add_argument("--task", default="classification",
                    choices=("classification", "pair_classification", "regression", "token_classification",
-                            "multiple_choice", "question_answering"),
+                            "multiple_choice", "question_answering", "multi_label"),
                    help="classification: --text-column/--label-column table; pair_classification, regression: "
                         "GLUE-style pairs (MNLI, STS-B); token_classification: CoNLL text or .jsonl "
-                        "{tokens, tags}; multiple_choice: RACE .jsonl; question_answering: SQuAD .json "
-                        "(default: classification)")
+                        "{tokens, tags}; multiple_choice: RACE .jsonl; question_answering: SQuAD .json; "
+                        "multi_label: .jsonl {text, labels: [...]} or .csv/.tsv text,labels with names joined by "
+                        "'|' (default: classification)")
     p.add_argument("--model", required=True, help="a model directory (keras-albert pretrain/convert output) or a preset")
     p.add_argument("--data", required=True,
                    help="rotten_tomatoes, imdb, or a .csv/.tsv/.jsonl file (split 80/10/10 by a --seed permutation)")
@@ -36,6 +37,8 @@ def register(sub):
     p.add_argument("--early-stopping", type=int, metavar="PATIENCE", help="stop after PATIENCE epochs without gain")
     p.add_argument("--no-bucket", action="store_true", help="pad every batch to --sequence-length")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--deterministic", action="store_true",
+                   help="deterministic TensorFlow ops: a rerun (or a resumed run) gives bit-identical weights")
     p.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2))
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out folder as a whole")
     p.set_defaults(run=run)
@@ -70,7 +73,7 @@ def run(args):
                       learning_rate=args.learning_rate, warmup_ratio=args.warmup_ratio, optimizer=args.optimizer,
                       strategy=args.strategy, mixed_precision=args.mixed_precision, seed=args.seed,
                       verbose=args.verbose, early_stopping=args.early_stopping, bucket=not args.no_bucket,
-                      overwrite=args.overwrite, heldout=splits["test"],
+                      deterministic=args.deterministic, overwrite=args.overwrite, heldout=splits["test"],
                       report_extra={"skipped_rows": skipped, "data": args.data, "baseline": baseline})
     test = result.test
     print(f"validation accuracy {result.metrics['accuracy']:.4f}, test accuracy {test['accuracy']:.4f} "
@@ -101,7 +104,8 @@ def _run_task(args, labels):
                       batch_size=args.batch_size, learning_rate=args.learning_rate, warmup_ratio=args.warmup_ratio,
                       optimizer=args.optimizer, strategy=args.strategy, mixed_precision=args.mixed_precision,
                       seed=args.seed, verbose=args.verbose, early_stopping=args.early_stopping,
-                      bucket=not args.no_bucket, overwrite=args.overwrite, heldout=splits["test"],
+                      bucket=not args.no_bucket, deterministic=args.deterministic, overwrite=args.overwrite,
+                      heldout=splits["test"],
                       report_extra={"skipped_rows": records.skipped, "data": args.data, "baseline": baseline})
     metric = MAIN_METRIC[recipe.metric_task]
     print(f"validation {metric} {result.metrics[metric]:.4f}, test {metric} {result.test[metric]:.4f} over "
@@ -124,7 +128,7 @@ def _baseline(metric_task, train, test):
 def _texts_and_labels(records):
     """A task reader's records -> (texts or (text, text_pair) pairs, labels), for the baseline."""
     texts = [(r["text"], r["text_pair"]) if "text_pair" in r else r.get("text") for r in records]
-    return texts, [r.get("label") for r in records]
+    return texts, [r["labels"] if "labels" in r else r.get("label") for r in records]
 
 
 def _print_baseline(baseline):
