@@ -148,6 +148,10 @@ def test_unexportable_task_and_variant_are_one_line(tokenizer):
         convert(AlbertMaskedLM(backbone), "float32")
     with pytest.raises(ValueError, match="question_answering model is exported as float32, dynamic_int8"):
         convert(AlbertQuestionAnswerer(backbone), "full_int8")
+    from keras_albert import AlbertClassifier
+    for kind, size in (("regression", 1), ("multi_label_classification", 3)):
+        with pytest.raises(ValueError, match=f"a {kind.replace('_', '-')} classifier cannot be exported yet"):
+            convert(AlbertClassifier(backbone, size, problem_type=kind), "float32")
 
 
 def _same_output(got, expected, key):

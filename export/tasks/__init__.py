@@ -23,6 +23,10 @@ def get(name):
 def of_model(model):
     """The export entry for a Keras task model (looked up through the library's own table)."""
     from keras_albert import tasks
+    kind = getattr(model, "problem_type", None)
+    if kind in ("regression", "multi_label_classification"):  # softmax probabilities would be wrong for these
+        raise ValueError(f"a {kind.replace('_', '-')} classifier cannot be exported yet: the exported outputs are "
+                         "single-label class probabilities")
     return get(tasks.of_model(model).name)
 
 
