@@ -8,8 +8,8 @@ Each file is in its task's real format and each task needs context, not a word l
   B-/I-NEG by the sentiment of the sentence it comes from, so one sentence is one entity.
 - choice.jsonl (multiple choice, RACE): a sentence with one content word blanked (`_`), the article names the
   sentence's sentiment; 4 options, the 3 wrong ones are words of other sentences from the answer's frequency band.
-- squad.json (question answering, SQuAD v1.1): a context of 3-4 sentences; the question quotes the first
-  3 words of one and asks how it ends; the answer is that sentence's last 3 words.
+- squad.json (question answering, SQuAD v1.1): a context of 3-4 one-sentence lines (one . ! ? each, at the
+  end); the question quotes the first 3 words of one and asks how it ends; the answer is its last 3 words.
 Every sentence is used at most once per file, so the CLI's 80/10/10 split never puts a test sentence in training.
 Deterministic for a seed:  python bench/task_data.py OUT_DIR [--seed 0]
 """
@@ -64,7 +64,7 @@ def build_sts(words, rng):
     return rows
 
 
-def build_tags(words, labels, rng, max_words=25):
+def build_tags(words, labels, rng, max_words=18):
     order = rng.permutation(len(words))
     rows = []
     for a, b in zip(order[0::2], order[1::2]):
@@ -104,8 +104,13 @@ def build_choice(words, labels, rng, bands=8):
     return rows
 
 
-def build_squad(words, rng, min_words=8):
-    order = [i for i in rng.permutation(len(words)) if len(words[i]) >= min_words]
+def build_squad(words, rng, min_words=8, max_words=24):
+    """Contexts of 3-4 one-sentence lines (a single . ! ? and only at the end, 8-24 words, so "the sentence"
+    is unambiguous and a context mostly fits one 128-piece window with its question)."""
+    ends = {".", "!", "?"}
+    clean = lambda s: (min_words <= len(s) <= max_words and s[-1] in ends  # noqa: E731
+                       and not any(w in ends for w in s[:-1]) and s[-2][0].isalnum())
+    order = [i for i in rng.permutation(len(words)) if clean(words[i])]
     data, n, q = [], 0, 0
     while n + 4 <= len(order):
         size = int(rng.integers(3, 5))
@@ -121,9 +126,7 @@ def build_squad(words, rng, min_words=8):
         context = context.rstrip()
         pick = int(rng.integers(len(group)))
         s = group[pick]
-        body = list(s)
-        while not body[-1][0].isalnum():  # the last words, not the final punctuation
-            body.pop()
+        body = s[:-1]  # the last words, not the final punctuation
         answer = " ".join(body[-3:])
         start = offsets[pick] + len(" ".join(s[:len(body) - 3])) + (1 if len(body) > 3 else 0)
         assert context[start:start + len(answer)] == answer
