@@ -53,6 +53,7 @@ def test_tags_from_the_sentence_not_the_word(files):
     kinds = collections.Counter(t for r in records for t in r["tags"] if t.startswith("B-"))
     assert min(kinds.values()) > 0.4 * sum(kinds.values())
     assert all(sum(t.startswith("B-") for t in r["tags"]) == 2 for r in records)
+    assert max(len(r["tags"]) for r in records) <= 36  # two sentences of at most 18 words: fit 96 pieces
     word_kinds = collections.defaultdict(set)
     for r in records:
         for w, t in zip(r["tokens"], r["tags"]):
@@ -82,4 +83,11 @@ def test_squad_spans(files):
         quoted = r["question"][len(head):-len(tail)]
         assert len(text.split()) == 3 and len(quoted.split()) == 3
         assert 0 <= r["context"].rfind(quoted, 0, start) < start  # the named sentence comes before its end
+        words = r["context"].split()
+        ends = [i for i, w in enumerate(words) if w in (".", "!", "?")]
+        assert len(ends) in (3, 4) and ends[-1] == len(words) - 1  # one end per sentence: "the sentence" is clear
+        named = r["context"].index(quoted)
+        between = r["context"][named:start + len(text)].split()
+        assert not any(w in (".", "!", "?") for w in between)  # the answer ends the quoted sentence ...
+        assert r["context"][start + len(text):].split()[0] in (".", "!", "?")  # ... right before its end
     assert len({r["answers"][0][0] for r in records}) > 550  # not a fixed answer
