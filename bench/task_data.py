@@ -1,7 +1,8 @@
 """Data files for every fine-tuning task, built from the Rotten Tomatoes sentences (no SQuAD/CoNLL/RACE offline).
 
 Each file is in its task's real format and each task needs context, not a word list:
-- pairs.tsv (pair classification): two sentences; label `same` / `different` sentiment.
+- pairs.tsv (pair classification, MNLI-like): a sentence and a claim about its sentiment (the claim's
+  polarity drawn at random); label `entailment` / `contradiction`.
 - sts.tsv (regression, STS-B columns): B is A with a random share of its words replaced, in place, by words
   of another sentence; `score` = 5 x the share of A's words that B keeps.
 - tags.conll (token classification): two sentences, one after the other; every word is tagged B-/I-POS or
@@ -40,11 +41,22 @@ def sentences():
     return [words[i] for i in keep], [labels[i] for i in keep]
 
 
+# claims about a review's sentiment, (positive, negative) in several wordings: no single word names the label
+CLAIMS = [("the critic liked the film .", "the critic disliked the film ."),
+          ("this is a positive review .", "this is a negative review ."),
+          ("the reviewer recommends this movie .", "the reviewer does not recommend this movie ."),
+          ("the writer enjoyed watching it .", "the writer did not enjoy watching it .")]
+
+
 def build_pairs(words, labels, rng):
-    order = rng.permutation(len(words))
+    """(sentence, a claim about its sentiment, entailment / contradiction): the claim's polarity is drawn at
+    random, so neither text alone tells the label (as in MNLI, the hypothesis must be checked against the
+    premise). Comparing two sentences' sentiments (an XOR of two noisy judgements) had a ceiling near chance."""
     rows = []
-    for a, b in zip(order[0::2], order[1::2]):
-        rows.append((" ".join(words[a]), " ".join(words[b]), "same" if labels[a] == labels[b] else "different"))
+    for i in rng.permutation(len(words)):
+        positive = bool(rng.integers(2))
+        claim = CLAIMS[rng.integers(len(CLAIMS))][0 if positive else 1]
+        rows.append((" ".join(words[i]), claim, "entailment" if positive == bool(labels[i]) else "contradiction"))
     return rows
 
 

@@ -24,14 +24,22 @@ def test_deterministic_and_seeded(files, tmp_path):
         assert content != open(other[task], "rb").read(), task
 
 
-def test_pairs_balanced(files):
+def test_pairs_need_both_texts(files):
+    from bench.task_data import CLAIMS
     from keras_albert.readers import read_pairs
     records = read_pairs(files["pair_classification"])
     assert len(records) == 600
     counts = collections.Counter(r["label"] for r in records)
-    assert set(counts) == {"same", "different"} and min(counts.values()) > 0.4 * len(records)
-    texts = [r["text"] for r in records] + [r["text_pair"] for r in records]
+    assert set(counts) == {"entailment", "contradiction"} and min(counts.values()) > 0.4 * len(records)
+    texts = [r["text"] for r in records]
     assert len(set(texts)) == len(texts)  # every sentence used once: no test sentence is seen in training
+    claims = {c for pair in CLAIMS for c in pair}
+    by_claim = collections.defaultdict(collections.Counter)
+    for r in records:
+        assert r["text_pair"] in claims
+        by_claim[r["text_pair"]][r["label"]] += 1
+    for claim, c in by_claim.items():  # a claim alone does not tell the label
+        assert min(c.values()) > 0.2 * sum(c.values()), claim
 
 
 def test_regression_score_is_the_share_kept(files):
