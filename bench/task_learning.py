@@ -36,7 +36,8 @@ HOW = {
     "(does not) recommend(s) this movie .` ...), its polarity drawn at random; label `entailment` when the claim "
     "matches the sentence's sentiment label, else `contradiction`. Neither text alone tells the label. (An "
     "earlier version labelled two sentences `same` / `different` sentiment: an XOR of two noisy sentiment "
-    "judgements whose ceiling at this size is near chance; every start and the TF-IDF baseline stayed at 0.5.)",
+    "judgements whose ceiling at this size is near chance: on 2,000 pairs, 3 epochs, test accuracy 0.475 "
+    "pretrained, 0.530 random, 0.520 TF-IDF, validation 0.530 / 0.485.)",
     "regression": "sentence B is sentence A with a uniformly random share of its word positions replaced, in "
     "place, by words of another sentence; `score` = 5 x the share of A's words B keeps (STS-B's 0-5 scale). "
     "Only comparing the two texts position by position gives the score.",
@@ -194,6 +195,8 @@ def main():
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--tasks", default=",".join(PLAN))
     parser.add_argument("--benchmarks", help="a BENCHMARKS.md to put the section into")
+    parser.add_argument("--notes", help="a markdown file of conclusions (written after reading the numbers), "
+                        "appended to the section")
     args = parser.parse_args()
     from keras_albert import tasks
     os.makedirs(args.out, exist_ok=True)
@@ -234,6 +237,8 @@ def main():
                          "data": path, "chance": chance, "chance_is": chance_is, "baseline": baseline}
         json.dump(results, open(os.path.join(args.out, "task_learning.json"), "w"), indent=1)
     section = markdown(results, model, cpu, datetime.date.today().isoformat(), args.epochs, command)
+    if args.notes:
+        section += "\n" + open(args.notes, encoding="utf-8").read()
     open(os.path.join(args.out, "learning_every_task.md"), "w").write(section)
     if args.benchmarks:
         put_section(args.benchmarks, section)
