@@ -178,13 +178,18 @@ def markdown(results, model, cpu, when, epochs, command):
 
 
 def put_section(path, section):
+    """Replace the "Learning every task" section of `path` where it stands (or append it): other sections and
+    their order stay as they are."""
     text = open(path, encoding="utf-8").read()
     start = text.find("## Learning every task")
-    if start >= 0:
+    section = section.rstrip("\n") + "\n"
+    if start < 0:
+        text = text.rstrip("\n") + "\n\n" + section
+    else:
         end = text.find("\n## ", start + 1)
-        text = text[:start] + text[end + 1:] if end >= 0 else text[:start]
+        text = text[:start] + section + ("\n" + text[end + 1:] if end >= 0 else "")
     with open(path, "w", encoding="utf-8") as f:
-        f.write(text.rstrip("\n") + "\n\n" + section.rstrip("\n") + "\n")
+        f.write(text)
 
 
 def main():
