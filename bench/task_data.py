@@ -5,8 +5,8 @@ Each file is in its task's real format and each task needs context, not a word l
   polarity drawn at random); label `entailment` / `contradiction`.
 - sts.tsv (regression, STS-B columns): B is A with a random share of its words replaced, in place, by words
   of another sentence; `score` = 5 x the share of A's words that B keeps.
-- tags.conll (token classification): two sentences, one after the other; every word is tagged B-/I-POS or
-  B-/I-NEG by the sentiment of the sentence it comes from, so one sentence is one entity.
+- tags.conll (token classification): two one-sentence lines, one after the other; every word is tagged B-/I-POS
+  or B-/I-NEG by the sentiment of the line it comes from, so one sentence is one entity.
 - choice.jsonl (multiple choice, RACE): a sentence with one content word blanked (`_`), the article names the
   sentence's sentiment; 4 options, the 3 wrong ones are words of other sentences from the answer's frequency band.
 - squad.json (question answering, SQuAD v1.1): a context of 3-4 one-sentence lines (one . ! ? each, at the
@@ -76,16 +76,19 @@ def build_sts(words, rng):
     return rows
 
 
-def build_tags(words, labels, rng, max_words=18):
-    order = rng.permutation(len(words))
+def build_tags(words, labels, rng, max_words=22):
+    """Two one-sentence lines (at most `max_words` words, one . ! ? and only at the end) as one CoNLL sentence:
+    the entity boundary is visible (the first line's end), the entity's kind is not (its sentiment)."""
+    ends = {".", "!", "?"}
+    order = [i for i in rng.permutation(len(words)) if len(words[i]) <= max_words and words[i][-1] in ends
+             and not any(w in ends for w in words[i][:-1])]
     rows = []
     for a, b in zip(order[0::2], order[1::2]):
         tokens, tags = [], []
         for i in (a, b):
-            w = words[i][:max_words]
             kind = "POS" if labels[i] else "NEG"
-            tokens += w
-            tags += [f"B-{kind}"] + [f"I-{kind}"] * (len(w) - 1)
+            tokens += words[i]
+            tags += [f"B-{kind}"] + [f"I-{kind}"] * (len(words[i]) - 1)
         rows.append((tokens, tags))
     return rows
 

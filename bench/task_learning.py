@@ -26,7 +26,7 @@ SHAPE = dict(embedding_size=64, hidden_size=128, num_hidden_layers=4, num_attent
              max_position_embeddings=128)
 VOCAB = 4000
 # task -> (sequence length, at most this many examples): sized for ~4 minutes a run on 2 shared CPU cores
-PLAN = {"pair_classification": (96, 2000), "regression": (96, 2000), "token_classification": (96, 2000),
+PLAN = {"pair_classification": (96, 2000), "regression": (96, 2000), "token_classification": (96, 2099),
         "multiple_choice": (80, 800), "question_answering": (128, 1185)}
 # learning rate by start: a pretrained backbone needs smaller steps than a random one (chosen up front, not tuned)
 LEARNING_RATE = {"pretrained": 2e-4, "random": 5e-4}
@@ -41,10 +41,13 @@ HOW = {
     "regression": "sentence B is sentence A with a uniformly random share of its word positions replaced, in "
     "place, by words of another sentence; `score` = 5 x the share of A's words B keeps (STS-B's 0-5 scale). "
     "Only comparing the two texts position by position gives the score.",
-    "token_classification": "two sentences, one after the other, as one CoNLL sentence; every word tagged "
-    "B-POS/I-POS or B-NEG/I-NEG by the sentiment of the sentence it comes from (each sentence cut to 25 words). "
-    "The same word is POS in one example and NEG in another: the sentence around it decides, and one wrong "
-    "word breaks the entity.",
+    "token_classification": "two one-sentence lines (at most 22 words, one . ! or ? and only at the end), one "
+    "after the other, as one CoNLL sentence; every word tagged B-POS/I-POS or B-NEG/I-NEG by the sentiment of "
+    "the line it comes from. The same word is POS in one example and NEG in another: the sentence around it "
+    "decides, and one wrong word breaks the entity. The boundary is visible (the first line's end); the kind is "
+    "not. (An earlier version cut lines to 25 words and allowed inner . ! ?, so boundaries could not be seen in "
+    "the text: a pretrained model that judged 72% of the sentences' sentiment right, by the majority of their "
+    "words, had exact boundaries in only 31% of rows, entity F1 0.141.)",
     "multiple_choice": "a sentence with one content word (4+ letters, not a stop word) blanked as `_`; the "
     "article says whether the review is positive or negative; 4 options, the 3 wrong ones words of other "
     "sentences from the same eighth of the frequency ranking (so frequency alone does not tell).",

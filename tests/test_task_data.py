@@ -61,7 +61,11 @@ def test_tags_from_the_sentence_not_the_word(files):
     kinds = collections.Counter(t for r in records for t in r["tags"] if t.startswith("B-"))
     assert min(kinds.values()) > 0.4 * sum(kinds.values())
     assert all(sum(t.startswith("B-") for t in r["tags"]) == 2 for r in records)
-    assert max(len(r["tags"]) for r in records) <= 36  # two sentences of at most 18 words: fit 96 pieces
+    for r in records:  # two whole sentences of at most 22 words: the boundary is the first one's end, only
+        assert len(r["tokens"]) <= 44
+        ends = [i for i, w in enumerate(r["tokens"]) if w in (".", "!", "?")]
+        starts = [i for i, t in enumerate(r["tags"]) if t.startswith("B-")]
+        assert ends == [starts[1] - 1, len(r["tokens"]) - 1]
     word_kinds = collections.defaultdict(set)
     for r in records:
         for w, t in zip(r["tokens"], r["tags"]):
