@@ -1,15 +1,16 @@
 """Data files for every fine-tuning task, built from the Rotten Tomatoes sentences (no SQuAD/CoNLL/RACE offline).
 
 Each file is in its task's real format and each task needs context, not a word list:
-- pairs.tsv (pair classification): two sentences; label `same` / `different` sentiment.
+- pairs.tsv (pair classification, MNLI-like): a sentence and a claim about its sentiment (the claim's
+  polarity drawn at random); label `entailment` / `contradiction`.
 - sts.tsv (regression, STS-B columns): B is A with a random share of its words replaced, in place, by words
   of another sentence; `score` = 5 x the share of A's words that B keeps.
-- tags.conll (token classification): two sentences, one after the other; every word is tagged B-/I-POS or
-  B-/I-NEG by the sentiment of the sentence it comes from, so one sentence is one entity.
+- tags.conll (token classification): two one-sentence lines, one after the other; every word is tagged B-/I-POS
+  or B-/I-NEG by the sentiment of the line it comes from, so one sentence is one entity.
 - choice.jsonl (multiple choice, RACE): a sentence with one content word blanked (`_`), the article names the
   sentence's sentiment; 4 options, the 3 wrong ones are words of other sentences from the answer's frequency band.
-- squad.json (question answering, SQuAD v1.1): a context of 3-4 sentences; the question quotes the first
-  3 words of one and asks how it ends; the answer is that sentence's last 3 words.
+- squad.json (question answering, SQuAD v1.1): a context of 3-4 one-sentence lines (one . ! ? each, at the
+  end); the question quotes the first 3 words of one and asks how it ends; the answer is its last 3 words.
 Every sentence is used at most once per file, so the CLI's 80/10/10 split never puts a test sentence in training.
 Deterministic for a seed:  python bench/task_data.py OUT_DIR [--seed 0]
 """
@@ -40,11 +41,22 @@ def sentences():
     return [words[i] for i in keep], [labels[i] for i in keep]
 
 
+# claims about a review's sentiment, (positive, negative) in several wordings: no single word names the label
+CLAIMS = [("the critic liked the film .", "the critic disliked the film ."),
+          ("this is a positive review .", "this is a negative review ."),
+          ("the reviewer recommends this movie .", "the reviewer does not recommend this movie ."),
+          ("the writer enjoyed watching it .", "the writer did not enjoy watching it .")]
+
+
 def build_pairs(words, labels, rng):
-    order = rng.permutation(len(words))
+    """(sentence, a claim about its sentiment, entailment / contradiction): the claim's polarity is drawn at
+    random, so neither text alone tells the label (as in MNLI, the hypothesis must be checked against the
+    premise). Comparing two sentences' sentiments (an XOR of two noisy judgements) had a ceiling near chance."""
     rows = []
-    for a, b in zip(order[0::2], order[1::2]):
-        rows.append((" ".join(words[a]), " ".join(words[b]), "same" if labels[a] == labels[b] else "different"))
+    for i in rng.permutation(len(words)):
+        positive = bool(rng.integers(2))
+        claim = CLAIMS[rng.integers(len(CLAIMS))][0 if positive else 1]
+        rows.append((" ".join(words[i]), claim, "entailment" if positive == bool(labels[i]) else "contradiction"))
     return rows
 
 
@@ -64,16 +76,19 @@ def build_sts(words, rng):
     return rows
 
 
-def build_tags(words, labels, rng, max_words=25):
-    order = rng.permutation(len(words))
+def build_tags(words, labels, rng, max_words=22):
+    """Two one-sentence lines (at most `max_words` words, one . ! ? and only at the end) as one CoNLL sentence:
+    the entity boundary is visible (the first line's end), the entity's kind is not (its sentiment)."""
+    ends = {".", "!", "?"}
+    order = [i for i in rng.permutation(len(words)) if len(words[i]) <= max_words and words[i][-1] in ends
+             and not any(w in ends for w in words[i][:-1])]
     rows = []
     for a, b in zip(order[0::2], order[1::2]):
         tokens, tags = [], []
         for i in (a, b):
-            w = words[i][:max_words]
             kind = "POS" if labels[i] else "NEG"
-            tokens += w
-            tags += [f"B-{kind}"] + [f"I-{kind}"] * (len(w) - 1)
+            tokens += words[i]
+            tags += [f"B-{kind}"] + [f"I-{kind}"] * (len(words[i]) - 1)
         rows.append((tokens, tags))
     return rows
 
@@ -104,8 +119,13 @@ def build_choice(words, labels, rng, bands=8):
     return rows
 
 
-def build_squad(words, rng, min_words=8):
-    order = [i for i in rng.permutation(len(words)) if len(words[i]) >= min_words]
+def build_squad(words, rng, min_words=8, max_words=24):
+    """Contexts of 3-4 one-sentence lines (a single . ! ? and only at the end, 8-24 words, so "the sentence"
+    is unambiguous and a context mostly fits one 128-piece window with its question)."""
+    ends = {".", "!", "?"}
+    clean = lambda s: (min_words <= len(s) <= max_words and s[-1] in ends  # noqa: E731
+                       and not any(w in ends for w in s[:-1]) and s[-2][0].isalnum())
+    order = [i for i in rng.permutation(len(words)) if clean(words[i])]
     data, n, q = [], 0, 0
     while n + 4 <= len(order):
         size = int(rng.integers(3, 5))
@@ -121,9 +141,7 @@ def build_squad(words, rng, min_words=8):
         context = context.rstrip()
         pick = int(rng.integers(len(group)))
         s = group[pick]
-        body = list(s)
-        while not body[-1][0].isalnum():  # the last words, not the final punctuation
-            body.pop()
+        body = s[:-1]  # the last words, not the final punctuation
         answer = " ".join(body[-3:])
         start = offsets[pick] + len(" ".join(s[:len(body) - 3])) + (1 if len(body) > 3 else 0)
         assert context[start:start + len(answer)] == answer

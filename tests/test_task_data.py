@@ -24,14 +24,22 @@ def test_deterministic_and_seeded(files, tmp_path):
         assert content != open(other[task], "rb").read(), task
 
 
-def test_pairs_balanced(files):
+def test_pairs_need_both_texts(files):
+    from bench.task_data import CLAIMS
     from keras_albert.readers import read_pairs
     records = read_pairs(files["pair_classification"])
     assert len(records) == 600
     counts = collections.Counter(r["label"] for r in records)
-    assert set(counts) == {"same", "different"} and min(counts.values()) > 0.4 * len(records)
-    texts = [r["text"] for r in records] + [r["text_pair"] for r in records]
+    assert set(counts) == {"entailment", "contradiction"} and min(counts.values()) > 0.4 * len(records)
+    texts = [r["text"] for r in records]
     assert len(set(texts)) == len(texts)  # every sentence used once: no test sentence is seen in training
+    claims = {c for pair in CLAIMS for c in pair}
+    by_claim = collections.defaultdict(collections.Counter)
+    for r in records:
+        assert r["text_pair"] in claims
+        by_claim[r["text_pair"]][r["label"]] += 1
+    for claim, c in by_claim.items():  # a claim alone does not tell the label
+        assert min(c.values()) > 0.2 * sum(c.values()), claim
 
 
 def test_regression_score_is_the_share_kept(files):
@@ -53,6 +61,11 @@ def test_tags_from_the_sentence_not_the_word(files):
     kinds = collections.Counter(t for r in records for t in r["tags"] if t.startswith("B-"))
     assert min(kinds.values()) > 0.4 * sum(kinds.values())
     assert all(sum(t.startswith("B-") for t in r["tags"]) == 2 for r in records)
+    for r in records:  # two whole sentences of at most 22 words: the boundary is the first one's end, only
+        assert len(r["tokens"]) <= 44
+        ends = [i for i, w in enumerate(r["tokens"]) if w in (".", "!", "?")]
+        starts = [i for i, t in enumerate(r["tags"]) if t.startswith("B-")]
+        assert ends == [starts[1] - 1, len(r["tokens"]) - 1]
     word_kinds = collections.defaultdict(set)
     for r in records:
         for w, t in zip(r["tokens"], r["tags"]):
@@ -82,4 +95,11 @@ def test_squad_spans(files):
         quoted = r["question"][len(head):-len(tail)]
         assert len(text.split()) == 3 and len(quoted.split()) == 3
         assert 0 <= r["context"].rfind(quoted, 0, start) < start  # the named sentence comes before its end
+        words = r["context"].split()
+        ends = [i for i, w in enumerate(words) if w in (".", "!", "?")]
+        assert len(ends) in (3, 4) and ends[-1] == len(words) - 1  # one end per sentence: "the sentence" is clear
+        named = r["context"].index(quoted)
+        between = r["context"][named:start + len(text)].split()
+        assert not any(w in (".", "!", "?") for w in between)  # the answer ends the quoted sentence ...
+        assert r["context"][start + len(text):].split()[0] in (".", "!", "?")  # ... right before its end
     assert len({r["answers"][0][0] for r in records}) > 550  # not a fixed answer

@@ -1,0 +1,41 @@
+"""bench/task_learning.py: the section shows each start's score per task and replaces only its own section."""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from bench.task_learning import markdown, put_section  # noqa: E402
+
+
+def _run(test, val, seconds):
+    return {"metric": "accuracy", "test": test, "validation": val, "history": [val - 0.1, val], "seconds": seconds,
+            "command": "keras-albert finetune --task pair_classification --model INIT"}
+
+
+def _results():
+    return {"pair_classification": {
+        "runs": {"pretrained": _run(0.71, 0.69, 100), "random": _run(0.52, 0.5, 80)}, "examples": 2000, "seq": 96,
+        "data": "/x/pairs.tsv", "chance": 0.5, "chance_is": "majority class", "baseline": 0.55}}
+
+
+def test_markdown_has_a_column_per_start():
+    text = markdown(_results(), "Two starts.", "Some CPU", "2026-01-01", 3, "python bench/task_learning.py OUT")
+    header = next(line for line in text.splitlines() if line.startswith("| task"))
+    assert "pretrained test | random test | pretrained val | random val" in header
+    row = next(line for line in text.splitlines() if line.startswith("| pair_classification"))
+    assert "**0.710** | **0.520** | 0.690 | 0.500" in row and "| 0.550 |" in row and "100 + 80" in row
+    assert row.count("|") == header.count("|")
+    assert "3 minutes for the whole table" in text and "Some CPU" in text
+
+
+def test_put_section_replaces_only_its_section(tmp_path):
+    path = tmp_path / "B.md"
+    path.write_text("# Bench\n\n## Learning every task\nold numbers\n\n## GPU training\nkept\n")
+    put_section(str(path), "## Learning every task\nnew numbers\n")
+    text = path.read_text()
+    assert "old numbers" not in text and "new numbers" in text and "## GPU training\nkept" in text
+    assert text.count("## Learning every task") == 1
+    assert text.index("new numbers") < text.index("## GPU training")  # in place: the order of sections is kept
+    path.write_text("# Bench\n")
+    put_section(str(path), "## Learning every task\nfirst\n")
+    assert path.read_text() == "# Bench\n\n## Learning every task\nfirst\n"
