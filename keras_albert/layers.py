@@ -37,6 +37,24 @@ def gamma_on_rows(enabled=True):
         _gamma_on_rows.reset(token)
 
 
+QKV_FORMS = ("fused", "separate")
+_qkv_form = contextvars.ContextVar("keras_albert_qkv_form", default="fused")
+
+
+@contextlib.contextmanager
+def qkv_form(form):
+    """How TransformerBlocks traced inside this scope project q, k, v for the explicit attention: "fused" (the
+    default) is one [H, 3H] matmul, one transpose and a split; "separate" is three [H, H] matmuls, each
+    reshaped and transposed into heads. Same arithmetic; an export choice (int8 GEMM shapes and node count)."""
+    if form not in QKV_FORMS:
+        raise ValueError(f"unknown q/k/v form {form!r}; expected one of {', '.join(QKV_FORMS)}")
+    token = _qkv_form.set(form)
+    try:
+        yield
+    finally:
+        _qkv_form.reset(token)
+
+
 @keras.saving.register_keras_serializable(package="keras_albert")
 class LayerNorm(keras.layers.LayerNormalization):
     """LayerNorm over the last axis, always in float32: (x - mean) * rsqrt(var + eps) * gamma + beta.
@@ -212,7 +230,20 @@ class TransformerBlock(ConfigLayer):
         return ops.reshape(context, (-1, c.hidden_size))
 
     def _heads(self, rows, batch):
-        """q, k, v as [b, n, s, d]: one transpose and a split of `_qkv`."""
+        """q, k, v as [b, n, s, d]: one transpose and a split of `_qkv`, or (`qkv_form("separate")`) three
+        matmuls each transposed into heads."""
+        if _qkv_form.get() == "separate":
+            c = self.config
+            out = []
+            for i, p in enumerate((self.query, self.key, self.value)):
+                kernel = self._weight(p.kernel, (c.hidden_size, -1))
+                bias = self._weight(p.bias, (-1,))
+                if i == 0:  # the query pre-scaled, as in `_qkv`
+                    kernel, bias = kernel * self.scale, bias * self.scale
+                x = ops.matmul(rows, kernel) + bias
+                x = ops.reshape(x, (batch, -1, c.num_attention_heads, c.head_size))
+                out.append(ops.transpose(x, (0, 2, 1, 3)))
+            return out
         return ops.split(ops.transpose(self._qkv(rows, batch), (0, 2, 1, 3)), 3, axis=1)
 
     def _qkv(self, rows, batch):
