@@ -9,7 +9,7 @@ next round. The table gives the CPU model (`lscpu`), the load average, the media
 median, and the ratios ours / keras-hub and ours / dense floor (bench/dense_floor.py's four int8 dense layers
 x 24, the least any int8 ALBERT graph can cost here).
 
-Run:  python bench/compare_cpu.py OUT [--rounds 3] [--runs 15] [--threads 1,2] [--sentences 100]
+Run:  python bench/compare_cpu.py OUT [--rounds 3] [--runs 15] [--threads 1,2] [--sentences 100] [--lengths 16,128]
           [--skip torch,floor] [--extra LABEL=FILE.tflite ...] [--graph separate]
       (--extra: another .tflite to A/B; --graph: ours traced with another q/k/v form, for A/B)
       writes OUT/compare_cpu.json and prints a markdown table
@@ -42,16 +42,19 @@ def cpu_model():
 
 # ---------------------------------------------------------------- workers (one process per contender)
 
-def worker(kind, target, threads, runs, sentences_file, cache_file):
-    """Build the contender once, print READY, then one JSON line of timings per line read from stdin."""
-    with open(sentences_file) as f:
-        sentences = json.load(f)
+def worker(kind, target, threads, runs, sentences_file, cache_file, lengths):
+    """Build the contender once, print READY, then one JSON line of timings per line read from stdin:
+    {length: [median, min] ms, "real": mean ms per sentence}."""
+    sentences = []
+    if sentences_file != "-":
+        with open(sentences_file) as f:
+            sentences = json.load(f)
     if kind == "tflite":
         import weight_cache
         model = weight_cache.compiled(target, threads, cache_file)
 
         def measure():
-            out = {n: weight_cache.time_length(model, n, runs, dynamic=True)[0] for n in LENGTHS}
+            out = {n: weight_cache.time_length(model, n, runs, dynamic=True) for n in lengths}
             out["real"] = weight_cache.real_sentences_ms(model, sentences) if sentences else None
             return out
     elif kind == "torch":
@@ -59,14 +62,15 @@ def worker(kind, target, threads, runs, sentences_file, cache_file):
         model = cpu_infer.torch_model(target)
 
         def measure():
-            lat, real = cpu_infer.time_torch(model, threads, runs, sentences)
-            return {**{n: lat[n][0] for n in LENGTHS}, "real": real if sentences else None}
+            lat, real = cpu_infer.time_torch(model, threads, runs, sentences, lengths)
+            return {**{n: lat[n] for n in lengths}, "real": real if sentences else None}
     else:  # the dense floor: int8 dense layers only, no attention/LayerNorm/GELU
         import dense_floor
-        floors = {n: dense_floor.to_tflite(*dense_floor.dense_stack(n)) for n in LENGTHS}
+        floors = {n: dense_floor.to_tflite(*dense_floor.dense_stack(n)) for n in lengths}
 
         def measure():
-            return {**{n: dense_floor.time_ms(floors[n], n, threads, runs) for n in LENGTHS}, "real": None}
+            return {**{n: dense_floor.time_ms(floors[n], n, threads, runs, with_min=True) for n in lengths},
+                    "real": None}
     print("READY", flush=True)
     for _ in sys.stdin:
         print("RESULT " + json.dumps(measure()), flush=True)
@@ -77,7 +81,7 @@ class Worker:
         self.label, self.threads = label, threads
         self.proc = subprocess.Popen(
             [sys.executable, __file__, "--worker", kind, target, str(threads), str(args.runs),
-             os.path.join(args.out, "sentences.json"), cache_file],
+             args.sentences_file, cache_file or "-", args.lengths],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         self._read("READY")
 
@@ -138,29 +142,37 @@ def main():
     parser.add_argument("--threads", default="1,2")
     parser.add_argument("--sentences", type=int, default=100, help="real test sentences per round (0: none)")
     parser.add_argument("--skip", default="", help="comma list of: kerashub, torch, floor")
+    parser.add_argument("--report", action="store_true", help="only print the table of OUT/compare_cpu.json")
     parser.add_argument("--extra", action="append", default=[], help="LABEL=PATH: another .tflite to A/B")
     parser.add_argument("--graph", action="append", default=[],
                         help="also A/B ours traced with this q/k/v form (keras_albert.layers.QKV_FORMS)")
-    parser.add_argument("--worker", nargs=6, help=argparse.SUPPRESS)
+    parser.add_argument("--lengths", default=",".join(map(str, LENGTHS)))
+    parser.add_argument("--worker", nargs=7, help=argparse.SUPPRESS)
     parser.add_argument("--export-graph", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.export_graph:
         return export_graph(*args.export_graph)
     if args.worker:
-        kind, target, threads, runs, sentences, cache = args.worker
-        return worker(kind, target, int(threads), int(runs), sentences, cache)
+        kind, target, threads, runs, sentences, cache, lengths = args.worker
+        return worker(kind, target, int(threads), int(runs), sentences, "" if cache == "-" else cache,
+                      [int(n) for n in lengths.split(",")])
     if not args.out:
         parser.error("OUT is required")
+    if args.report:
+        with open(os.path.join(args.out, "compare_cpu.json")) as f:
+            return print(to_markdown(json.load(f)))
     skip = set(filter(None, args.skip.split(",")))
     os.makedirs(args.out, exist_ok=True)
     files = export_all(args.out, skip, args.extra, args.graph)
-    sentences_file = os.path.join(args.out, "sentences.json")
-    if not os.path.exists(sentences_file) or len(json.load(open(sentences_file))) < args.sentences:
-        import cpu_infer
-        with open(sentences_file, "w") as f:
-            json.dump(cpu_infer.real_sentences(args.sentences) if args.sentences else [], f)
+    args.sentences_file = "-"
+    if args.sentences:
+        args.sentences_file = os.path.join(args.out, f"sentences_{args.sentences}.json")
+        if not os.path.exists(args.sentences_file):
+            import cpu_infer
+            with open(args.sentences_file, "w") as f:
+                json.dump(cpu_infer.real_sentences(args.sentences), f)
     threads = [int(t) for t in args.threads.split(",")]
-    result = {"cpu": cpu_model(), "date": time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
+    result = {"cpu": cpu_model(), "lengths": [int(n) for n in args.lengths.split(",")], "date": time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
               "load_before": os.getloadavg(), "rounds": args.rounds, "runs": args.runs,
               "sentences": args.sentences, "sizes_mb": {k: round(os.path.getsize(p) / 1e6, 2) for k, p in
                                                         files.items()}, "ms": {}}
@@ -178,8 +190,8 @@ def main():
             for w in workers:  # interleaved: each round times every contender in turn
                 row = w.round()
                 result["ms"].setdefault(f"{w.label}|{w.threads}", []).append(row)
-                print(f"round {r + 1} {w.label} {w.threads}t: "
-                      + " ".join(f"{k}={v:.1f}" for k, v in row.items() if v is not None), flush=True)
+                print(f"round {r + 1} {w.label} {w.threads}t: " + " ".join(
+                    f"{k}={v if k == 'real' else v[0]:.1f}" for k, v in row.items() if v is not None), flush=True)
     finally:
         for w in workers:
             w.close()
@@ -190,20 +202,31 @@ def main():
 
 
 def to_markdown(r):
+    """Median over rounds of each round's median (and, in brackets, the minimum of all runs: on a shared
+    machine the least disturbed figure); ratios from the medians."""
     import numpy as np
-    med = {key: {k: float(np.median([row[k] for row in rows])) if rows[0][k] is not None else None
-                 for k in rows[0]} for key, rows in r["ms"].items()}
-    cols = list(LENGTHS) + ["real"]
+    lengths = r.get("lengths", LENGTHS)
+    cols = list(lengths) + (["real"] if r["sentences"] else [])
+
+    def summary(rows, c):
+        if rows[0].get(c) is None:
+            return None
+        if c == "real":
+            return float(np.median([row[c] for row in rows])), None
+        return float(np.median([row[c][0] for row in rows])), float(min(row[c][1] for row in rows))
+    med = {key: {c: summary([{k if k == "real" else int(k): v for k, v in row.items()} for row in rows], c)
+                 for c in cols} for key, rows in r["ms"].items()}
     load = lambda v: "/".join(f"{x:.1f}" for x in v)  # noqa: E731
+    cell = lambda v: "–" if v is None else f"{v[0]:.1f}" + ("" if v[1] is None else f" ({v[1]:.1f})")  # noqa: E731
     lines = [f"CPU: {r['cpu']}; {r['date']} UTC; load average {load(r['load_before'])} -> {load(r['load_after'])}; "
-             f"{r['rounds']} interleaved rounds x {r['runs']} runs, median of round medians (ms); dynamic signature, "
-             f"weight cache; real = mean over {r['sentences']} Rotten Tomatoes test sentences", "",
-             "| albert-large int8 | threads | " + " | ".join(f"seq {n}" for n in LENGTHS) + " | real |",
-             "|---|---|" + "---|" * len(cols)]
+             f"{r['rounds']} interleaved rounds x {r['runs']} runs; median of round medians (min) in ms; dynamic "
+             f"signature, weight cache" + (f"; real = mean over {r['sentences']} Rotten Tomatoes test sentences"
+                                          if r["sentences"] else ""), "",
+             "| albert-large int8 | threads | " + " | ".join(f"seq {c}" if c != "real" else "real" for c in cols)
+             + " |", "|---|---|" + "---|" * len(cols)]
     for key, row in med.items():
         label, t = key.split("|")
-        lines.append(f"| {label} | {t} | " + " | ".join("–" if row[c] is None else f"{row[c]:.1f}" for c in cols)
-                     + " |")
+        lines.append(f"| {label} | {t} | " + " | ".join(cell(row[c]) for c in cols) + " |")
     for t in sorted({k.split("|")[1] for k in med}):
         graphs = [k.split("|")[0] for k in med if k.endswith(f"|{t}")
                   and k.split("|")[0] not in ("keras-hub", "dense floor", "PyTorch int8")]
@@ -212,7 +235,7 @@ def to_markdown(r):
                 ours, ref = med[f"{graph}|{t}"], med.get(f"{other}|{t}")
                 if ref:
                     lines.append(f"| **{graph} / {other}** | {t} | " + " | ".join(
-                        "–" if ref[c] is None else f"**{ours[c] / ref[c]:.2f}**" for c in cols) + " |")
+                        "–" if ref[c] is None else f"**{ours[c][0] / ref[c][0]:.2f}**" for c in cols) + " |")
     lines.append("")
     lines.append("File sizes (MB): " + ", ".join(f"{k} {v}" for k, v in r["sizes_mb"].items()))
     return "\n".join(lines)

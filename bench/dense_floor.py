@@ -71,7 +71,7 @@ def to_tflite(fn, quantize):
     return converter.convert()
 
 
-def time_ms(content, seq, threads, runs=60):
+def time_ms(content, seq, threads, runs=60, with_min=False):
     import numpy as np
     from ai_edge_litert.compiled_model import CompiledModel
     from ai_edge_litert.cpu_options import CpuOptions
@@ -95,7 +95,7 @@ def time_ms(content, seq, threads, runs=60):
         start = time.perf_counter()
         model.run_by_index(0, inputs, outputs)
         times.append((time.perf_counter() - start) * 1000)
-    return float(np.median(times))
+    return (float(np.median(times)), float(np.min(times))) if with_min else float(np.median(times))
 
 
 def main():
