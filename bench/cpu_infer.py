@@ -175,12 +175,12 @@ def torch_model(preset):
     return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
 
 
-def time_torch(model, threads, runs, sentences):
+def time_torch(model, threads, runs, sentences, lengths=LENGTHS):
     import torch
     torch.set_num_threads(threads)
     out = {}
     with torch.inference_mode():
-        for n in LENGTHS:
+        for n in lengths:
             x = {k: torch.from_numpy(v) for k, v in inputs_of(n).items()}
             out[n] = median_ms(lambda: model(input_ids=x["ids"], attention_mask=x["mask"],
                                              token_type_ids=x["segment_ids"]), runs)

@@ -18,49 +18,60 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 
-def run(path, threads, runs, cache_file, lengths, dynamic=False, real=0):
-    import numpy as np
+def compiled(path, threads, cache_file):
+    """A LiteRT CompiledModel on XNNPACK; `cache_file` ("" for none) is XNNPACK's weight cache."""
     from ai_edge_litert.compiled_model import CompiledModel
     from ai_edge_litert.cpu_options import CpuOptions
     from ai_edge_litert.hardware_accelerator import HardwareAccelerator
     from ai_edge_litert.options import Options
     cpu = CpuOptions(num_threads=threads, xnnpack_weight_cache_path=cache_file or "")
-    model = CompiledModel.from_file(path, options=Options(hardware_accelerators=HardwareAccelerator.CPU,
-                                                          cpu_options=cpu))
+    return CompiledModel.from_file(path, options=Options(hardware_accelerators=HardwareAccelerator.CPU,
+                                                         cpu_options=cpu))
+
+
+def time_length(model, n, runs, dynamic=False):
+    """(median, min) ms of one batch-1 run at length n on `length_n` (or `serving_default` resized to n)."""
+    import numpy as np
+    key = f"length_{n}" if not dynamic else "serving_default"
+    index = model.get_signature_index(key)
+    if dynamic:
+        for name in model.get_signature_by_index(index)["inputs"]:
+            model.resize_input_tensor_by_name(key, name, [1, n])
+    inputs, outputs = model.create_input_buffers(index), model.create_output_buffers(index)
+    ids = np.full((1, n), 5, np.int32)
+    ids[0, 0], ids[0, -1] = 2, 3
+    values = {"ids": ids, "mask": np.ones_like(ids), "segment_ids": np.zeros_like(ids)}
+    for buffer, name in zip(inputs, model.get_signature_by_index(index)["inputs"]):
+        buffer.write(values[name])
+    for _ in range(3):
+        model.run_by_index(index, inputs, outputs)
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        model.run_by_index(index, inputs, outputs)
+        times.append((time.perf_counter() - start) * 1000)
+    return float(np.median(times)), float(np.min(times))
+
+
+def run(path, threads, runs, cache_file, lengths, dynamic=False, real=0):
+    model = compiled(path, threads, cache_file)
     for n in lengths:
-        key = f"length_{n}" if not dynamic else "serving_default"
-        index = model.get_signature_index(key)
-        if dynamic:
-            for name in model.get_signature_by_index(index)["inputs"]:
-                model.resize_input_tensor_by_name(key, name, [1, n])
-        inputs, outputs = model.create_input_buffers(index), model.create_output_buffers(index)
-        ids = np.full((1, n), 5, np.int32)
-        ids[0, 0], ids[0, -1] = 2, 3
-        values = {"ids": ids, "mask": np.ones_like(ids), "segment_ids": np.zeros_like(ids)}
-        for buffer, name in zip(inputs, model.get_signature_by_index(index)["inputs"]):
-            buffer.write(values[name])
-        for _ in range(3):
-            model.run_by_index(index, inputs, outputs)
-        times = []
-        for _ in range(runs):
-            start = time.perf_counter()
-            model.run_by_index(index, inputs, outputs)
-            times.append((time.perf_counter() - start) * 1000)
+        median, low = time_length(model, n, runs, dynamic)
         rss = int(open("/proc/self/status").read().split("VmRSS:")[1].split()[0]) // 1024
-        print(f"RESULT {n} {np.median(times):.2f} {np.min(times):.2f} {rss}", flush=True)
+        print(f"RESULT {n} {median:.2f} {low:.2f} {rss}", flush=True)
     if real:
-        print(f"REAL {real_sentences_ms(model, real):.2f}", flush=True)
+        from cpu_infer import real_sentences
+        print(f"REAL {real_sentences_ms(model, real_sentences(real)):.2f}", flush=True)
 
 
-def real_sentences_ms(model, count):
-    """Mean ms per Rotten Tomatoes test sentence on the dynamic signature, resized to each sentence."""
+def real_sentences_ms(model, sentences, warmup=5):
+    """Mean ms per sentence (id lists, e.g. cpu_infer.real_sentences) on the dynamic signature, resized to each."""
     import numpy as np
 
-    from cpu_infer import real_sentences
     key, index = "serving_default", model.get_signature_index("serving_default")
     names = list(model.get_signature_by_index(index)["inputs"])
     total = 0.0
-    for i, ids in enumerate(real_sentences(count)):
+    for i, ids in enumerate(sentences):
         ids = np.asarray([ids], np.int32)
         start = time.perf_counter()
         for name in names:
@@ -70,9 +81,9 @@ def real_sentences_ms(model, count):
         for buffer, name in zip(inputs, names):
             buffer.write(values[name])
         model.run_by_index(index, inputs, outputs)
-        if i >= 5:  # warm-up
+        if i >= warmup:
             total += (time.perf_counter() - start) * 1000
-    return total / (count - 5)
+    return total / (len(sentences) - warmup)
 
 
 def main():

@@ -37,6 +37,26 @@ def gamma_on_rows(enabled=True):
         _gamma_on_rows.reset(token)
 
 
+QKV_FORMS = ("fused", "separate", "blocks")
+_qkv_form = contextvars.ContextVar("keras_albert_qkv_form", default="fused")
+
+
+@contextlib.contextmanager
+def qkv_form(form):
+    """How TransformerBlocks traced inside this scope project q, k, v for the explicit attention: "fused" (the
+    default) is one [H, 3H] matmul, one transpose and a split; "separate" is three [H, H] matmuls, each
+    reshaped and transposed into heads; "blocks" is "separate" plus the feed-forward network as [H, H] weight
+    blocks (ffn column blocks, each through the activation, times the matching ffn_output row block, summed).
+    Same arithmetic; an export choice (int8 GEMM shapes: a weight block a CPU core's L2 holds, and node count)."""
+    if form not in QKV_FORMS:
+        raise ValueError(f"unknown q/k/v form {form!r}; expected one of {', '.join(QKV_FORMS)}")
+    token = _qkv_form.set(form)
+    try:
+        yield
+    finally:
+        _qkv_form.reset(token)
+
+
 @keras.saving.register_keras_serializable(package="keras_albert")
 class LayerNorm(keras.layers.LayerNormalization):
     """LayerNorm over the last axis, always in float32: (x - mean) * rsqrt(var + eps) * gamma + beta.
@@ -195,8 +215,22 @@ class TransformerBlock(ConfigLayer):
             ops.cast(out.bias, self.compute_dtype)
         attended = self.dropout(attended, training=training)
         h = ops.cast(self.attention_norm(rows + attended), self.compute_dtype)
-        ffn = self.dropout(self.ffn_output(self.act(self.ffn(h))), training=training)
+        ffn = self.dropout(self._feed_forward(h), training=training)
         return ops.reshape(ops.cast(self.output_norm(h + ffn), self.compute_dtype), (batch, -1, c.hidden_size))
+
+    def _feed_forward(self, h):
+        """ffn_output(act(ffn(h))); in the "blocks" form as a sum over [H, H] blocks of both kernels."""
+        c = self.config
+        blocks = c.intermediate_size // c.hidden_size
+        if _qkv_form.get() != "blocks" or c.intermediate_size % c.hidden_size or blocks == 1:
+            return self.ffn_output(self.act(self.ffn(h)))
+        w1, b1 = ops.cast(self.ffn.kernel, self.compute_dtype), ops.cast(self.ffn.bias, self.compute_dtype)
+        w2 = ops.cast(self.ffn_output.kernel, self.compute_dtype)
+        out = ops.cast(self.ffn_output.bias, self.compute_dtype)
+        for i in range(0, c.intermediate_size, c.hidden_size):
+            part = self.act(ops.matmul(h, w1[:, i:i + c.hidden_size]) + b1[i:i + c.hidden_size])
+            out = ops.matmul(part, w2[i:i + c.hidden_size]) + out
+        return out
 
     def _weight(self, variable, shape):
         return ops.reshape(ops.cast(variable, self.compute_dtype), shape)
@@ -212,7 +246,20 @@ class TransformerBlock(ConfigLayer):
         return ops.reshape(context, (-1, c.hidden_size))
 
     def _heads(self, rows, batch):
-        """q, k, v as [b, n, s, d]: one transpose and a split of `_qkv`."""
+        """q, k, v as [b, n, s, d]: one transpose and a split of `_qkv`, or (`qkv_form("separate")`) three
+        matmuls each transposed into heads."""
+        if _qkv_form.get() != "fused":
+            c = self.config
+            out = []
+            for i, p in enumerate((self.query, self.key, self.value)):
+                kernel = self._weight(p.kernel, (c.hidden_size, -1))
+                bias = self._weight(p.bias, (-1,))
+                if i == 0:  # the query pre-scaled, as in `_qkv`
+                    kernel, bias = kernel * self.scale, bias * self.scale
+                x = ops.matmul(rows, kernel) + bias
+                x = ops.reshape(x, (batch, -1, c.num_attention_heads, c.head_size))
+                out.append(ops.transpose(x, (0, 2, 1, 3)))
+            return out
         return ops.split(ops.transpose(self._qkv(rows, batch), (0, 2, 1, 3)), 3, axis=1)
 
     def _qkv(self, rows, batch):
