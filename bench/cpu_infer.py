@@ -48,6 +48,19 @@ def export_ours(preset, path, variant):
         f.write(data)
 
 
+def kerashub_backbone(preset):
+    """keras-hub's AlbertBackbone of a preset's shape (random init, no dropout)."""
+    import keras_hub
+
+    from keras_albert.config import get_preset
+    c = get_preset(preset)
+    return keras_hub.models.AlbertBackbone(
+        vocabulary_size=c.vocab_size, num_layers=c.num_hidden_layers, num_heads=c.num_attention_heads,
+        num_groups=c.num_hidden_groups, num_inner_repetitions=c.inner_group_num, embedding_dim=c.embedding_size,
+        hidden_dim=c.hidden_size, intermediate_dim=c.intermediate_size, dropout=0.0,
+        max_sequence_length=c.max_position_embeddings)
+
+
 def export_kerashub(preset, path, variant):
     """keras-hub's AlbertTextClassifier through keras' export archive (what `model.export` writes) and the
     TFLite converter, same signatures and input names as ours."""
@@ -55,14 +68,8 @@ def export_kerashub(preset, path, variant):
     import keras_hub
     import tensorflow as tf
 
-    from keras_albert.config import get_preset
-    c = get_preset(preset)
-    backbone = keras_hub.models.AlbertBackbone(
-        vocabulary_size=c.vocab_size, num_layers=c.num_hidden_layers, num_heads=c.num_attention_heads,
-        num_groups=c.num_hidden_groups, num_inner_repetitions=c.inner_group_num, embedding_dim=c.embedding_size,
-        hidden_dim=c.hidden_size, intermediate_dim=c.intermediate_size, dropout=0.0,
-        max_sequence_length=c.max_position_embeddings)
-    model = keras_hub.models.AlbertTextClassifier(backbone=backbone, num_classes=2, preprocessor=None)
+    model = keras_hub.models.AlbertTextClassifier(backbone=kerashub_backbone(preset), num_classes=2,
+                                                  preprocessor=None)
     like_a_checkpoint(model)
 
     def probabilities(ids, mask, segment_ids):

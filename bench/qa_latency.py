@@ -45,17 +45,12 @@ def export_ours(preset, path):
 
 def export_kerashub(preset, path):
     import keras
-    import keras_hub
     import tensorflow as tf
-    from cpu_infer import like_a_checkpoint
+    from cpu_infer import kerashub_backbone, like_a_checkpoint
 
     from keras_albert.config import get_preset
     c = get_preset(preset)
-    backbone = keras_hub.models.AlbertBackbone(
-        vocabulary_size=c.vocab_size, num_layers=c.num_hidden_layers, num_heads=c.num_attention_heads,
-        num_groups=c.num_hidden_groups, num_inner_repetitions=c.inner_group_num, embedding_dim=c.embedding_size,
-        hidden_dim=c.hidden_size, intermediate_dim=c.intermediate_size, dropout=0.0,
-        max_sequence_length=c.max_position_embeddings)
+    backbone = kerashub_backbone(preset)
     head = keras.layers.Dense(2, name="qa_outputs")
     head.build((None, None, c.hidden_size))
     like_a_checkpoint(backbone)
