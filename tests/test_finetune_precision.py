@@ -11,7 +11,8 @@ from conftest import tiny_config
 from test_finetune_tasks import _squad, _tagged
 
 from keras_albert import AlbertBackbone, metrics
-from keras_albert.model_dir import HELDOUT, load_model_dir, save_model_dir
+from keras_albert.model_dir import HELDOUT, HELDOUT_SQUAD, load_model_dir, save_model_dir
+from keras_albert.readers import read_squad
 from keras_albert_cli.cli import main
 
 FLAGS = ["--epochs", "1", "--batch-size", "8", "--learning-rate", "1e-3", "--verbose", "0",
@@ -82,7 +83,7 @@ def test_question_answering_bfloat16_mirrored(tmp_path, base, trained, tokenizer
     assert main(["finetune", "--task", "question_answering", "--model", base, "--data", data, "--out", out,
                  "--sequence-length", "48", *FLAGS]) == 0, capsys.readouterr().err
     model, tokenizer, _, report = _check_model(out, "AlbertQuestionAnswerer", trained)
-    heldout = _heldout(out)
+    heldout = read_squad(os.path.join(out, HELDOUT_SQUAD))  # question answering keeps its held-out split as SQuAD
     f = answer_features(tokenizer, heldout, None, 48)
     outputs = model.predict(f.inputs, verbose=0)
     assert all(np.isfinite(v).all() for v in outputs.values())

@@ -161,7 +161,10 @@ def test_pairs_regression_and_errors(tmp_path):
 
 def test_package_exports_every_reader():
     from keras_albert import readers
-    assert readers.READERS == {"squad": read_squad, "conll": read_conll, "pairs": read_pairs, "race": read_race}
+    from keras_albert.readers.multi_label import read_multi_label
+    assert readers.READERS == {"squad": read_squad, "conll": read_conll, "pairs": read_pairs, "race": read_race,
+                               "multi_label": read_multi_label}
+    assert all(hasattr(readers, name) for name in readers.__all__)
 
 
 def test_race(tmp_path):
