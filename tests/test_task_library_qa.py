@@ -16,6 +16,11 @@ LENGTH = 384  # the Task Library's BertQuestionAnswerer packs exactly 384 positi
 NAMES = ["maria", "john", "paolo", "anna", "kenji", "fatima", "olga", "pedro", "lucas", "emma"]
 TRAIN_LENGTH = 64
 
+# Dynamic int8 quantizes activations while it runs, and runtimes round that differently (XNNPACK's kernels in
+# ours, the Task Library's own build; measured up to 0.009 on logits near 4 on one CPU, 0 on another): the spans
+# and the answer must still be the same.
+ATOL = {"float32": 1e-4, "dynamic_int8": 0.05}
+
 pytestmark = pytest.mark.slow
 
 
@@ -172,7 +177,7 @@ def test_task_library_answers_as_our_runtime(exported, tokenizer, variant):
         context_positions = {i for i, s in enumerate(window.sequence_ids) if s == 1}
         expected = _task_library_decoding(logits["start_logits"], logits["end_logits"], context_positions)
         assert [(a["start"], a["end"]) for a in answers] == [(s, e) for s, e, _ in expected], (context, question)
-        np.testing.assert_allclose([a["logit"] for a in answers], [x[2] for x in expected], atol=1e-4)
+        np.testing.assert_allclose([a["logit"] for a in answers], [x[2] for x in expected], atol=ATOL[variant])
         mine = ours(question, context, max_answer_len=32)  # the Task Library's longest span
         assert answers[0]["text"] == _words(context, mine["start"], mine["end"]) == mine["answer"], \
             (context, question)
