@@ -120,7 +120,11 @@ def convert(model, variant="dynamic_int8", *, compat=None, tokenizer=None, calib
         if compat == "tflite-2.14":
             converter._experimental_disable_per_channel_quantization_for_dense_layers = True
         if variant == "full_int8":
-            return _full_int8(converter, tokenizer, calibration_texts, min(128, limit))
+            def rows():  # the task's own input shape (a fixed window: all of it), or single sentences
+                if task.calibration is not None:
+                    return task.calibration(tokenizer, calibration_texts, limit)
+                return representative_inputs(tokenizer, calibration_texts, min(128, limit))
+            return _full_int8(converter, rows, FLOAT_OPS + task.full_int8_float_ops)
         return converter.convert()
 
 
@@ -130,20 +134,41 @@ def _layer_norm_for(variant):
     return gamma_on_rows(variant == "full_int8")
 
 
-def _full_int8(converter, tokenizer, texts, max_length):
-    """Integer kernels where they keep accuracy; LayerNorm, softmax, GELU and tanh stay float
-    (selective quantization through TensorFlow's QuantizationDebugger, its documented route)."""
+def _full_int8(converter, dataset, float_ops):
+    """Integer kernels where they keep accuracy; `float_ops` (LayerNorm, softmax, GELU, tanh and what the task
+    adds) and the attention-bias ADDs stay float (selective quantization through TensorFlow's
+    QuantizationDebugger, its documented route). `dataset()` yields the calibration rows."""
     import tensorflow as tf
-
-    def dataset():
-        yield from representative_inputs(tokenizer, texts, max_length)
 
     converter.representative_dataset = dataset
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8, tf.lite.OpsSet.TFLITE_BUILTINS]
-    options = tf.lite.experimental.QuantizationDebugOptions(denylisted_ops=list(FLOAT_OPS))
+    options = tf.lite.experimental.QuantizationDebugOptions(denylisted_ops=list(float_ops))
     debugger = tf.lite.experimental.QuantizationDebugger(converter=converter, debug_dataset=dataset,
                                                          debug_options=options)
+    debugger.options = tf.lite.experimental.QuantizationDebugOptions(
+        denylisted_ops=list(float_ops), denylisted_nodes=attention_bias_adds(debugger.calibrated_model))
     return debugger.get_nondebug_quantized_model()
+
+
+def attention_bias_adds(tflite_bytes):
+    """Output tensor names of the ADDs of attention scores [b, heads, s, s] and the padding bias [b, 1, 1, s]
+    (the only 4-D ADDs: residual and dense-layer adds are 2-D). Kept float in full_int8: calibrated on unpadded
+    rows, an int8 ADD would clamp a padded key's -1e9 to the least score it saw, and the (float) softmax would
+    still attend to padding; calibrated on padded rows, -1e9 would set the range and round every real score
+    alike. In float, padding gets no attention and the real scores keep their precision."""
+    names, model = _parse(tflite_bytes)
+    codes = model.operatorCodes
+    found = []
+    for graph in model.subgraphs:
+        for op in graph.operators:
+            code = codes[op.opcodeIndex]
+            if names.get(max(code.builtinCode, code.deprecatedBuiltinCode)) != "ADD":
+                continue
+            shapes = [list(graph.tensors[i].shape if graph.tensors[i].shape is not None else []) for i in op.inputs]
+            if all(len(shape) == 4 for shape in shapes) and any(shape[1:3] == [1, 1] for shape in shapes):
+                name = graph.tensors[op.outputs[0]].name
+                found.append(name.decode() if isinstance(name, bytes) else name)
+    return found
 
 
 def _parse(tflite_bytes):

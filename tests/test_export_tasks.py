@@ -6,6 +6,7 @@ import pytest
 from conftest import tiny_config
 
 LABELS = ("O", "B-PER", "I-PER", "B-LOC", "I-LOC")
+VARIANTS = ("float32", "dynamic_int8", "full_int8")
 
 
 def _contexts(rt_texts):
@@ -13,9 +14,9 @@ def _contexts(rt_texts):
 
 
 @pytest.fixture(scope="module")
-def qa(tokenizer):
+def qa(tokenizer, rt_texts):
     """A random-init tiny question answerer (wide initial weights, so spans are far from ties) and its
-    float32 and dynamic_int8 exports."""
+    float32, dynamic_int8 and full_int8 exports (calibrated on other sentences than the tests ask about)."""
     import keras
 
     from keras_albert import AlbertBackbone
@@ -24,11 +25,12 @@ def qa(tokenizer):
     keras.utils.set_random_seed(3)
     model = AlbertQuestionAnswerer(AlbertBackbone(tiny_config(vocab_size=tokenizer.vocab_size,
                                                               initializer_range=0.2)))
-    return model, {v: convert(model, v) for v in ("float32", "dynamic_int8")}
+    return model, {v: convert(model, v, tokenizer=tokenizer, calibration_texts=rt_texts[0][1000:1300])
+                   for v in VARIANTS}
 
 
 @pytest.fixture(scope="module")
-def tagger(tokenizer):
+def tagger(tokenizer, rt_texts):
     import keras
 
     from keras_albert import AlbertBackbone
@@ -37,7 +39,8 @@ def tagger(tokenizer):
     keras.utils.set_random_seed(4)
     model = AlbertTokenClassifier(AlbertBackbone(tiny_config(vocab_size=tokenizer.vocab_size,
                                                              initializer_range=0.2)), len(LABELS))
-    return model, {v: convert(model, v, sequence_length=40) for v in ("float32", "dynamic_int8")}
+    return model, {v: convert(model, v, sequence_length=40, tokenizer=tokenizer,
+                              calibration_texts=rt_texts[0][1000:1300]) for v in VARIANTS}
 
 
 def _spans(result):
@@ -80,12 +83,15 @@ def test_float32_qa_answers_as_the_keras_pipeline(qa, tokenizer, rt_texts):
         np.testing.assert_allclose(_scores(got), _scores(expected), atol=1e-4)
 
 
-def test_int8_qa_agrees_on_most_spans(qa, tokenizer, rt_texts):
+@pytest.mark.parametrize("variant", ["dynamic_int8", "full_int8"])
+def test_int8_qa_agrees_on_most_spans(qa, tokenizer, rt_texts, variant):
+    """Padded windows (short contexts): full_int8 is calibrated on whole windows, so the padding's -1e9
+    attention bias does not set its int8 score range."""
     from keras_albert import pipeline
     from keras_albert_export.tasks.question_answering import TFLiteQuestionAnswerer
     model, files = qa
     keras_qa = pipeline("question-answering", model=model, tokenizer=tokenizer)
-    ours = TFLiteQuestionAnswerer(model_content=files["dynamic_int8"], tokenizer=tokenizer)
+    ours = TFLiteQuestionAnswerer(model_content=files[variant], tokenizer=tokenizer)
     calls = [(q, c) for q in ("who?", "what is it?", "how good is it?") for c in rt_texts[0][20:30]]
     same = [_spans(ours(q, c)) == _spans(keras_qa(question=q, context=c)) for q, c in calls]
     assert np.mean(same) >= 0.7, np.mean(same)
@@ -126,13 +132,14 @@ def test_float32_entities_as_the_keras_pipeline(tagger, tokenizer, rt_texts, str
     assert found > len(texts)
 
 
-def test_int8_entities_mostly_agree(tagger, tokenizer, rt_texts):
+@pytest.mark.parametrize("variant", ["dynamic_int8", "full_int8"])
+def test_int8_entities_mostly_agree(tagger, tokenizer, rt_texts, variant):
     from keras_albert import pipeline
     from keras_albert_export.tasks.token_classification import TFLiteTokenClassifier
     model, files = tagger
     keras_tagger = pipeline("token-classification", model=model, tokenizer=tokenizer, labels=list(LABELS),
                             max_length=40)
-    ours = TFLiteTokenClassifier(model_content=files["dynamic_int8"], tokenizer=tokenizer, labels=LABELS)
+    ours = TFLiteTokenClassifier(model_content=files[variant], tokenizer=tokenizer, labels=LABELS)
     got = [e["entity"] for t in rt_texts[0][30:40] for e in ours(t, ignore_labels=[])]
     expected = [e["entity"] for t in rt_texts[0][30:40] for e in keras_tagger(t, ignore_labels=[])]
     assert len(got) == len(expected) and np.mean(np.array(got) == np.array(expected)) >= 0.9
@@ -146,7 +153,7 @@ def test_unexportable_task_and_variant_are_one_line(tokenizer):
     backbone = AlbertBackbone(tiny_config(vocab_size=tokenizer.vocab_size))
     with pytest.raises(ValueError, match="a masked_lm model cannot be exported yet"):
         convert(AlbertMaskedLM(backbone), "float32")
-    with pytest.raises(ValueError, match="question_answering model is exported as float32, dynamic_int8"):
+    with pytest.raises(ValueError, match="full_int8 needs a tokenizer and calibration sentences"):
         convert(AlbertQuestionAnswerer(backbone), "full_int8")
     from keras_albert import AlbertClassifier
     for kind, size in (("regression", 1), ("multi_label_classification", 3)):
@@ -215,5 +222,12 @@ def test_cli_exports_and_tags_with_the_tflite(tagger, tokenizer, rt_texts, tmp_p
         expected = capsys.readouterr().out
         assert main(["tag", str(out / "model_float32.tflite")] + texts + extra) == 0
         _same_output(capsys.readouterr().out, expected, "entities")
+        if not extra:
+            expected_plain = expected  # one line of entities per text
     assert main(["export", model_dir, "--out", str(tmp_path / "x"), "--variants", "full_int8"]) == 2
-    assert "token_classification model, exported as float32, dynamic_int8, not full_int8" in capsys.readouterr().err
+    assert "has no heldout.jsonl" in capsys.readouterr().err  # an int8 variant is gated, or --no-gate says so
+    assert main(["export", model_dir, "--out", str(tmp_path / "x"), "--variants", "full_int8", "--no-gate",
+                 "--sequence-length", "40"]) == 0
+    capsys.readouterr()
+    assert main(["tag", str(tmp_path / "x" / "model_full_int8.tflite")] + texts) == 0
+    assert len(capsys.readouterr().out.splitlines()) == len(expected_plain.splitlines())

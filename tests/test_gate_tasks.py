@@ -15,6 +15,7 @@ from conftest import tiny_config
 
 LENGTH = 64  # the tiny models' position table: the QA export's fixed window (min(384, 64)) and the tagging length
 LABELS = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]
+VARIANTS = ("float32", "dynamic_int8", "full_int8")  # full_int8 calibrated by the export (task-shaped rows)
 
 
 def _qa(tokenizer, initializer_range):
@@ -119,7 +120,8 @@ def test_qa_gate_scores_squad_f1_of_the_pipeline_and_of_each_runtime(qa_model, t
     for r, a in zip(records[::3], keras_answers[::3]):  # a third answered as the float model answers: F1 well above 0
         r["answers"] = [(a["answer"], a["start"])]
     out = tmp_path / "export"
-    report = export_all(_qa_dir(tmp_path, qa_model, tokenizer, records), str(out), max_drop=100, log=_quiet)
+    report = export_all(_qa_dir(tmp_path, qa_model, tokenizer, records), str(out), max_drop=100, log=_quiet,
+                        variants=VARIANTS)
     expected = _squad(records, keras_answers)
     assert 0 < expected["f1"] < 100
     assert report["keras"] == {"f1": round(expected["f1"], 2), "exact_match": round(expected["exact_match"], 2)}
@@ -127,7 +129,7 @@ def test_qa_gate_scores_squad_f1_of_the_pipeline_and_of_each_runtime(qa_model, t
     assert report["test_examples"] == report["test_sentences"] == 30 and report["unit"] == "questions"
     assert report["heldout"] == "the model's heldout.json" and report["gate"] == {"max_drop": 100, "passed": True,
                                                                                   "failed": []}
-    for variant in ("float32", "dynamic_int8"):
+    for variant in VARIANTS:
         r, path = report["variants"][variant], out / f"model_{variant}.tflite"
         answers = _tflite_answers(path, tokenizer, records)
         scores = _squad(records, answers)
@@ -252,7 +254,7 @@ def test_token_gate_scores_entity_f1_on_the_words_of_each_variant(tag_model, tok
         f.writelines(json.dumps({"tokens": r["tokens"], "tags": r["tags"]}) + "\n" for r in records)
     out = tmp_path / "export"
     assert main(["export", model_dir, "--out", str(out), "--sequence-length", str(LENGTH),
-                 "--max-metric-drop", "100"]) == 0
+                 "--variants", ",".join(VARIANTS), "--max-metric-drop", "100"]) == 0
     printed = capsys.readouterr().out
     assert "Held-out set: 30 sentences from the model's heldout.jsonl; Keras float f1 " in printed
     report = json.loads((out / "report.json").read_text())
@@ -263,7 +265,7 @@ def test_token_gate_scores_entity_f1_on_the_words_of_each_variant(tag_model, tok
                                                                                                "recall")}
     assert 0 < report["keras"]["f1"] < 100 and report["keras"] == points(float_tags)
     assert report["main_metric"] == "f1" and report["unit"] == "sentences"
-    for variant in ("float32", "dynamic_int8"):
+    for variant in VARIANTS:
         r = report["variants"][variant]
         tags = _tflite_tags(out / f"model_{variant}.tflite", tokenizer, records)
         assert {k: r[k] for k in ("f1", "precision", "recall")} == points(tags)

@@ -22,6 +22,9 @@ class ExportTask:
     gate: "Gate" = None        # how the int8 gate scores this task on held-out data (None: no gate)
     savedmodel: Callable = None  # (model, tokenizer, labels, sequence_length, pairs) -> Endpoints of the SavedModel
     metadata: str = None       # "module:function" (model bytes, spiece path, labels) -> bytes with device metadata
+    calibration: Callable = None  # (tokenizer, texts, length) -> full_int8 calibration rows shaped as the task's
+    #                               input; None: single sentences (keras_albert_export.tflite.representative_inputs)
+    full_int8_float_ops: tuple = ()  # ops full_int8 keeps float for this task, beyond tflite.FLOAT_OPS
 
     def runtime_class(self):
         return _load(self.runtime)
