@@ -60,11 +60,13 @@ def _write_savedmodel(model, path, buckets, limit, task):
 
 
 def representative_inputs(tokenizer, texts, max_length=128, limit=200):
-    """Calibration rows for full_int8: real text, all of one length (TFLite's calibrator prepares its shapes
-    once, on the first sample) and with NO padding. A padded key gets the -1e9 attention bias, which then sets
-    the int8 range of the scores and rounds every real score to the same value (uniform attention: 66% vs
-    74.6% float on the quickstart model). A device runs batch 1 unpadded, so calibration should too: each row
-    is `[CLS] sentence [SEP]` followed by the next packed sentences, cut to the longest one."""
+    """Calibration rows for full_int8 of a model a device runs unpadded (classifiers, taggers): real text, all of
+    one length (TFLite's calibrator prepares its shapes once, on the first sample) and with NO padding. Padded
+    rows once set the int8 range of the scores with the -1e9 attention bias and rounded every real score to the
+    same value (uniform attention: 66% vs 74.6% float on the quickstart model); that ADD is now kept float
+    (`attention_bias_adds`), but a device runs batch 1 unpadded, so calibration should too: each row is
+    `[CLS] sentence [SEP]` followed by the next packed sentences, cut to the longest one. A task whose runtime
+    pads (question answering's fixed window) supplies its own rows (`ExportTask.calibration`)."""
     import numpy as np
 
     from keras_albert_export.runtime import pack
