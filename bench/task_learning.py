@@ -7,7 +7,8 @@ file's records). With `--init DIR` (a pretraining checkpoint's model directory) 
 and from a random initialization of the same shape and vocabulary (seed 0), so the table says per task whether
 pretraining helps. Without it: one random small ALBERT (E 64, H 128) with a vocabulary trained on Rotten Tomatoes.
 Writes OUT/task_learning.json and OUT/learning_every_task.md; `--benchmarks FILE` puts that section into FILE.
-    python bench/task_learning.py OUT [--init DIR] [--epochs 3] [--benchmarks BENCHMARKS.md]
+    python bench/task_learning.py OUT [--init DIR] [--epochs 3] [--tasks T,...] [--examples N]
+        [--benchmarks BENCHMARKS.md]
 """
 import argparse
 import datetime
@@ -202,6 +203,8 @@ def main():
                         "initialization of its shape")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--tasks", default=",".join(PLAN))
+    parser.add_argument("--examples", type=int, help="use this many examples of every task instead of PLAN's "
+                        "(0: all the file builder makes)")
     parser.add_argument("--benchmarks", help="a BENCHMARKS.md to put the section into")
     parser.add_argument("--notes", help="a markdown file of conclusions (written after reading the numbers), "
                         "appended to the section")
@@ -227,11 +230,14 @@ def main():
                  f"512, {VOCAB:,}-piece vocabulary trained on the Rotten Tomatoes sentences; {params:,} backbone "
                  f"parameters; learning rate {LEARNING_RATE['random']:g}).")
         command = f"python bench/task_learning.py OUT --epochs {args.epochs}"
+    if args.examples is not None:
+        command += f" --examples {args.examples}"
     cpu = next((line.split(":", 1)[1].strip() for line in subprocess.run(
         ["lscpu"], capture_output=True, text=True).stdout.splitlines() if line.startswith("Model name")), "CPU")
     results = {}
     for task in args.tasks.split(","):
         seq, limit = PLAN[task]
+        limit = limit if args.examples is None else args.examples or None
         path = write_all(os.path.join(args.out, f"data-{limit}"), seed=0, limit=limit)[task]
         (chance_is, chance), baseline = references(task, path)
         runs = {}
