@@ -126,7 +126,7 @@ def convert(model, variant="dynamic_int8", *, compat=None, tokenizer=None, calib
                 if task.calibration is not None:
                     return task.calibration(tokenizer, calibration_texts, limit)
                 return representative_inputs(tokenizer, calibration_texts, min(128, limit))
-            return _full_int8(converter, rows, FLOAT_OPS + task.full_int8_float_ops)
+            return _full_int8(converter, rows, FLOAT_OPS + task.full_int8_float_ops, task.full_int8_float_head)
         return converter.convert()
 
 
@@ -136,10 +136,11 @@ def _layer_norm_for(variant):
     return gamma_on_rows(variant == "full_int8")
 
 
-def _full_int8(converter, dataset, float_ops):
+def _full_int8(converter, dataset, float_ops, float_head=False):
     """Integer kernels where they keep accuracy; `float_ops` (LayerNorm, softmax, GELU, tanh and what the task
-    adds) and the attention-bias ADDs stay float (selective quantization through TensorFlow's
-    QuantizationDebugger, its documented route). `dataset()` yields the calibration rows."""
+    adds), the attention-bias ADDs and, with `float_head`, the dense layer writing the outputs stay float
+    (selective quantization through TensorFlow's QuantizationDebugger, its documented route). `dataset()`
+    yields the calibration rows."""
     import tensorflow as tf
 
     converter.representative_dataset = dataset
@@ -148,7 +149,8 @@ def _full_int8(converter, dataset, float_ops):
     debugger = tf.lite.experimental.QuantizationDebugger(converter=converter, debug_dataset=dataset,
                                                          debug_options=options)
     debugger.options = tf.lite.experimental.QuantizationDebugOptions(
-        denylisted_ops=list(float_ops), denylisted_nodes=attention_bias_adds(debugger.calibrated_model))
+        denylisted_ops=list(float_ops), denylisted_nodes=attention_bias_adds(debugger.calibrated_model) +
+        (output_heads(debugger.calibrated_model) if float_head else []))
     return debugger.get_nondebug_quantized_model()
 
 
@@ -158,19 +160,57 @@ def attention_bias_adds(tflite_bytes):
     rows, an int8 ADD would clamp a padded key's -1e9 to the least score it saw, and the (float) softmax would
     still attend to padding; calibrated on padded rows, -1e9 would set the range and round every real score
     alike. In float, padding gets no attention and the real scores keep their precision."""
+    found = []
+    for graph, op, kind in _operators(tflite_bytes):
+        if kind != "ADD":
+            continue
+        shapes = [list(graph.tensors[i].shape if graph.tensors[i].shape is not None else []) for i in op.inputs]
+        if all(len(shape) == 4 for shape in shapes) and any(shape[1:3] == [1, 1] for shape in shapes):
+            found.append(_tensor_name(graph, op.outputs[0]))
+    return found
+
+
+# ops that only cut or reshape their data input (index of that input): between the head and the outputs
+_PASS_THROUGH = {"RESHAPE": 0, "SQUEEZE": 0, "UNPACK": 0, "STRIDED_SLICE": 0, "SPLIT": 1, "SPLIT_V": 0,
+                 "DEQUANTIZE": 0}
+
+
+def output_heads(tflite_bytes):
+    """Output tensor names of the FULLY_CONNECTED ops whose result reaches a model output through reshapes and
+    splits only (a question answerer's span head), and of those reshapes and splits. Kept float in full_int8
+    when the task asks: int8 logits come in steps (0.06 on a tiny model), ties between candidate spans follow,
+    and two decoders (the Task Library's, the pipeline's) break ties differently: the same file gave two
+    answers."""
+    producer, found, operators = {}, [], list(_operators(tflite_bytes))
+    for graph, op, kind in operators:
+        producer.update({(id(graph), t): (op, kind) for t in op.outputs})
+    graphs = {id(graph): graph for graph, _, _ in operators}
+    for key, graph in graphs.items():
+        for tensor in graph.outputs:
+            op, kind = producer.get((key, tensor), (None, None))
+            path = []
+            while kind in _PASS_THROUGH:
+                path.append(op)
+                op, kind = producer.get((key, op.inputs[_PASS_THROUGH[kind]]), (None, None))
+            if kind == "FULLY_CONNECTED":
+                found += [_tensor_name(graph, t) for o in path + [op] for t in o.outputs
+                          if _tensor_name(graph, t) not in found]
+    return found
+
+
+def _operators(tflite_bytes):
+    """(subgraph, operator, op name) of every operator of the flatbuffer."""
     names, model = _parse(tflite_bytes)
     codes = model.operatorCodes
-    found = []
     for graph in model.subgraphs:
         for op in graph.operators:
             code = codes[op.opcodeIndex]
-            if names.get(max(code.builtinCode, code.deprecatedBuiltinCode)) != "ADD":
-                continue
-            shapes = [list(graph.tensors[i].shape if graph.tensors[i].shape is not None else []) for i in op.inputs]
-            if all(len(shape) == 4 for shape in shapes) and any(shape[1:3] == [1, 1] for shape in shapes):
-                name = graph.tensors[op.outputs[0]].name
-                found.append(name.decode() if isinstance(name, bytes) else name)
-    return found
+            yield graph, op, names.get(max(code.builtinCode, code.deprecatedBuiltinCode))
+
+
+def _tensor_name(graph, index):
+    name = graph.tensors[index].name
+    return name.decode() if isinstance(name, bytes) else name
 
 
 def _parse(tflite_bytes):

@@ -25,6 +25,7 @@ class ExportTask:
     calibration: Callable = None  # (tokenizer, texts, length) -> full_int8 calibration rows shaped as the task's
     #                               input; None: single sentences (keras_albert_export.tflite.representative_inputs)
     full_int8_float_ops: tuple = ()  # ops full_int8 keeps float for this task, beyond tflite.FLOAT_OPS
+    full_int8_float_head: bool = False  # full_int8 keeps the output dense layer float (tflite.output_heads)
 
     def runtime_class(self):
         return _load(self.runtime)

@@ -129,8 +129,9 @@ TASK = ExportTask(
     name="question_answering", outputs=OUTPUTS, signature=_signature, default_length=384, fixed_length=True,
     variants=("float32", "dynamic_int8", "full_int8"), calibration=_calibration,
     # padded windows: int8 attention matmuls, calibrated on them, lost 4x the logit precision (0.18 vs 0.04 of
-    # the largest logit on a tiny model); the dense layers, most of the work, stay int8
-    full_int8_float_ops=("BATCH_MATMUL",),
+    # the largest logit on a tiny model); the span head and the UNPACK into start/end stay float so the logits
+    # are not in int8 steps (ties that decoders break differently); the encoder's dense layers stay int8
+    full_int8_float_ops=("BATCH_MATMUL", "UNPACK"), full_int8_float_head=True,
     runtime="keras_albert_export.tasks.question_answering:TFLiteQuestionAnswerer",
     measures="size and latency at the fixed window; SQuAD F1 / exact match of every variant on held-out questions "
              "and its agreement with the Keras model (the same answer span)",
