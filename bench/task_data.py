@@ -1,21 +1,22 @@
-"""Data files for every fine-tuning task, built from the Rotten Tomatoes sentences (no SQuAD/CoNLL/RACE offline).
+"""Data files for every fine-tuning task, built from the IMDB reviews (no SQuAD/CoNLL/MNLI/RACE/STS-B offline).
 
-Each file is in its task's real format and each task needs context, not a word list:
-- pairs.tsv (pair classification, MNLI-like): a sentence and a claim about its sentiment (the claim's
-  polarity drawn at random); label `entailment` / `contradiction`.
+Each file is in its task's real format, every sentence is used at most once per file (in one example: the CLI's
+80/10/10 split never puts a test sentence in training), and each task needs context, not a word list:
+- pairs.tsv (pair classification, RTE/QNLI labels): a review sentence and a 4-8 word phrase; `entailment` when
+  the phrase is a piece of the sentence, `not_entailment` when it is a piece of another sentence of the same
+  review or the sentence's own piece with one word swapped for one of that other sentence.
 - sts.tsv (regression, STS-B columns): B is A with a random share of its words replaced, in place, by words
-  of another sentence; `score` = 5 x the share of A's words that B keeps.
-- tags.conll (token classification): two one-sentence lines, one after the other; every word is tagged B-/I-POS
-  or B-/I-NEG by the sentiment of the line it comes from, so one sentence is one entity.
-- choice.jsonl (multiple choice, RACE): a sentence with one content word blanked (`_`), the article names the
-  sentence's sentiment; 4 options, the 3 wrong ones are words of other sentences from the answer's frequency band.
-- squad.json (question answering, SQuAD v1.1): a context of 3-4 one-sentence lines (one . ! ? each, at the
-  end); the question quotes the first 3 words of one and asks how it ends; the answer is its last 3 words.
-Every sentence is used at most once per file, so the CLI's 80/10/10 split never puts a test sentence in training.
-Deterministic for a seed:  python bench/task_data.py OUT_DIR [--seed 0]
+  of another review's sentence (never an A); `score` = 5 x the share of A's words that B keeps.
+- tags.conll (token classification): the opening sentences of a review; a content word is tagged B-REP where the
+  text has already used it (a repeated mention), O at its first use: the same word gets both tags.
+- choice.jsonl (multiple choice, RACE): the article is 2-3 sentences of a review, the question one of them with
+  a content word blanked (`_`); the 3 wrong options are other content words of the same article.
+- squad.json (question answering, SQuAD v1.1): the context is 3-5 sentences of a review; the question quotes
+  3 words of it (`what comes after " ... " ?`, a quote found once in the context); the answer is the next 3 words.
+Deterministic for a seed:  python bench/task_data.py OUT_DIR [--seed 0] [--limit N]
 """
 import argparse
-import collections
+import html
 import json
 import os
 import re
@@ -24,48 +25,111 @@ import numpy as np
 
 FILES = {"pair_classification": "pairs.tsv", "regression": "sts.tsv", "token_classification": "tags.conll",
          "multiple_choice": "choice.jsonl", "question_answering": "squad.json"}
-SENTIMENT = ("negative", "positive")
+ENDS = frozenset(".!?")
 STOP = set("the a an and or but of to in on at for with from by as is are was were be been it its this that these "
            "those his her their there here than then so too very not no into about just more most much has have "
            "had who whom what which when where why how all any some can will would could should may might you your "
            "they them he she we our one out up only also even such own does did doing being".split())
-_WORD = re.compile(r"^[a-z]{4,}$")
+_TOKEN = re.compile(r"(?:\w\.){2,}|\w+(?:'\w+)*|[^\w\s]")  # "u.s." and "don't" stay one word
+_CONTENT = re.compile(r"^[a-z]{4,}$")
 
 
-def sentences():
-    """(word lists, labels) of Rotten Tomatoes, whitespace normalized (its text is already tokenized)."""
-    from keras_albert.data import load_labelled
-    texts, labels = load_labelled("rotten_tomatoes")
-    words = [t.replace("\t", " ").split() for t in texts]
-    keep = [i for i, w in enumerate(words) if len(w) >= 4]
-    return [words[i] for i in keep], [labels[i] for i in keep]
+def _is_word(w):
+    return w[0].isalnum()
 
 
-# claims about a review's sentiment, (positive, negative) in several wordings: no single word names the label
-CLAIMS = [("the critic liked the film .", "the critic disliked the film ."),
-          ("this is a positive review .", "this is a negative review ."),
-          ("the reviewer recommends this movie .", "the reviewer does not recommend this movie ."),
-          ("the writer enjoyed watching it .", "the writer did not enjoy watching it .")]
+def _content(w):
+    return bool(_CONTENT.match(w)) and w not in STOP
 
 
-def build_pairs(words, labels, rng):
-    """(sentence, a claim about its sentiment, entailment / contradiction): the claim's polarity is drawn at
-    random, so neither text alone tells the label (as in MNLI, the hypothesis must be checked against the
-    premise). Comparing two sentences' sentiments (an XOR of two noisy judgements) had a ceiling near chance."""
+def split_sentences(text):
+    """A review as lowercase word lists, one per sentence (a run of . ! ? ends one; markup dropped)."""
+    words = _TOKEN.findall(html.unescape(text.replace("<br />", " ")).lower())
+    out, current = [], []
+    for n, w in enumerate(words):
+        current.append(w)
+        if w in ENDS and (n + 1 == len(words) or words[n + 1] not in ENDS):
+            out.append(current)
+            current = []
+    return out + ([current] if current else [])
+
+
+def clean(s, low=6, high=30):
+    """One sentence of `low`-`high` words (symbols count as words) whose only . ! ? ends it, after a word."""
+    return low <= len(s) <= high and s[-1] in ENDS and not any(w in ENDS for w in s[:-1]) and _is_word(s[-2])
+
+
+def reviews():
+    """Every distinct IMDB review as its list of sentences (word lists), in the package's order."""
+    from keras_albert.data import load_texts
+    seen, out = set(), []
+    for text in load_texts("imdb"):
+        if text not in seen:
+            seen.add(text)
+            out.append(split_sentences(text))
+    return out
+
+
+def windows(sentences, rng, low, high, max_words):
+    """Non-overlapping runs of `low`..`high` consecutive clean sentences of one review, at most `max_words` words
+    each, in reading order (each run's size drawn at random)."""
+    i = 0
+    while i < len(sentences):
+        size = int(rng.integers(low, high + 1))
+        run = sentences[i:i + size]
+        if len(run) == size and all(clean(s) for s in run) and sum(map(len, run)) <= max_words:
+            yield run
+            i += size
+        else:
+            i += 1
+
+
+def clean_sentences(review):
+    return [s for s in review if clean(s, 8)]
+
+
+def distinct(rows, key):
+    """`rows` without those whose `key` was seen before (IMDB repeats stock sentences across reviews)."""
+    seen = set()
+    return [r for r in rows if not (key(r) in seen or seen.add(key(r)))]
+
+
+def build_pairs(docs, rng):
+    """(sentence, phrase, entailment / not_entailment): every phrase is a real 4-8 word piece of this review,
+    so only reading both texts tells whether the sentence contains it."""
     rows = []
-    for i in rng.permutation(len(words)):
-        positive = bool(rng.integers(2))
-        claim = CLAIMS[rng.integers(len(CLAIMS))][0 if positive else 1]
-        rows.append((" ".join(words[i]), claim, "entailment" if positive == bool(labels[i]) else "contradiction"))
-    return rows
+    for d in rng.permutation(len(docs)):
+        own = clean_sentences(docs[d])
+        for k in (range(len(own)) if len(own) > 1 else ()):
+            a, b = own[k], own[(k + 1 + int(rng.integers(len(own) - 1))) % len(own)]  # b: any other sentence
+            rows.append(_pair(a, b, rng))
+    return distinct([r for r in rows if r], key=lambda r: r[0])
 
 
-def build_sts(words, rng):
-    order = rng.permutation(len(words))
+def _pair(a, b, rng):
+    """One (sentence, phrase, label) from sentence `a` and another sentence `b` of its review; None if no near
+    miss can be made."""
+    size = int(rng.integers(4, min(9, len(a), len(b))))  # a piece leaves out the final . ! ?
+    piece = lambda s: s[:-1][(j := int(rng.integers(len(s) - size))):j + size]  # noqa: E731
+    hypothesis, label = piece(a), "entailment"
+    if rng.random() < 0.5:
+        if rng.random() < 0.5:
+            hypothesis = piece(b)
+        else:  # near miss: one word of the sentence's own piece swapped for a word it does not have
+            swap = [w for w in b[:-1] if w not in a]
+            if not swap:
+                return None
+            hypothesis = list(hypothesis)
+            hypothesis[int(rng.integers(size))] = swap[int(rng.integers(len(swap)))]
+        label = "not_entailment"
+    return " ".join(a), " ".join(hypothesis), label
+
+
+def build_sts(docs, rng):
+    """(A, B, 5 x the share of A's words that B keeps in place): another review's words fill the rest."""
+    picked = distinct([s for d in rng.permutation(len(docs)) for s in clean_sentences(docs[d])], key=tuple)
     rows = []
-    for n, i in enumerate(order):
-        a = words[i]
-        donor = words[order[(n + 1) % len(order)]]  # another sentence's words replace the dropped ones
+    for a, donor in zip(picked[0::2], picked[1::2]):  # a donor is never an A: no test A lends words to training
         share = rng.uniform(0.0, 1.0)
         replace = rng.permutation(len(a))[:int(round(share * len(a)))]
         b = list(a)
@@ -76,102 +140,86 @@ def build_sts(words, rng):
     return rows
 
 
-def build_tags(words, labels, rng, max_words=22):
-    """Two one-sentence lines (at most `max_words` words, one . ! ? and only at the end) as one CoNLL sentence:
-    the entity boundary is visible (the first line's end), the entity's kind is not (its sentiment)."""
-    ends = {".", "!", "?"}
-    order = [i for i in rng.permutation(len(words)) if len(words[i]) <= max_words and words[i][-1] in ends
-             and not any(w in ends for w in words[i][:-1])]
+def build_tags(docs, rng, max_words=60):
+    """2-4 consecutive sentences of a review as one CoNLL sentence: B-REP on each content word the text has
+    used before (a repeated mention), O elsewhere; texts without a repeat are left out."""
     rows = []
-    for a, b in zip(order[0::2], order[1::2]):
-        tokens, tags = [], []
-        for i in (a, b):
-            kind = "POS" if labels[i] else "NEG"
-            tokens += words[i]
-            tags += [f"B-{kind}"] + [f"I-{kind}"] * (len(words[i]) - 1)
-        rows.append((tokens, tags))
+    for span in (w for d in rng.permutation(len(docs)) for w in windows(docs[d], rng, 2, 4, max_words)):
+        tokens = [w for s in span for w in s]
+        seen, tags = set(), []
+        for w in tokens:
+            tags.append("B-REP" if _content(w) and w in seen else "O")
+            seen.add(w)
+        if "B-REP" in tags:
+            rows.append((tokens, tags))
     return rows
 
 
-def build_choice(words, labels, rng, bands=8):
-    counts = collections.Counter(w for s in words for w in s)
-    content = sorted(w for w in counts if _WORD.match(w) and w not in STOP)
-    rank = {w: r for r, w in enumerate(sorted(content, key=lambda w: (-counts[w], w)))}
-    band_of = {w: min(bands - 1, int(bands * rank[w] / len(rank))) for w in content}
-    by_band = collections.defaultdict(list)
-    for w in content:
-        by_band[band_of[w]].append(w)
+def build_choice(docs, rng, max_words=55):
+    """RACE cloze: the question is one sentence of the article with a content word blanked; the wrong options
+    are content words of the article's other sentences, so every option is in the article."""
     rows = []
-    for i in rng.permutation(len(words)):
-        s = words[i]
-        slots = [j for j, w in enumerate(s) if w in band_of and s.count(w) == 1]  # blanked = gone
-        if not slots:
+    for span in (w for d in rng.permutation(len(docs)) for w in windows(docs[d], rng, 2, 3, max_words)):
+        k = int(rng.integers(len(span)))
+        s = span[k]
+        slots = [j for j, w in enumerate(s) if _content(w) and s.count(w) == 1]
+        pool = sorted({w for t in span for w in t if _content(w) and w not in s})
+        if not slots or len(pool) < 3:
             continue
-        j = slots[rng.integers(len(slots))]
-        answer = s[j]
-        pool = [w for w in by_band[band_of[answer]] if w not in s]
-        wrong = [pool[k] for k in rng.choice(len(pool), 3, replace=False)]
-        options = wrong + [answer]
+        j = slots[int(rng.integers(len(slots)))]
+        pool = [w for w in pool if s[:j] + [w] + s[j + 1:] not in span]  # a wrong option makes no sentence
+        if len(pool) < 3:
+            continue
+        options = [pool[i] for i in rng.choice(len(pool), 3, replace=False)] + [s[j]]
         rng.shuffle(options)
-        question = " ".join(s[:j] + ["_"] + s[j + 1:])
-        rows.append({"article": f"a {SENTIMENT[labels[i]]} review of a film.", "question": question,
-                     "options": options, "answer": "ABCD"[options.index(answer)]})
+        rows.append({"article": " ".join(w for t in span for w in t), "question": " ".join(s[:j] + ["_"] + s[j + 1:]),
+                     "options": options, "answer": "ABCD"[options.index(s[j])]})
     return rows
 
 
-def build_squad(words, rng, min_words=8, max_words=24):
-    """Contexts of 3-4 one-sentence lines (a single . ! ? and only at the end, 8-24 words, so "the sentence"
-    is unambiguous and a context mostly fits one 128-piece window with its question)."""
-    ends = {".", "!", "?"}
-    clean = lambda s: (min_words <= len(s) <= max_words and s[-1] in ends  # noqa: E731
-                       and not any(w in ends for w in s[:-1]) and s[-2][0].isalnum())
-    order = [i for i in rng.permutation(len(words)) if clean(words[i])]
-    data, n, q = [], 0, 0
-    while n + 4 <= len(order):
-        size = int(rng.integers(3, 5))
-        group = [words[i] for i in order[n:n + size]]
-        n += size
-        starts = [" ".join(s[:3]) for s in group]
-        if len(set(starts)) != len(starts) or not all(sum(w[0].isalnum() for w in s) >= 6 for s in group):
+def build_squad(docs, rng, max_words=90):
+    """SQuAD v1.1: 3-5 sentences of a review; the question quotes 3 words found once in the context, the answer
+    is the 3 words after them (all inside one sentence)."""
+    data = []
+    for span in (w for d in rng.permutation(len(docs)) for w in windows(docs[d], rng, 3, 5, max_words)):
+        words = [w for s in span for w in s]
+        grams = [tuple(words[i:i + 3]) for i in range(len(words) - 2)]
+        places = [i for i in range(len(words) - 5) if all(_is_word(w) for w in words[i:i + 6])
+                  and grams.count(grams[i]) == 1]
+        if not places:
             continue
-        context, offsets = "", []
-        for s in group:
-            offsets.append(len(context))
-            context += " ".join(s) + " "
-        context = context.rstrip()
-        pick = int(rng.integers(len(group)))
-        s = group[pick]
-        body = s[:-1]  # the last words, not the final punctuation
-        answer = " ".join(body[-3:])
-        start = offsets[pick] + len(" ".join(s[:len(body) - 3])) + (1 if len(body) > 3 else 0)
+        i = places[int(rng.integers(len(places)))]
+        context = " ".join(words)
+        start = len(" ".join(words[:i + 3])) + 1
+        answer = " ".join(words[i + 3:i + 6])
         assert context[start:start + len(answer)] == answer
-        data.append({"title": f"rt-{q}", "paragraphs": [{"context": context, "qas": [{
-            "id": f"q{q}", "question": f"how does the sentence that begins \" {starts[pick]} \" end ?",
+        q = len(data)
+        data.append({"title": f"imdb-{q}", "paragraphs": [{"context": context, "qas": [{
+            "id": f"q{q}", "question": f"what comes after \" {' '.join(words[i:i + 3])} \" ?",
             "answers": [{"text": answer, "answer_start": start}]}]}]})
-        q += 1
     return {"version": "1.1", "data": data}
 
 
 def write_all(out_dir, seed=0, limit=None):
     """Write the five files to out_dir; `limit` caps the examples of each (the first after shuffling)."""
     os.makedirs(out_dir, exist_ok=True)
-    words, labels = sentences()
+    docs = reviews()
     cap = (lambda rows: rows[:limit]) if limit else (lambda rows: rows)
     paths = {task: os.path.join(out_dir, name) for task, name in FILES.items()}
     rng = lambda k: np.random.default_rng([seed, k])  # noqa: E731  (one stream per task: files independent)
     with open(paths["pair_classification"], "w", encoding="utf-8") as f:
         f.write("sentence1\tsentence2\tlabel\n")
-        f.writelines(f"{a}\t{b}\t{y}\n" for a, b, y in cap(build_pairs(words, labels, rng(1))))
+        f.writelines(f"{a}\t{b}\t{y}\n" for a, b, y in cap(build_pairs(docs, rng(1))))
     with open(paths["regression"], "w", encoding="utf-8") as f:
         f.write("sentence1\tsentence2\tscore\n")
-        f.writelines(f"{a}\t{b}\t{y}\n" for a, b, y in cap(build_sts(words, rng(2))))
+        f.writelines(f"{a}\t{b}\t{y}\n" for a, b, y in cap(build_sts(docs, rng(2))))
     with open(paths["token_classification"], "w", encoding="utf-8") as f:
-        for tokens, tags in cap(build_tags(words, labels, rng(3))):
+        for tokens, tags in cap(build_tags(docs, rng(3))):
             f.writelines(f"{t} {g}\n" for t, g in zip(tokens, tags))
             f.write("\n")
     with open(paths["multiple_choice"], "w", encoding="utf-8") as f:
-        f.writelines(json.dumps(r) + "\n" for r in cap(build_choice(words, labels, rng(4))))
-    squad = build_squad(words, rng(5))
+        f.writelines(json.dumps(r) + "\n" for r in cap(build_choice(docs, rng(4))))
+    squad = build_squad(docs, rng(5))
     squad["data"] = cap(squad["data"])
     with open(paths["question_answering"], "w", encoding="utf-8") as f:
         json.dump(squad, f)

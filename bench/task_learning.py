@@ -5,12 +5,13 @@ it), then the held-out (test split) main metric next to chance and, for pairs an
 baseline (`keras_albert.training.baseline`) on the same split (the CLI's seed-0 80/10/10 permutation of the
 file's records). With `--init DIR` (a pretraining checkpoint's model directory) every task runs twice: from DIR,
 and from a random initialization of the same shape and vocabulary (seed 0), so the table says per task whether
-pretraining helps. Without it: one random small ALBERT (E 64, H 128) with a vocabulary trained on Rotten Tomatoes.
+pretraining helps. Without it: one random small ALBERT (E 64, H 128) with a vocabulary trained on IMDB reviews.
 Writes OUT/task_learning.json and OUT/learning_every_task.md; `--benchmarks FILE` puts that section into FILE.
-    python bench/task_learning.py OUT [--init DIR] [--epochs 3] [--tasks T,...] [--examples N]
+    python bench/task_learning.py OUT [--init DIR] [--epochs N] [--tasks T,...] [--examples N]
         [--benchmarks BENCHMARKS.md]
 """
 import argparse
+import collections
 import datetime
 import json
 import os
@@ -26,37 +27,35 @@ from bench.task_data import write_all  # noqa: E402
 SHAPE = dict(embedding_size=64, hidden_size=128, num_hidden_layers=4, num_attention_heads=4, intermediate_size=512,
              max_position_embeddings=128)
 VOCAB = 4000
-# task -> (sequence length, at most this many examples): sized for ~4 minutes a run on 2 shared CPU cores
-PLAN = {"pair_classification": (96, 2000), "regression": (96, 2000), "token_classification": (96, 2099),
-        "multiple_choice": (80, 800), "question_answering": (128, 1185)}
+# task -> (sequence length, at most this many examples (None: every one the builder makes), epochs): sized so
+# the whole table takes about 45 minutes on 2 CPU cores (multiple choice packs 4 sequences per example)
+PLAN = {"question_answering": (128, None, 4), "token_classification": (96, None, 8),
+        "pair_classification": (64, 40000, 4), "regression": (80, 40000, 4), "multiple_choice": (96, 25000, 2)}
 # learning rate by start: a pretrained backbone needs smaller steps than a random one (chosen up front, not tuned)
-LEARNING_RATE = {"pretrained": 2e-4, "random": 5e-4}
+LEARNING_RATE = {"pretrained": 2e-4, "random": 1e-3}
 HOW = {
-    "pair_classification": "MNLI-like: a Rotten Tomatoes sentence (each used once in the file) and a claim "
-    "about its sentiment in one of 4 wordings (`the critic liked the film .` / `... disliked ...`, `the reviewer "
-    "(does not) recommend(s) this movie .` ...), its polarity drawn at random; label `entailment` when the claim "
-    "matches the sentence's sentiment label, else `contradiction`. Neither text alone tells the label. (An "
-    "earlier version labelled two sentences `same` / `different` sentiment: an XOR of two noisy sentiment "
-    "judgements whose ceiling at this size is near chance: on 2,000 pairs, 3 epochs, test accuracy 0.475 "
-    "pretrained, 0.530 random, 0.520 TF-IDF, validation 0.530 / 0.485.)",
-    "regression": "sentence B is sentence A with a uniformly random share of its word positions replaced, in "
-    "place, by words of another sentence; `score` = 5 x the share of A's words B keeps (STS-B's 0-5 scale). "
-    "Only comparing the two texts position by position gives the score.",
-    "token_classification": "two one-sentence lines (at most 22 words, one . ! or ? and only at the end), one "
-    "after the other, as one CoNLL sentence; every word tagged B-POS/I-POS or B-NEG/I-NEG by the sentiment of "
-    "the line it comes from. The same word is POS in one example and NEG in another: the sentence around it "
-    "decides, and one wrong word breaks the entity. The boundary is visible (the first line's end); the kind is "
-    "not. (An earlier version cut lines to 25 words and allowed inner . ! ?, so boundaries could not be seen in "
-    "the text: a pretrained model that judged 72% of the sentences' sentiment right, by the majority of their "
-    "words, had exact boundaries in only 31% of rows, entity F1 0.141.)",
-    "multiple_choice": "a sentence with one content word (4+ letters, not a stop word) blanked as `_`; the "
-    "article says whether the review is positive or negative; 4 options, the 3 wrong ones words of other "
-    "sentences from the same eighth of the frequency ranking (so frequency alone does not tell).",
-    "question_answering": "a context of 3-4 Rotten Tomatoes lines that are one sentence each (8-24 words, one . ! "
-    "or ? and only at the end: lines with an inner sentence end are left out, so `the sentence` is unambiguous and "
-    "a context mostly fits one 128-piece window); the question quotes the first 3 words of one of them (`how does "
-    "the sentence that begins \" ... \" end ?`); the answer is that sentence's last 3 words before its final "
-    "punctuation. The model must find the quoted words, then the end of their sentence.",
+    "pair_classification": "RTE/QNLI-like: a review sentence (8-30 words) and a 4-8 word phrase; `entailment` "
+    "when the phrase is a contiguous piece of the sentence, `not_entailment` (half of the pairs) when it is a piece "
+    "of another sentence of the same review or, half of those, the sentence's own piece with one word swapped for "
+    "a word of that other sentence. Every phrase is real text of the same review, so only reading both texts tells "
+    "the label; a near miss differs by one word.",
+    "regression": "STS-B-like: sentence B is sentence A (8-30 words of a review) with a uniformly random share "
+    "of its word positions replaced, in place, by words of another review's sentence (never itself an A); `score` "
+    "= 5 x the share of A's words B keeps (STS-B's 0-5 scale). Only comparing the two texts position by position "
+    "gives the score.",
+    "token_classification": "repeated mentions: 2-4 consecutive sentences of a review (at most 60 words) as one "
+    "CoNLL sentence; a content word (4+ letters, not a stop word) is tagged B-REP where the text has already used "
+    "it, O at its first use and everywhere else. The same word is O in one place and B-REP in another of the same "
+    "text: only the words before it decide, which the word-list reference (every word tagged with its most frequent "
+    "training tag) cannot see.",
+    "multiple_choice": "RACE-style cloze: the article is 2-3 consecutive sentences of a review (at most 55 "
+    "words), the question one of them with a content word blanked (`_`), the 3 wrong options other content words "
+    "of the same article. Every option is in the article, so the model must find the question's sentence there "
+    "and read which word stands at the blank.",
+    "question_answering": "SQuAD-style: the context is 3-5 consecutive sentences of a review (at most 90 words); "
+    "the question quotes 3 words that occur once in the context (`what comes after \" ... \" ?`); the answer is "
+    "the 3 words that follow them (words only, inside one sentence). The model must find the quoted words in the "
+    "context, then mark the span right after them.",
 }
 
 
@@ -111,20 +110,22 @@ def references(task, path):
             majority = max(set(labels), key=labels.count)
             return ("majority class", sum(r["label"] == majority for r in test) / len(test)), base
         return ("constant prediction (Pearson 0)", 0.0), base
-    if task == "token_classification":
-        kinds = [t[2:] for r in train for t in r["tags"] if t.startswith("B-")]
-        major = max(set(kinds), key=kinds.count)
-        predicted = [[t[:2] + major for t in r["tags"]] for r in test]
-        return ("every sentence tagged the majority sentiment", evaluate(
+    if task == "token_classification":  # a word list: each word's most frequent tag in the training split
+        counts = collections.defaultdict(collections.Counter)
+        for r in train:
+            for w, t in zip(r["tokens"], r["tags"]):
+                counts[w][t] += 1
+        predicted = [[counts[w].most_common(1)[0][0] if w in counts else "O" for w in r["tokens"]] for r in test]
+        return ("word list: each word's most frequent training tag", evaluate(
             task, [r["tags"] for r in test], predicted)["f1"]), None
     if task == "multiple_choice":
         return ("1 of 4 options", 0.25), None
-    scores = []  # the expected F1 of answering with the 3 words before a random sentence end of the context
+    scores = []  # the expected F1 of answering with a random 3-word span of the context
     for r in test:
         words = r["context"].split()
-        ends = [" ".join(words[max(0, i - 3):i]) for i, w in enumerate(words) if w in (".", "!", "?") and i]
-        scores.append(sum(f1(r["answers"][0][0], e) for e in ends) / max(1, len(ends)))
-    return ("3 words before a random . ! ? of the context", 100 * sum(scores) / len(scores)), None
+        spans = [" ".join(words[i:i + 3]) for i in range(len(words) - 2)]
+        scores.append(sum(f1(r["answers"][0][0], s) for s in spans) / max(1, len(spans)))
+    return ("a random 3-word span of the context", 100 * sum(scores) / len(scores)), None
 
 
 def finetune(task, path, model, out, epochs, seq, lr=5e-4, shown="INIT"):
@@ -146,27 +147,27 @@ def finetune(task, path, model, out, epochs, seq, lr=5e-4, shown="INIT"):
             "command": command.replace(out, "OUT").replace(model, shown)}
 
 
-def markdown(results, model, cpu, when, epochs, command):
+def markdown(results, model, cpu, when, command):
     """The section: one row per task, a test-score column per start (pretrained / random), then each task's
     paragraph and commands. `model` describes the starts in words."""
     starts = list(next(iter(results.values()))["runs"])
     total = sum(r["seconds"] for t in results.values() for r in t["runs"].values())
     lines = ["## Learning every task",
              f"Does a small ALBERT learn every fine-tuning task? `{command}`: bench/task_data.py builds one file "
-             "per task, in its real format, from the Rotten Tomatoes sentences (no SQuAD/CoNLL/RACE/STS-B "
-             "offline; every sentence is used at most once per file, so no test sentence is seen in training); "
+             "per task, in its real format, from the IMDB reviews (no SQuAD/CoNLL/MNLI/RACE/STS-B offline; "
+             "every sentence is used in at most one example per file, so no test sentence is seen in training); "
              f"the first N examples of each are cut 80/10/10 (the CLI's seed-0 split). {model} Each run is "
-             f"`keras-albert finetune --task TASK` (AdamW, warm-up 0.1, batch 32, {epochs} epochs, seed 0; best "
+             f"`keras-albert finetune --task TASK` (AdamW, warm-up 0.1, batch 32, seed 0; best "
              "epoch by the validation main metric); scores are on the test split. "
-             f"{cpu}, 2 cores shared with other jobs, {when}; {total / 60:.0f} minutes for the whole table.", "",
-             "| task | N | seq | main metric | " + " | ".join(f"{s} test" for s in starts) + " | " +
-             " | ".join(f"{s} val" for s in starts) + " | chance | TF-IDF baseline | time (s) |",
-             "|---|---|---|---|" + "---|" * (2 * len(starts)) + "---|---|---|"]
+             f"{cpu}, 2 cores, {when}; {total / 60:.0f} minutes for the whole table.", "",
+             "| task | N | seq | epochs | main metric | " + " | ".join(f"{s} test" for s in starts) + " | " +
+             " | ".join(f"{s} val" for s in starts) + " | chance or simple reference | TF-IDF baseline | time (s) |",
+             "|---|---|---|---|---|" + "---|" * (2 * len(starts)) + "---|---|---|"]
     for task, r in results.items():
         base = "–" if r["baseline"] is None else f"{r['baseline']:.3f}"
         runs = r["runs"]
         metric = next(iter(runs.values()))["metric"]
-        lines.append(f"| {task} | {r['examples']} | {r['seq']} | {metric} | " +
+        lines.append(f"| {task} | {r['examples']} | {r['seq']} | {r['epochs']} | {metric} | " +
                      " | ".join(f"**{x['test']:.3f}**" for x in runs.values()) + " | " +
                      " | ".join(f"{x['validation']:.3f}" for x in runs.values()) +
                      f" | {r['chance']:.3f} ({r['chance_is']}) | {base} | " +
@@ -201,7 +202,7 @@ def main():
     parser.add_argument("out")
     parser.add_argument("--init", help="a pretraining checkpoint's model directory: run it and a random "
                         "initialization of its shape")
-    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--epochs", type=int, help="train every task this many epochs instead of PLAN's")
     parser.add_argument("--tasks", default=",".join(PLAN))
     parser.add_argument("--examples", type=int, help="use this many examples of every task instead of PLAN's "
                         "(0: all the file builder makes)")
@@ -221,22 +222,25 @@ def main():
                  f"(`{args.init}`, learning rate {LEARNING_RATE['pretrained']:g}), **random** the same "
                  f"architecture and vocabulary randomly initialized (seed 0, learning rate "
                  f"{LEARNING_RATE['random']:g}).")
-        command = f"python bench/task_learning.py OUT --init {args.init} --epochs {args.epochs}"
+        command = f"python bench/task_learning.py OUT --init {args.init}"
     else:
         from keras_albert.data import load_texts
-        random_dir, params = make_model(args.out, load_texts("rotten_tomatoes"))
+        random_dir, params = make_model(args.out, load_texts("imdb")[:5000])
         starts = {"random": random_dir}
         model = (f"One randomly initialized small ALBERT (E 64, H 128, 4 layers sharing one block, 4 heads, FFN "
-                 f"512, {VOCAB:,}-piece vocabulary trained on the Rotten Tomatoes sentences; {params:,} backbone "
+                 f"512, {VOCAB:,}-piece vocabulary trained on 5,000 IMDB reviews; {params:,} backbone "
                  f"parameters; learning rate {LEARNING_RATE['random']:g}).")
-        command = f"python bench/task_learning.py OUT --epochs {args.epochs}"
+        command = "python bench/task_learning.py OUT"
+    if args.epochs is not None:
+        command += f" --epochs {args.epochs}"
     if args.examples is not None:
         command += f" --examples {args.examples}"
     cpu = next((line.split(":", 1)[1].strip() for line in subprocess.run(
         ["lscpu"], capture_output=True, text=True).stdout.splitlines() if line.startswith("Model name")), "CPU")
     results = {}
     for task in args.tasks.split(","):
-        seq, limit = PLAN[task]
+        seq, limit, epochs = PLAN[task]
+        epochs = args.epochs or epochs
         limit = limit if args.examples is None else args.examples or None
         path = write_all(os.path.join(args.out, f"data-{limit}"), seed=0, limit=limit)[task]
         (chance_is, chance), baseline = references(task, path)
@@ -244,13 +248,13 @@ def main():
         for start, model_dir in starts.items():
             lr = LEARNING_RATE["pretrained" if start == "pretrained" else "random"]
             shown = model_dir if start == "pretrained" else "INIT"
-            runs[start] = finetune(task, path, model_dir, os.path.join(args.out, start, task), args.epochs, seq,
+            runs[start] = finetune(task, path, model_dir, os.path.join(args.out, start, task), epochs, seq,
                                    lr, shown)
             print(task, start, json.dumps(runs[start]), flush=True)
         results[task] = {"runs": runs, "examples": len(tasks.recipe(task)[1].reader(path)), "seq": seq,
-                         "data": path, "chance": chance, "chance_is": chance_is, "baseline": baseline}
+                         "epochs": epochs, "data": path, "chance": chance, "chance_is": chance_is, "baseline": baseline}
         json.dump(results, open(os.path.join(args.out, "task_learning.json"), "w"), indent=1)
-    section = markdown(results, model, cpu, datetime.date.today().isoformat(), args.epochs, command)
+    section = markdown(results, model, cpu, datetime.date.today().isoformat(), command)
     if args.notes:
         section += "\n" + open(args.notes, encoding="utf-8").read()
     open(os.path.join(args.out, "learning_every_task.md"), "w").write(section)

@@ -14,15 +14,16 @@ def _run(test, val, seconds):
 
 def _results():
     return {"pair_classification": {
-        "runs": {"pretrained": _run(0.71, 0.69, 100), "random": _run(0.52, 0.5, 80)}, "examples": 2000, "seq": 96,
+        "runs": {"pretrained": _run(0.71, 0.69, 100), "random": _run(0.52, 0.5, 80)}, "examples": 2000, "seq": 96, "epochs": 4,
         "data": "/x/pairs.tsv", "chance": 0.5, "chance_is": "majority class", "baseline": 0.55}}
 
 
 def test_markdown_has_a_column_per_start():
-    text = markdown(_results(), "Two starts.", "Some CPU", "2026-01-01", 3, "python bench/task_learning.py OUT")
+    text = markdown(_results(), "Two starts.", "Some CPU", "2026-01-01", "python bench/task_learning.py OUT")
     header = next(line for line in text.splitlines() if line.startswith("| task"))
     assert "pretrained test | random test | pretrained val | random val" in header
     row = next(line for line in text.splitlines() if line.startswith("| pair_classification"))
+    assert row.startswith("| pair_classification | 2000 | 96 | 4 | accuracy |")
     assert "**0.710** | **0.520** | 0.690 | 0.500" in row and "| 0.550 |" in row and "100 + 80" in row
     assert row.count("|") == header.count("|")
     assert "3 minutes for the whole table" in text and "Some CPU" in text
