@@ -62,12 +62,7 @@ def clean(s, low=6, high=30):
 def reviews():
     """Every distinct IMDB review as its list of sentences (word lists), in the package's order."""
     from keras_albert.data import load_texts
-    seen, out = set(), []
-    for text in load_texts("imdb"):
-        if text not in seen:
-            seen.add(text)
-            out.append(split_sentences(text))
-    return out
+    return [split_sentences(text) for text in distinct(load_texts("imdb"), key=lambda t: t)]
 
 
 def windows(sentences, rng, low, high, max_words):
@@ -82,6 +77,11 @@ def windows(sentences, rng, low, high, max_words):
             i += size
         else:
             i += 1
+
+
+def review_windows(docs, rng, low, high, max_words):
+    """`windows` of every review, the reviews in a random order."""
+    return (w for d in rng.permutation(len(docs)) for w in windows(docs[d], rng, low, high, max_words))
 
 
 def clean_sentences(review):
@@ -144,7 +144,7 @@ def build_tags(docs, rng, max_words=60):
     """2-4 consecutive sentences of a review as one CoNLL sentence: B-REP on each content word the text has
     used before (a repeated mention), O elsewhere; texts without a repeat are left out."""
     rows = []
-    for span in (w for d in rng.permutation(len(docs)) for w in windows(docs[d], rng, 2, 4, max_words)):
+    for span in review_windows(docs, rng, 2, 4, max_words):
         tokens = [w for s in span for w in s]
         seen, tags = set(), []
         for w in tokens:
@@ -159,7 +159,7 @@ def build_choice(docs, rng, max_words=55):
     """RACE cloze: the question is one sentence of the article with a content word blanked; the wrong options
     are content words of the article's other sentences, so every option is in the article."""
     rows = []
-    for span in (w for d in rng.permutation(len(docs)) for w in windows(docs[d], rng, 2, 3, max_words)):
+    for span in review_windows(docs, rng, 2, 3, max_words):
         k = int(rng.integers(len(span)))
         s = span[k]
         slots = [j for j, w in enumerate(s) if _content(w) and s.count(w) == 1]
@@ -181,7 +181,7 @@ def build_squad(docs, rng, max_words=90):
     """SQuAD v1.1: 3-5 sentences of a review; the question quotes 3 words found once in the context, the answer
     is the 3 words after them (all inside one sentence)."""
     data = []
-    for span in (w for d in rng.permutation(len(docs)) for w in windows(docs[d], rng, 3, 5, max_words)):
+    for span in review_windows(docs, rng, 3, 5, max_words):
         words = [w for s in span for w in s]
         grams = [tuple(words[i:i + 3]) for i in range(len(words) - 2)]
         places = [i for i in range(len(words) - 5) if all(_is_word(w) for w in words[i:i + 6])

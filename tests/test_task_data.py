@@ -36,7 +36,7 @@ def test_pairs_need_both_texts(files):
     counts = collections.Counter(r["label"] for r in records)
     assert set(counts) == {"entailment", "not_entailment"} and min(counts.values()) > 0.4 * len(records)
     texts = [r["text"] for r in records]
-    assert len(set(texts)) == len(texts)  # one pair per review: no test sentence is seen in training
+    assert len(set(texts)) == len(texts)  # every sentence a premise once: no test sentence is seen in training
     near = 0
     for r in records:
         sentence, phrase = r["text"].split(), r["text_pair"].split()
