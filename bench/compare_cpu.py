@@ -201,9 +201,24 @@ def main():
     print(to_markdown(result))
 
 
+def paired_ratios(ours, ref, cols):
+    """Per column, the median over rounds of ours / ref within each round: the two ran back to back, so a
+    round slowed by another job on a shared machine slows both and cancels out of the ratio."""
+    import numpy as np
+
+    def ms(row, c):
+        value = row.get(str(c), row.get(c))
+        return value[0] if isinstance(value, list) else value
+    out = {}
+    for c in cols:
+        pairs = [(ms(a, c), ms(b, c)) for a, b in zip(ours, ref)]
+        out[c] = None if any(b is None for _, b in pairs) else float(np.median([a / b for a, b in pairs]))
+    return out
+
+
 def to_markdown(r):
     """Median over rounds of each round's median (and, in brackets, the minimum of all runs: on a shared
-    machine the least disturbed figure); ratios from the medians."""
+    machine the least disturbed figure); ratios paired within rounds (`paired_ratios`)."""
     import numpy as np
     lengths = r.get("lengths", LENGTHS)
     cols = list(lengths) + (["real"] if r["sentences"] else [])
@@ -220,8 +235,9 @@ def to_markdown(r):
     cell = lambda v: "–" if v is None else f"{v[0]:.1f}" + ("" if v[1] is None else f" ({v[1]:.1f})")  # noqa: E731
     lines = [f"CPU: {r['cpu']}; {r['date']} UTC; load average {load(r['load_before'])} -> {load(r['load_after'])}; "
              f"{r['rounds']} interleaved rounds x {r['runs']} runs; median of round medians (min) in ms; dynamic "
-             f"signature, weight cache" + (f"; real = mean over {r['sentences']} Rotten Tomatoes test sentences"
-                                          if r["sentences"] else ""), "",
+             "signature, weight cache; ratios: median over rounds of the ratio within a round"
+             + (f"; real = mean over {r['sentences']} Rotten Tomatoes test sentences"
+               if r["sentences"] else ""), "",
              "| albert-large int8 | threads | " + " | ".join(f"seq {c}" if c != "real" else "real" for c in cols)
              + " |", "|---|---|" + "---|" * len(cols)]
     for key, row in med.items():
@@ -232,10 +248,10 @@ def to_markdown(r):
                   and k.split("|")[0] not in ("keras-hub", "dense floor", "PyTorch int8")]
         for graph in graphs:
             for other in ("keras-hub", "dense floor"):
-                ours, ref = med[f"{graph}|{t}"], med.get(f"{other}|{t}")
-                if ref:
+                if f"{other}|{t}" in r["ms"]:
+                    ratios = paired_ratios(r["ms"][f"{graph}|{t}"], r["ms"][f"{other}|{t}"], cols)
                     lines.append(f"| **{graph} / {other}** | {t} | " + " | ".join(
-                        "–" if ref[c] is None else f"**{ours[c][0] / ref[c][0]:.2f}**" for c in cols) + " |")
+                        "–" if ratios[c] is None else f"**{ratios[c]:.2f}**" for c in cols) + " |")
     lines.append("")
     lines.append("File sizes (MB): " + ", ".join(f"{k} {v}" for k, v in r["sizes_mb"].items()))
     return "\n".join(lines)

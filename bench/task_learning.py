@@ -87,6 +87,17 @@ def make_random_like(out, init):
     return os.path.join(out, "random_init"), backbone.count_params(), backbone.config
 
 
+def pretraining(init):
+    """`init` in words, from the pretrain_run.json bench/learning_pretrain.py leaves beside it (when it is there):
+    the command and the time, so the table says what the pretrained start is."""
+    path = os.path.join(init, "pretrain_run.json")
+    if not os.path.exists(path):
+        return f"the checkpoint `{init}`"
+    run = json.load(open(path))
+    return (f"the checkpoint `{init}` pretrained (MLM + SOP) by `{run['command']}` "
+            f"({run['seconds'] / 60:.0f} minutes on {run.get('machine') or 'this machine'})")
+
+
 def split(records):
     from keras_albert.data import split_rows
     parts = split_rows(list(records), [0] * len(records), seed=0)
@@ -202,6 +213,7 @@ def main():
     parser.add_argument("out")
     parser.add_argument("--init", help="a pretraining checkpoint's model directory: run it and a random "
                         "initialization of its shape")
+    parser.add_argument("--starts", help="with --init: pretrained,random (the default), or either alone")
     parser.add_argument("--epochs", type=int, help="train every task this many epochs instead of PLAN's")
     parser.add_argument("--tasks", default=",".join(PLAN))
     parser.add_argument("--examples", type=int, help="use this many examples of every task instead of PLAN's "
@@ -210,19 +222,24 @@ def main():
     parser.add_argument("--notes", help="a markdown file of conclusions (written after reading the numbers), "
                         "appended to the section")
     args = parser.parse_args()
+    if args.starts and (not args.init or not set(args.starts.split(",")) <= {"pretrained", "random"}):
+        parser.error("--starts needs --init and takes pretrained, random or pretrained,random")
     from keras_albert import tasks
     os.makedirs(args.out, exist_ok=True)
     if args.init:
         random_dir, params, config = make_random_like(args.out, args.init)
         starts = {"pretrained": args.init, "random": random_dir}
-        model = (f"Two starts of the same shape (E {config.embedding_size}, H {config.hidden_size}, "
-                 f"{config.num_hidden_layers} layers sharing one block, {config.num_attention_heads} heads, FFN "
-                 f"{config.intermediate_size}, {config.vocab_size:,}-piece vocabulary; {params:,} backbone "
-                 f"parameters): **pretrained** is the IMDB-pretrained checkpoint of \"GPU training\" "
-                 f"(`{args.init}`, learning rate {LEARNING_RATE['pretrained']:g}), **random** the same "
-                 f"architecture and vocabulary randomly initialized (seed 0, learning rate "
-                 f"{LEARNING_RATE['random']:g}).")
+        starts = {s: starts[s] for s in (args.starts or "pretrained,random").split(",")}
+        model = (f"{'Two starts' if len(starts) > 1 else 'One start'} of the same shape (E {config.embedding_size}, "
+                 f"H {config.hidden_size}, {config.num_hidden_layers} layers sharing one block, "
+                 f"{config.num_attention_heads} heads, FFN {config.intermediate_size}, {config.vocab_size:,}-piece "
+                 f"vocabulary; {params:,} backbone parameters): **pretrained** is {pretraining(args.init)} "
+                 f"(fine-tuned at learning rate {LEARNING_RATE['pretrained']:g})")
+        model += (f", **random** the same architecture and vocabulary randomly initialized (seed 0, learning rate "
+                  f"{LEARNING_RATE['random']:g})." if "random" in starts else ".")
         command = f"python bench/task_learning.py OUT --init {args.init}"
+        if args.starts:
+            command += f" --starts {args.starts}"
     else:
         from keras_albert.data import load_texts
         random_dir, params = make_model(args.out, load_texts("imdb")[:5000])

@@ -40,3 +40,12 @@ def test_put_section_replaces_only_its_section(tmp_path):
     path.write_text("# Bench\n")
     put_section(str(path), "## Learning every task\nfirst\n")
     assert path.read_text() == "# Bench\n\n## Learning every task\nfirst\n"
+
+
+def test_pretrained_start_is_described_by_its_pretraining_run(tmp_path):
+    from bench.task_learning import pretraining
+    assert pretraining(str(tmp_path)) == f"the checkpoint `{tmp_path}`"
+    (tmp_path / "pretrain_run.json").write_text(
+        '{"command": "keras-albert pretrain --corpus imdb --steps 9000", "seconds": 2460.0, "machine": "x86_64"}')
+    text = pretraining(str(tmp_path))
+    assert "`keras-albert pretrain --corpus imdb --steps 9000`" in text and "41 minutes on x86_64" in text
