@@ -228,8 +228,8 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     if args.init:
         random_dir, params, config = make_random_like(args.out, args.init)
-        starts = {"pretrained": args.init, "random": random_dir}
-        starts = {s: starts[s] for s in (args.starts or "pretrained,random").split(",")}
+        chosen = (args.starts or "pretrained,random").split(",")
+        starts = {s: d for s, d in (("pretrained", args.init), ("random", random_dir)) if s in chosen}
         model = (f"{'Two starts' if len(starts) > 1 else 'One start'} of the same shape (E {config.embedding_size}, "
                  f"H {config.hidden_size}, {config.num_hidden_layers} layers sharing one block, "
                  f"{config.num_attention_heads} heads, FFN {config.intermediate_size}, {config.vocab_size:,}-piece "
