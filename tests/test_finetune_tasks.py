@@ -195,6 +195,28 @@ def test_multiple_choice_race(tmp_path, tokenizer, rt_texts):
     assert os.path.isfile(os.path.join(out, "heldout.jsonl")) is False
 
 
+def test_multiple_choice_learns_which_option_is_right(tmp_path, tokenizer, rt_texts):
+    """When the option alone tells (the right one is always one of a few words, the wrong ones other words), the
+    model learns to pick it on held-out questions: each option's row scores the option, and the answer letter
+    stays with its row through packing, folding and batching."""
+    words = sorted({w for t in rt_texts[0][:400] for w in t.split() if w.isalpha() and len(w) > 4})
+    right, wrong = words[:8], words[8:]
+    rng = np.random.default_rng(3)
+    path = tmp_path / "race.jsonl"
+    with open(path, "w") as f:
+        for i in range(320):
+            options = list(rng.choice(wrong, 4, replace=False))
+            answer = int(rng.integers(4))
+            options[answer] = right[int(rng.integers(len(right)))]
+            f.write(json.dumps({"article": rt_texts[0][i + 1000], "question": "the word is _ .",
+                                "options": options, "answer": "ABCD"[answer]}) + "\n")
+    records = _read("multiple_choice", str(path))
+    out = str(tmp_path / "out")
+    result = finetune(_backbone(tokenizer), tokenizer, records[:256], records[256:], out_dir=out,
+                      task="multiple_choice", **{**ARGS, "epochs": 4, "batch_size": 16})
+    assert result.metrics["accuracy"] >= 0.9, result.history  # chance: 0.25
+
+
 def test_bad_task_and_head(tmp_path, tokenizer):
     with pytest.raises(ValueError, match="cannot fine-tune 'tagging'; expected one of"):
         finetune(_backbone(tokenizer), tokenizer, [], out_dir=str(tmp_path / "o"), task="tagging")
