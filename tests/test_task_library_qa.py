@@ -184,17 +184,16 @@ def test_task_library_answers_as_our_runtime(exported, tokenizer, variant):
         logits = ours.model.run(window)
         context_positions = {i for i, s in enumerate(window.sequence_ids) if s == 1}
         expected = _task_library_decoding(logits["start_logits"], logits["end_logits"], context_positions)
+        score = lambda span: logits["start_logits"][span[0]] + logits["end_logits"][span[1]]  # noqa: E731
         spans = [(a["start"], a["end"]) for a in answers]
         assert answers and len(answers) == len(set(spans)) <= 5
         assert all(s in context_positions and e in context_positions and s <= e < s + 32 for s, e in spans)
         # the same logits: each span it ranks scores, by our runtime's logits, what it says
-        np.testing.assert_allclose([a["logit"] for a in answers],
-                                   [logits["start_logits"][s] + logits["end_logits"][e] for s, e in spans], atol=atol)
+        np.testing.assert_allclose([a["logit"] for a in answers], [score(span) for span in spans], atol=atol)
         # the same ranking, up to near-ties: at each rank its span and ours score alike by our logits
         for (s, e, best), theirs_span in zip(expected, spans):
             if theirs_span != (s, e):
-                ours_score = logits["start_logits"][theirs_span[0]] + logits["end_logits"][theirs_span[1]]
-                assert abs(ours_score - best) <= 2 * atol, (context, question, spans, expected)
+                assert abs(score(theirs_span) - best) <= 2 * atol, (context, question, spans, expected)
         if spans[0] == expected[0][:2]:  # not a near-tie between runtimes: the same answer text
             mine = ours(question, context, max_answer_len=32)  # the Task Library's longest span
             assert answers[0]["text"] == _words(context, mine["start"], mine["end"]) == mine["answer"], \
