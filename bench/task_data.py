@@ -9,9 +9,9 @@ Each file is in its task's real format, every sentence is used at most once per 
   of another review's sentence (never an A); `score` = 5 x the share of A's words that B keeps.
 - tags.conll (token classification): the opening sentences of a review; a content word is tagged B-REP where the
   text has already used it (a repeated mention), O at its first use: the same word gets both tags.
-- choice.jsonl (multiple choice, RACE): the article is 2-3 sentences of a review, the question one of them with
-  a content word blanked (`_`); the 3 wrong options are other content words of the same article.
-- squad.json (question answering, SQuAD v1.1): the context is 3-5 sentences of a review; the question quotes
+- choice.jsonl (multiple choice, RACE): the article is 2 sentences of a review, the question one of them with
+  a content word blanked (`_`); the 3 wrong options are content words of the other sentence.
+- squad.json (question answering, SQuAD v1.1): the context is 1-2 sentences of a review; the question quotes
   3 words of it (`what comes after " ... " ?`, a quote found once in the context); the answer is the next 3 words.
 Deterministic for a seed:  python bench/task_data.py OUT_DIR [--seed 0] [--limit N]
 """
@@ -155,11 +155,11 @@ def build_tags(docs, rng, max_words=60):
     return rows
 
 
-def build_choice(docs, rng, max_words=55):
-    """RACE cloze: the question is one sentence of the article with a content word blanked; the wrong options
-    are content words of the article's other sentences, so every option is in the article."""
+def build_choice(docs, rng, max_words=40):
+    """RACE cloze: the article is 2 sentences, the question one of them with a content word blanked; the wrong
+    options are content words of the other sentence, so every option is in the article."""
     rows = []
-    for span in review_windows(docs, rng, 2, 3, max_words):
+    for span in review_windows(docs, rng, 2, 2, max_words):
         k = int(rng.integers(len(span)))
         s = span[k]
         slots = [j for j, w in enumerate(s) if _content(w) and s.count(w) == 1]
@@ -177,11 +177,11 @@ def build_choice(docs, rng, max_words=55):
     return rows
 
 
-def build_squad(docs, rng, max_words=90):
-    """SQuAD v1.1: 3-5 sentences of a review; the question quotes 3 words found once in the context, the answer
+def build_squad(docs, rng, max_words=40):
+    """SQuAD v1.1: 1-2 sentences of a review; the question quotes 3 words found once in the context, the answer
     is the 3 words after them (all inside one sentence)."""
     data = []
-    for span in review_windows(docs, rng, 3, 5, max_words):
+    for span in review_windows(docs, rng, 1, 2, max_words):
         words = [w for s in span for w in s]
         grams = [tuple(words[i:i + 3]) for i in range(len(words) - 2)]
         places = [i for i in range(len(words) - 5) if all(_is_word(w) for w in words[i:i + 6])

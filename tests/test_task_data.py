@@ -81,6 +81,7 @@ def test_choice_options_all_in_the_article(files):
     assert set(positions) == {0, 1, 2, 3} and min(positions.values()) > 0.15 * len(records)
     for r in records:
         words = r["article"].split()
+        assert len(words) <= 40
         assert r["question"].split().count("_") == 1 and len(set(r["options"])) == 4
         assert all(o in words for o in r["options"])  # being in the article tells nothing
         filled = r["question"].replace("_", r["options"][r["label"]]).split()
@@ -101,6 +102,7 @@ def test_squad_answer_follows_the_quote(files):
         quoted = r["question"][len(head):-len(tail)]
         assert len(text.split()) == 3 and len(quoted.split()) == 3
         words = r["context"].split()
+        assert len(words) <= 40
         places = [i for i in range(len(words) - 2) if " ".join(words[i:i + 3]) == quoted]
         assert len(places) == 1  # the quote names one place
         assert r["context"][start:start + len(text)] == text
