@@ -9,8 +9,8 @@ Each file is in its task's real format, every sentence is used at most once per 
   of another review's sentence (never an A); `score` = 5 x the share of A's words that B keeps.
 - tags.conll (token classification): the opening sentences of a review; a content word is tagged B-REP where the
   text has already used it (a repeated mention), O at its first use: the same word gets both tags.
-- choice.jsonl (multiple choice, RACE): the article is 2 sentences of a review, the question one of them with
-  a content word blanked (`_`); the 3 wrong options are content words of the other sentence.
+- choice.jsonl (multiple choice, RACE): the article is 2 sentences of a review; the question quotes 3 words of
+  it (`what comes after " ... " ?`); the right option is the next 3 words, the wrong ones other 3-word pieces of it.
 - squad.json (question answering, SQuAD v1.1): the context is 1-2 sentences of a review; the question quotes
   3 words of it (`what comes after " ... " ?`, a quote found once in the context); the answer is the next 3 words.
 Deterministic for a seed:  python bench/task_data.py OUT_DIR [--seed 0] [--limit N]
@@ -156,24 +156,27 @@ def build_tags(docs, rng, max_words=60):
 
 
 def build_choice(docs, rng, max_words=40):
-    """RACE cloze: the article is 2 sentences, the question one of them with a content word blanked; the wrong
-    options are content words of the other sentence, so every option is in the article."""
+    """RACE reading comprehension: the article is 2 sentences; the question quotes 3 words found once in it
+    (`what comes after " ... " ?`); the right option is the 3 words after them, the 3 wrong options other 3-word
+    pieces of the article (overlapping neither the quote nor the answer), so every option is in the article."""
     rows = []
     for span in review_windows(docs, rng, 2, 2, max_words):
-        k = int(rng.integers(len(span)))
-        s = span[k]
-        slots = [j for j, w in enumerate(s) if _content(w) and s.count(w) == 1]
-        pool = sorted({w for t in span for w in t if _content(w) and w not in s})
-        if not slots or len(pool) < 3:
+        words = [w for s in span for w in s]
+        grams = [tuple(words[i:i + 3]) for i in range(len(words) - 2)]
+        places = [i for i in range(len(words) - 5) if all(_is_word(w) for w in words[i:i + 6])
+                  and grams.count(grams[i]) == 1]
+        if not places:
             continue
-        j = slots[int(rng.integers(len(slots)))]
-        pool = [w for w in pool if s[:j] + [w] + s[j + 1:] not in span]  # a wrong option makes no sentence
+        i = places[int(rng.integers(len(places)))]
+        answer = grams[i + 3]
+        pool = sorted({g for j, g in enumerate(grams) if (j + 3 <= i or j >= i + 6) and all(map(_is_word, g))
+                       and g != answer})
         if len(pool) < 3:
             continue
-        options = [pool[i] for i in rng.choice(len(pool), 3, replace=False)] + [s[j]]
+        options = [pool[k] for k in rng.choice(len(pool), 3, replace=False)] + [answer]
         rng.shuffle(options)
-        rows.append({"article": " ".join(w for t in span for w in t), "question": " ".join(s[:j] + ["_"] + s[j + 1:]),
-                     "options": options, "answer": "ABCD"[options.index(s[j])]})
+        rows.append({"article": " ".join(words), "question": f"what comes after \" {' '.join(grams[i])} \" ?",
+                     "options": [" ".join(o) for o in options], "answer": "ABCD"[options.index(answer)]})
     return rows
 
 

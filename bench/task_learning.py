@@ -48,10 +48,11 @@ HOW = {
     "it, O at its first use and everywhere else. The same word is O in one place and B-REP in another of the same "
     "text: only the words before it decide, which the word-list reference (every word tagged with its most frequent "
     "training tag) cannot see.",
-    "multiple_choice": "RACE-style cloze: the article is 2 consecutive sentences of a review (at most 40 "
-    "words), the question one of them with a content word blanked (`_`), the 3 wrong options content words of "
-    "the other sentence (none of them makes the question a sentence of the article). Every option is in the "
-    "article, so the model must find the question's sentence there and read which word stands at the blank.",
+    "multiple_choice": "RACE-style reading: the article is 2 consecutive sentences of a review (at most 40 "
+    "words); the question quotes 3 words that occur once in it (`what comes after \" ... \" ?`); the right option "
+    "is the 3 words that follow them, the 3 wrong options other 3-word pieces of the same article that overlap "
+    "neither the quote nor the answer. Every option is in the article, so the model must find the quote there and "
+    "check which option comes right after it.",
     "question_answering": "SQuAD-style: the context is 1-2 consecutive sentences of a review (at most 40 words); "
     "the question quotes 3 words that occur once in the context (`what comes after \" ... \" ?`); the answer is "
     "the 3 words that follow them (words only, inside one sentence). The model must find the quoted words in the "
@@ -91,6 +92,12 @@ def pretraining(init):
     """`init` in words, from the pretrain_run.json bench/learning_pretrain.py leaves beside it (when it is there):
     the command and the time, so the table says what the pretrained start is."""
     path = os.path.join(init, "pretrain_run.json")
+    report = os.path.join(init, "report.json")
+    if os.path.exists(report):  # a fine-tuned task model: its backbone is an intermediate-task start
+        run = json.load(open(report))
+        metric = run["main_metric"]
+        return (f"the backbone of a fine-tuned {run['task']} model (test {metric} {run['test'][metric]:.3f}), "
+                "an intermediate-task start")
     if not os.path.exists(path):
         return f"the checkpoint `{init}`"
     run = json.load(open(path))

@@ -79,16 +79,20 @@ def test_choice_options_all_in_the_article(files):
     records = read_race(files["multiple_choice"])
     positions = collections.Counter(r["label"] for r in records)
     assert set(positions) == {0, 1, 2, 3} and min(positions.values()) > 0.15 * len(records)
+    head, tail = 'what comes after " ', ' " ?'
     for r in records:
         words = r["article"].split()
-        assert len(words) <= 40
-        assert r["question"].split().count("_") == 1 and len(set(r["options"])) == 4
-        assert all(o in words for o in r["options"])  # being in the article tells nothing
-        filled = r["question"].replace("_", r["options"][r["label"]]).split()
-        assert _piece_of(filled, words)  # the answer restores a sentence of the article ...
+        assert len(words) <= 40 and r["question"].startswith(head) and r["question"].endswith(tail)
+        quote = r["question"][len(head):-len(tail)].split()
+        places = [i for i in range(len(words) - 2) if words[i:i + 3] == quote]
+        assert len(quote) == 3 and len(places) == 1  # the quote names one place
+        assert len(set(r["options"])) == 4 and all(len(o.split()) == 3 for o in r["options"])
+        assert all(_piece_of(o.split(), words) for o in r["options"])  # being in the article tells nothing
+        assert _piece_of(quote + r["options"][r["label"]].split(), words)  # the answer follows the quote ...
         for k, o in enumerate(r["options"]):
             if k != r["label"]:  # ... and no wrong option does
-                assert not _piece_of(r["question"].replace("_", o).split(), words)
+                assert not _piece_of(quote + o.split(), words)
+    assert len({r["options"][r["label"]] for r in records}) > 550  # not a fixed answer
 
 
 def test_squad_answer_follows_the_quote(files):
