@@ -4,7 +4,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench.task_learning import markdown, put_section  # noqa: E402
+from bench.task_learning import markdown, pretraining, put_section  # noqa: E402
 
 
 def _run(test, val, seconds):
@@ -49,3 +49,12 @@ def test_pretrained_start_is_described_by_its_pretraining_run(tmp_path):
         '{"command": "keras-albert pretrain --corpus imdb --steps 9000", "seconds": 2460.0, "machine": "x86_64"}')
     text = pretraining(str(tmp_path))
     assert "`keras-albert pretrain --corpus imdb --steps 9000`" in text and "41 minutes on x86_64" in text
+
+
+def test_a_task_model_as_init_is_named_an_intermediate_task_start(tmp_path):
+    import json
+    assert pretraining(str(tmp_path)) == f"the checkpoint `{tmp_path}`"
+    (tmp_path / "report.json").write_text(json.dumps(
+        {"task": "question_answering", "main_metric": "f1", "test": {"f1": 86.29, "exact_match": 70.3}}))
+    text = pretraining(str(tmp_path))
+    assert "fine-tuned question_answering model (test f1 86.290)" in text and "intermediate-task" in text
