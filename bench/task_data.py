@@ -155,6 +155,20 @@ def build_tags(docs, rng, max_words=60):
     return rows
 
 
+def quoted_place(words, rng):
+    """(the 3-grams of `words`, a random i whose 3-gram occurs once and is followed by 3 more words) or (grams,
+    None): the quote of a `what comes after " ... " ?` question and, at i + 3, its answer."""
+    grams = [tuple(words[i:i + 3]) for i in range(len(words) - 2)]
+    places = [i for i in range(len(words) - 5) if all(_is_word(w) for w in words[i:i + 6])
+              and grams.count(grams[i]) == 1]
+    return grams, (places[int(rng.integers(len(places)))] if places else None)
+
+
+def after(quote):
+    """The question the QA and multiple-choice files both ask about a 3-word quote."""
+    return f"what comes after \" {' '.join(quote)} \" ?"
+
+
 def build_choice(docs, rng, max_words=40):
     """RACE reading comprehension: the article is 2 sentences; the question quotes 3 words found once in it
     (`what comes after " ... " ?`); the right option is the 3 words after them, the 3 wrong options other 3-word
@@ -162,12 +176,9 @@ def build_choice(docs, rng, max_words=40):
     rows = []
     for span in review_windows(docs, rng, 2, 2, max_words):
         words = [w for s in span for w in s]
-        grams = [tuple(words[i:i + 3]) for i in range(len(words) - 2)]
-        places = [i for i in range(len(words) - 5) if all(_is_word(w) for w in words[i:i + 6])
-                  and grams.count(grams[i]) == 1]
-        if not places:
+        grams, i = quoted_place(words, rng)
+        if i is None:
             continue
-        i = places[int(rng.integers(len(places)))]
         answer = grams[i + 3]
         pool = sorted({g for j, g in enumerate(grams) if (j + 3 <= i or j >= i + 6) and all(map(_is_word, g))
                        and g != answer})
@@ -175,7 +186,7 @@ def build_choice(docs, rng, max_words=40):
             continue
         options = [pool[k] for k in rng.choice(len(pool), 3, replace=False)] + [answer]
         rng.shuffle(options)
-        rows.append({"article": " ".join(words), "question": f"what comes after \" {' '.join(grams[i])} \" ?",
+        rows.append({"article": " ".join(words), "question": after(grams[i]),
                      "options": [" ".join(o) for o in options], "answer": "ABCD"[options.index(answer)]})
     return rows
 
@@ -186,19 +197,16 @@ def build_squad(docs, rng, max_words=40):
     data = []
     for span in review_windows(docs, rng, 1, 2, max_words):
         words = [w for s in span for w in s]
-        grams = [tuple(words[i:i + 3]) for i in range(len(words) - 2)]
-        places = [i for i in range(len(words) - 5) if all(_is_word(w) for w in words[i:i + 6])
-                  and grams.count(grams[i]) == 1]
-        if not places:
+        grams, i = quoted_place(words, rng)
+        if i is None:
             continue
-        i = places[int(rng.integers(len(places)))]
         context = " ".join(words)
         start = len(" ".join(words[:i + 3])) + 1
         answer = " ".join(words[i + 3:i + 6])
         assert context[start:start + len(answer)] == answer
         q = len(data)
         data.append({"title": f"imdb-{q}", "paragraphs": [{"context": context, "qas": [{
-            "id": f"q{q}", "question": f"what comes after \" {' '.join(words[i:i + 3])} \" ?",
+            "id": f"q{q}", "question": after(grams[i]),
             "answers": [{"text": answer, "answer_start": start}]}]}]})
     return {"version": "1.1", "data": data}
 
