@@ -3,11 +3,12 @@
 For each task: `keras-albert finetune --task TASK --data FILE` (a subprocess, the command line as a user runs
 it), then the held-out (test split) main metric next to chance and, for pairs and regression, the TF-IDF
 baseline (`keras_albert.training.baseline`) on the same split (the CLI's seed-0 80/10/10 permutation of the
-file's records). With `--init DIR` (a pretraining checkpoint's model directory) every task runs twice: from DIR,
+file's records). With `--init DIR` (a pretraining checkpoint's model directory, or a fine-tuned task model's:
+its backbone is then an intermediate-task start) every task runs twice: from DIR,
 and from a random initialization of the same shape and vocabulary (seed 0), so the table says per task whether
 pretraining helps. Without it: one random small ALBERT (E 64, H 128) with a vocabulary trained on IMDB reviews.
 Writes OUT/task_learning.json and OUT/learning_every_task.md; `--benchmarks FILE` puts that section into FILE.
-    python bench/task_learning.py OUT [--init DIR] [--epochs N] [--tasks T,...] [--examples N]
+    python bench/task_learning.py OUT [--init DIR [--starts pretrained]] [--epochs N] [--tasks T,...] [--examples N]
         [--benchmarks BENCHMARKS.md]
 """
 import argparse
@@ -218,7 +219,7 @@ def put_section(path, section):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out")
-    parser.add_argument("--init", help="a pretraining checkpoint's model directory: run it and a random "
+    parser.add_argument("--init", help="a pretraining checkpoint's (or a task model's) directory: run it and a random "
                         "initialization of its shape")
     parser.add_argument("--starts", help="with --init: pretrained,random (the default), or either alone")
     parser.add_argument("--epochs", type=int, help="train every task this many epochs instead of PLAN's")
