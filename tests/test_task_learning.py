@@ -1,4 +1,5 @@
 """bench/task_learning.py: the section shows each start's score per task and replaces only its own section."""
+import json
 import os
 import sys
 
@@ -43,7 +44,6 @@ def test_put_section_replaces_only_its_section(tmp_path):
 
 
 def test_pretrained_start_is_described_by_its_pretraining_run(tmp_path):
-    from bench.task_learning import pretraining
     assert pretraining(str(tmp_path)) == f"the checkpoint `{tmp_path}`"
     (tmp_path / "pretrain_run.json").write_text(
         '{"command": "keras-albert pretrain --corpus imdb --steps 9000", "seconds": 2460.0, "machine": "x86_64"}')
@@ -52,8 +52,6 @@ def test_pretrained_start_is_described_by_its_pretraining_run(tmp_path):
 
 
 def test_a_task_model_as_init_is_named_an_intermediate_task_start(tmp_path):
-    import json
-    assert pretraining(str(tmp_path)) == f"the checkpoint `{tmp_path}`"
     (tmp_path / "report.json").write_text(json.dumps(
         {"task": "question_answering", "main_metric": "f1", "test": {"f1": 86.29, "exact_match": 70.3}}))
     text = pretraining(str(tmp_path))
