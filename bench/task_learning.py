@@ -90,15 +90,15 @@ def make_random_like(out, init):
 
 
 def pretraining(init):
-    """`init` in words, from the pretrain_run.json bench/learning_pretrain.py leaves beside it (when it is there):
-    the command and the time, so the table says what the pretrained start is."""
-    path = os.path.join(init, "pretrain_run.json")
+    """`init` in words, so the table says what the trained start is: a task model by its report.json (task and
+    test score), a checkpoint by the pretrain_run.json bench/learning_pretrain.py leaves beside it (command, time)."""
     report = os.path.join(init, "report.json")
     if os.path.exists(report):  # a fine-tuned task model: its backbone is an intermediate-task start
         run = json.load(open(report))
         metric = run["main_metric"]
         return (f"the backbone of a fine-tuned {run['task']} model (test {metric} {run['test'][metric]:.3f}), "
                 "an intermediate-task start")
+    path = os.path.join(init, "pretrain_run.json")
     if not os.path.exists(path):
         return f"the checkpoint `{init}`"
     run = json.load(open(path))
