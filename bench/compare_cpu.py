@@ -2,7 +2,8 @@
 
 Exports (child processes, cached in OUT) albert-large-v2 as `bench/cpu_infer.py` does: ours and keras-hub's
 classifier, dynamic-range int8, realistic weights. Then one run, interleaved: every round times every contender
-in turn (so load from other jobs hits all alike), 1 and 2 threads, on the dynamic signature resized to
+in turn (so load from other jobs hits all alike; the order within each thread count rotates from round to round,
+so no contender is always the first after the switch), 1 and 2 threads, on the dynamic signature resized to
 16/32/64/128 tokens and to real Rotten Tomatoes sentences, LiteRT CompiledModel with XNNPACK's weight cache.
 Each contender lives in its own worker process (its own RSS, its weight cache packed once) that waits for the
 next round. The table gives the CPU model (`lscpu`), the load average, the median over rounds of each round's
@@ -25,19 +26,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.dirname(HERE))
+from cpu_kind import cpu_kind  # noqa: E402
 
 LENGTHS = (16, 32, 64, 128)
 PRESET = "albert-large-v2"
-
-
-def cpu_model():
-    out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-    fields = dict(line.split(":", 1) for line in out.splitlines() if ":" in line)
-    name = fields.get("Model name", "unknown CPU").strip()
-    flags = fields.get("Flags", "").split()
-    isa = [f for f in ("avx512_vnni", "avx512_bf16", "amx_int8", "avx_vnni") if f in flags]
-    return f"{name}, {fields.get('CPU(s)', '?').strip()} cores, L3 {fields.get('L3 cache', '?').strip()}, " \
-           f"{' '.join(isa) or 'no VNNI/AMX'}"
 
 
 # ---------------------------------------------------------------- workers (one process per contender)
@@ -74,6 +66,18 @@ def worker(kind, target, threads, runs, sentences_file, cache_file, lengths):
     print("READY", flush=True)
     for _ in sys.stdin:
         print("RESULT " + json.dumps(measure()), flush=True)
+
+
+def rotated(workers, r):
+    """Round r's order: within each thread count the contenders rotate by r, so the one that runs first after a
+    thread-count switch (the second core idle for the whole 1-thread phase, slower to get going on a shared VM)
+    is a different one every round instead of always ours."""
+    order = []
+    for t in dict.fromkeys(w.threads for w in workers):
+        group = [w for w in workers if w.threads == t]
+        k = r % len(group)
+        order += group[k:] + group[:k]
+    return order
 
 
 class Worker:
@@ -172,7 +176,7 @@ def main():
             with open(args.sentences_file, "w") as f:
                 json.dump(cpu_infer.real_sentences(args.sentences), f)
     threads = [int(t) for t in args.threads.split(",")]
-    result = {"cpu": cpu_model(), "lengths": [int(n) for n in args.lengths.split(",")], "date": time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
+    result = {"cpu": cpu_kind(), "lengths": [int(n) for n in args.lengths.split(",")], "date": time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
               "load_before": os.getloadavg(), "rounds": args.rounds, "runs": args.runs,
               "sentences": args.sentences, "sizes_mb": {k: round(os.path.getsize(p) / 1e6, 2) for k, p in
                                                         files.items()}, "ms": {}}
@@ -187,10 +191,12 @@ def main():
             workers.append(Worker("dense floor", "floor", "-", t, args))
     try:
         for r in range(args.rounds):
-            for w in workers:  # interleaved: each round times every contender in turn
+            order = rotated(workers, r)
+            result.setdefault("order", []).append([f"{w.label}|{w.threads}" for w in order])
+            for position, w in enumerate(order):  # interleaved: every contender in turn
                 row = w.round()
                 result["ms"].setdefault(f"{w.label}|{w.threads}", []).append(row)
-                print(f"round {r + 1} {w.label} {w.threads}t: " + " ".join(
+                print(f"round {r + 1} #{position} {w.label} {w.threads}t: " + " ".join(
                     f"{k}={v if k == 'real' else v[0]:.1f}" for k, v in row.items() if v is not None), flush=True)
     finally:
         for w in workers:

@@ -11,7 +11,6 @@ Run:  python bench/cpu_infer.py OUT_DIR [--preset albert-large-v2] [--runs 30] [
 import argparse
 import json
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -20,6 +19,8 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cpu_kind import cpu_kind  # noqa: E402
 
 LENGTHS, THREADS, BUCKETS = (16, 32, 64, 128), (1, 2), (16, 32, 64, 128)
 
@@ -228,7 +229,7 @@ def main():
     threads = [int(t) for t in args.threads.split(",")]
     os.makedirs(args.out, exist_ok=True)
     result = {"preset": args.preset, "date": time.strftime("%Y-%m-%d", time.gmtime()),
-              "machine": platform.processor() or platform.machine(), "load_before": os.getloadavg(),
+              "machine": cpu_kind(), "load_before": os.getloadavg(),
               "exports": {}, "ops": {}, "latency_ms": {}, "real_ms": {}}
 
     files = {("ours", "dynamic_int8"): "ours_dynamic_int8.tflite"}

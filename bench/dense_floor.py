@@ -106,7 +106,8 @@ def main():
                         help="N interleaved rounds of the whole-matrix floor vs the [H, H]-block floor instead")
     args = parser.parse_args()
     seqs, threads = [int(s) for s in args.seqs.split(",")], [int(t) for t in args.threads.split(",")]
-    print(f"load {os.getloadavg()}")
+    from cpu_kind import cpu_kind
+    print(f"{cpu_kind()}; load {os.getloadavg()}")
     if args.ab:
         return blocks_ab(seqs, threads, args.ab)
     print("| seq | threads | dense floor, 24 layers (ms) | GB/s of int8 weights | one small op (us) |")

@@ -88,7 +88,8 @@ def main():
     args = parser.parse_args()
     if args.child:
         return child(args.models[0], args.length, args.threads, args.seconds)
-    print(f"seq {args.length}, {args.threads} thread(s), dynamic signature, weight cache; load {os.getloadavg()}")
+    from cpu_kind import cpu_kind
+    print(f"{cpu_kind()}; seq {args.length}, {args.threads} thread(s), dynamic signature, weight cache; load {os.getloadavg()}")
     for path in args.models:
         symbols, ms = profile(path, args.length, args.threads, args.seconds)
         total = sum(symbols.values()) or 1.0

@@ -18,18 +18,11 @@ import tempfile
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cpu_kind import cpu_kind  # noqa: E402
 MEASURE = ("import resource, subprocess, sys; rc = subprocess.call(sys.argv[1:]); "
            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); sys.exit(rc)")
 FLAGS = ["--sequence-length", "128", "--max-predictions", "20", "--ngram", "3", "--quiet", "--overwrite"]
-
-
-def cpu_model():
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-        return next(line.split(":", 1)[1].strip() for line in out.splitlines() if line.startswith("Model name"))
-    except (OSError, StopIteration):
-        import platform
-        return platform.processor() or "unknown CPU"
 
 
 def write_corpus(path, texts, times):
@@ -104,7 +97,7 @@ def main():
         os.remove(corpus)
     compact, dense = dense_bytes_per_example(os.path.join(root, f"shards_x{args.scales[0]}_w{args.workers[0]}"))
     unit = "IMDB text" if args.fraction == 1 else f"{args.fraction:g} of the IMDB reviews"
-    print(f"keras-albert pretrain-data, {datetime.date.today()}, {cpu_model()} ({os.cpu_count()} logical CPUs), "
+    print(f"keras-albert pretrain-data, {datetime.date.today()}, {cpu_kind()}, "
           f"unit = {unit} ({len(texts):,} reviews), flags: {' '.join(FLAGS[:-2])}")
     print("| corpus | MB | documents | examples | engine | workers | time (s) | MB/s | examples/s | peak RSS (MB) |")
     print("|---|---|---|---|---|---|---|---|---|---|")

@@ -31,6 +31,7 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cpu_kind import cpu_kind  # noqa: E402
 
 THREADS = (1, 2)
 # per task: the length timed, whether the export fixes it, the head's width, the outputs, transformers' class
@@ -150,11 +151,6 @@ def timer(task, kind, target, threads):
     return lambda: runner(**x)
 
 
-def cpu_model():
-    return next((line.split(":", 1)[1].strip() for line in subprocess.run(
-        ["lscpu"], capture_output=True, text=True).stdout.splitlines() if line.startswith("Model name")), "CPU")
-
-
 def main():
     from cpu_infer import median_ms
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -168,7 +164,7 @@ def main():
     skip = set(filter(None, args.skip.split(",")))
     os.makedirs(args.out, exist_ok=True)
     task = args.task
-    result = {"cpu": cpu_model(), "date": datetime.date.today().isoformat(), "task": task,
+    result = {"cpu": cpu_kind(), "date": datetime.date.today().isoformat(), "task": task,
               "length": TASKS[task]["length"], "runs": args.runs, "rounds": args.rounds,
               "command": "python bench/task_latency.py OUT " + " ".join(sys.argv[2:]), "presets": {}}
     print(result["cpu"], flush=True)

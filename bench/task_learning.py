@@ -23,6 +23,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+from bench.cpu_kind import cpu_kind  # noqa: E402
 from bench.task_data import write_all  # noqa: E402
 
 SHAPE = dict(embedding_size=64, hidden_size=128, num_hidden_layers=4, num_attention_heads=4, intermediate_size=512,
@@ -260,8 +261,7 @@ def main():
         command += f" --epochs {args.epochs}"
     if args.examples is not None:
         command += f" --examples {args.examples}"
-    cpu = next((line.split(":", 1)[1].strip() for line in subprocess.run(
-        ["lscpu"], capture_output=True, text=True).stdout.splitlines() if line.startswith("Model name")), "CPU")
+    cpu = cpu_kind()
     results = {}
     for task in args.tasks.split(","):
         seq, limit, epochs = PLAN[task]

@@ -87,11 +87,9 @@ def main():
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--layers", type=int, default=24)
     args = parser.parse_args()
-    import subprocess
-    cpu = [line.split(":", 1)[1].strip() for line in subprocess.run(["lscpu"], capture_output=True, text=True)
-           .stdout.splitlines() if line.startswith("Model name")]
+    from cpu_kind import cpu_kind
     total, by_kind = 0.0, {}
-    print(f"{cpu[0] if cpu else 'unknown CPU'}; seq {args.seq}, {args.threads} thread(s), load {os.getloadavg()}")
+    print(f"{cpu_kind()}; seq {args.seq}, {args.threads} thread(s), load {os.getloadavg()}")
     print("| piece | ms each | per layer | x layers |\n|---|---|---|---|")
     for name, (fn, shapes, count) in pieces(args.seq).items():
         ms = time_ms(convert(fn, shapes), shapes, args.threads, args.runs)

@@ -101,7 +101,8 @@ def main():
     if args.child is not None:
         return run(args.model, args.threads, args.runs, args.child, lengths, args.dynamic, args.real)
     cache_dir = args.cache_dir or tempfile.mkdtemp()
-    print(f"{os.path.basename(args.model)}, {args.threads} thread(s), load {os.getloadavg()}")
+    from cpu_kind import cpu_kind
+    print(f"{cpu_kind()}; {os.path.basename(args.model)}, {args.threads} thread(s), load {os.getloadavg()}")
     print("| setting | " + " | ".join(f"seq {n} ms (min)" for n in lengths) + " | RSS MB |")
     print("|---|" + "---|" * (len(lengths) + 1))
     for label, cache in (("no weight cache", ""), ("weight cache", os.path.join(cache_dir, "weights.xnn"))):

@@ -4,7 +4,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench.compare_cpu import paired_ratios, to_markdown  # noqa: E402
+from bench.compare_cpu import paired_ratios, rotated, to_markdown  # noqa: E402
 
 
 def _rows(ms):
@@ -25,3 +25,27 @@ def test_table_shows_paired_ratios_and_the_cpu():
     text = to_markdown(result)
     assert "CPU: Some CPU" in text and "| ours | 2 | 11.0 (9.0) |" in text
     assert "| **ours / keras-hub** | 2 | **0.83** |" in text
+
+
+def test_cpu_kind_tells_zen3_from_zen4_and_names_the_int8_isa(monkeypatch):
+    from bench import cpu_kind
+    zen3 = {"Model name": "AMD EPYC", "CPU family": "25", "Model": "1", "CPU(s)": "2", "Thread(s) per core": "1",
+            "L2 cache": "1 MiB", "L3 cache": "32 MiB", "Flags": "sse avx avx2 fma"}
+    zen4 = dict(zen3, Model="17", Flags="avx2 avx512f avx512_vnni avx512_bf16")
+    monkeypatch.setattr(cpu_kind, "lscpu", lambda: zen3)
+    three = cpu_kind.cpu_kind()
+    monkeypatch.setattr(cpu_kind, "lscpu", lambda: zen4)
+    four = cpu_kind.cpu_kind()
+    assert three.startswith("AMD EPYC (family 25 model 1)") and three.endswith(", avx2")
+    assert "family 25 model 17" in four and four.endswith("avx512_vnni avx512_bf16 avx512f avx2")
+    monkeypatch.setattr(cpu_kind, "lscpu", lambda: {})
+    assert cpu_kind.cpu_kind().endswith("no AVX2")
+
+
+def test_each_contender_runs_first_after_the_thread_switch_once_per_cycle():
+    from types import SimpleNamespace
+    workers = [SimpleNamespace(label=label, threads=t) for t in (1, 2) for label in ("ours", "keras-hub", "floor")]
+    orders = [[(w.label, w.threads) for w in rotated(workers, r)] for r in range(3)]
+    assert all([t for _, t in order] == [1, 1, 1, 2, 2, 2] for order in orders)  # thread counts stay grouped
+    assert sorted(order[3][0] for order in orders) == ["floor", "keras-hub", "ours"]  # first on 2 threads
+    assert all(sorted(order) == sorted((w.label, w.threads) for w in workers) for order in orders)
