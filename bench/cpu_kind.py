@@ -17,9 +17,9 @@ def lscpu():
     return {k.strip(): v.strip() for k, v in (line.split(":", 1) for line in out.splitlines() if ":" in line)}
 
 
-def cpu_model():
+def cpu_model(fields=None):
     """lscpu's model name, e.g. 'AMD EPYC' or 'Intel(R) Xeon(R) Platinum 8488C'."""
-    return lscpu().get("Model name") or platform.processor() or "unknown CPU"
+    return (fields if fields is not None else lscpu()).get("Model name") or platform.processor() or "unknown CPU"
 
 
 def cpu_kind():
@@ -27,6 +27,6 @@ def cpu_kind():
     fields = lscpu()
     flags = fields.get("Flags", "").split()
     isa = " ".join(f for f in INT8_ISA if f in flags) or "no AVX2"
-    return (f"{cpu_model()} (family {fields.get('CPU family', '?')} model {fields.get('Model', '?')}), "
+    return (f"{cpu_model(fields)} (family {fields.get('CPU family', '?')} model {fields.get('Model', '?')}), "
             f"{fields.get('CPU(s)', '?')} cores, {fields.get('Thread(s) per core', '?')} thread(s) per core, "
             f"L2 {fields.get('L2 cache', '?')}, L3 {fields.get('L3 cache', '?')}, {isa}")
