@@ -49,10 +49,12 @@ def _train(model, tokenizer, train, out, strategy, validation=None, optimizer="a
     # clipnorm=None: under tf.distribute Keras clips per replica, before the all-reduce. JAX compiles the whole
     # step (as `jit_compile="auto"`, the CLI's default, does there): un-jitted, it compiles every op on its
     # own, 2x the time of this test.
+    import keras
+
     from keras_albert.training import finetune
     return finetune(model, tokenizer, train, validation, out_dir=out, epochs=1, batch_size=16, sequence_length=48,
                     learning_rate=1e-3 if optimizer == "adamw" else 0.1, optimizer=optimizer, strategy=strategy,
-                    jit_compile=os.environ.get("KERAS_BACKEND") == "jax", clipnorm=None, backup_every=0, verbose=0)
+                    jit_compile=keras.backend.backend() == "jax", clipnorm=None, backup_every=0, verbose=0)
 
 
 def _max_diff(a, b):
