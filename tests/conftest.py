@@ -36,13 +36,35 @@ def rt_texts():
     return load_labelled("rotten_tomatoes")
 
 
+def built_once(folder, name, build):
+    """`folder/name`, made by `build(partial_path)` in the first process that asks for it: pytest-xdist's
+    workers are separate processes, so what costs seconds to make (a vocabulary, a trained model) is made
+    once per run under a file lock and moved into place whole, and the other workers read it."""
+    from filelock import FileLock
+    path = os.path.join(folder, name)
+    with FileLock(path + ".lock"):
+        if not os.path.exists(path):
+            partial = os.path.join(folder, ".partial-" + name)
+            build(partial)
+            os.replace(partial, path)
+    return path
+
+
 @pytest.fixture(scope="session")
-def spiece_path(tmp_path_factory, rt_texts):
-    """A 2,000-piece ALBERT vocabulary trained on the Rotten Tomatoes sentences."""
-    from keras_albert.tokenizer import train_vocab
-    path = tmp_path_factory.mktemp("vocab") / "spiece.model"
-    train_vocab(rt_texts[0], vocab_size=2000, output_path=str(path))
+def shared_dir(tmp_path_factory):
+    """One folder per test run that every xdist worker sees (the parent of the workers' own base temps)."""
+    base = tmp_path_factory.getbasetemp()
+    path = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "shared"
+    path.mkdir(exist_ok=True)
     return str(path)
+
+
+@pytest.fixture(scope="session")
+def spiece_path(shared_dir, rt_texts):
+    """A 2,000-piece ALBERT vocabulary trained on the Rotten Tomatoes sentences (once per run)."""
+    from keras_albert.tokenizer import train_vocab
+    return built_once(shared_dir, "spiece.model",
+                      lambda path: train_vocab(rt_texts[0], vocab_size=2000, output_path=path))
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,6 @@
 """Shared pieces of the export tests: one tiny classifier trained briefly on real sentences (built once)."""
 import functools
+import os
 
 from conftest import tiny_config
 
@@ -10,13 +11,25 @@ MAX_LENGTH = 128
 @functools.lru_cache(maxsize=None)
 def trained_classifier(spiece_path):
     """A tiny AlbertClassifier fit for three epochs on 4,000 Rotten Tomatoes sentences: its outputs are far
-    from ties, so top labels mean something when runtimes are compared."""
+    from ties, so top labels mean something when runtimes are compared. Trained once per test run (beside
+    the run's vocabulary) and loaded by every other process."""
     import keras
-    import numpy as np
+
+    from conftest import built_once
+    from keras_albert import AlbertClassifier  # noqa: F401  (registers the class that loading names)
+    from keras_albert.tokenizer import AlbertTokenizer
+    path = built_once(os.path.dirname(spiece_path), "trained_classifier.keras",
+                      lambda partial: _fit_classifier(spiece_path).save(partial))
+    return keras.models.load_model(path, compile=False), AlbertTokenizer.from_file(spiece_path)
+
+
+def _fit_classifier(spiece_path):
+    """Three epochs in length-bucketed batches (the library's fine-tuning input pipeline)."""
+    import keras
 
     from keras_albert import AlbertBackbone, AlbertClassifier
     from keras_albert.data import splits
-    from keras_albert.preprocessor import AlbertPreprocessor
+    from keras_albert.datasets import text_dataset
     from keras_albert.tokenizer import AlbertTokenizer
 
     tokenizer = AlbertTokenizer.from_file(spiece_path)
@@ -24,11 +37,12 @@ def trained_classifier(spiece_path):
     model = AlbertClassifier(AlbertBackbone(tiny_config(vocab_size=tokenizer.vocab_size,
                                                         max_position_embeddings=MAX_LENGTH)), 2)
     texts, labels = splits()["train"]
-    inputs = {k: v.numpy() for k, v in AlbertPreprocessor(tokenizer, MAX_LENGTH)(texts[:4000]).items()}
+    data, steps = text_dataset(tokenizer, texts[:4000], labels[:4000], num_classes=2, sequence_length=MAX_LENGTH,
+                               batch_size=32, epochs=3, seed=0)
     model.compile(optimizer=keras.optimizers.Adam(3e-4),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    model.fit(inputs, np.asarray(labels[:4000]), batch_size=32, epochs=3, verbose=0)
-    return model, tokenizer
+                  loss=keras.losses.CategoricalCrossentropy(from_logits=True))
+    model.fit(data, epochs=3, steps_per_epoch=steps, shuffle=False, verbose=0)  # the plan shuffles
+    return model
 
 
 @functools.lru_cache(maxsize=None)
