@@ -78,3 +78,18 @@ def java_classpath(tmp_path_factory):
     """The Android demo's Java core compiled once (javac costs seconds) for every test that runs it."""
     from java_core import compile_core
     return compile_core(tmp_path_factory.mktemp("classes"))
+
+
+@pytest.fixture
+def train_step_traces(monkeypatch):
+    """`count(cls)` -> a list whose length is how often `cls.train_step` has run in Python: once per trace of
+    Keras' compiled train function (TensorFlow), so a second trace of the same step shows."""
+    def count(cls):
+        calls, original = [], cls.train_step
+
+        def counted(self, data):
+            calls.append(1)
+            return original(self, data)
+        monkeypatch.setattr(cls, "train_step", counted)
+        return calls
+    return count

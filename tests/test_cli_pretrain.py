@@ -19,7 +19,7 @@ def corpus(tmp_path_factory, rt_texts):
     return str(path)
 
 
-def test_pretrain_trains_exactly_steps_not_a_whole_log_interval(corpus, tmp_path, capsys):
+def test_pretrain_trains_exactly_steps_not_a_whole_log_interval(corpus, tmp_path, capsys, train_step_traces):
     out = tmp_path / "pre"
     assert main(["pretrain", "--corpus", corpus, "--out", str(out), "--steps", "3", "--steps-per-log", "200"]
                 + TINY) == 0  # before: rounded up to 200 steps
@@ -32,11 +32,14 @@ def test_pretrain_trains_exactly_steps_not_a_whole_log_interval(corpus, tmp_path
     # the library: 7 steps logged every 3 are 3 + 3 + 1 optimizer updates, with a log after the last one
     from keras_albert.model_dir import load_model_dir
     from keras_albert.training.pretrain import pretrain
+    from keras_albert import AlbertPretrainer
     model, tokenizer, _ = load_model_dir(str(out))
+    traces = train_step_traces(AlbertPretrainer)
     model, history = pretrain(model.config, tokenizer, str(out / "shards" / "train-*"), out_dir=str(tmp_path / "lib"),
                               eval_shards=str(out / "shards" / "eval-*"), sequence_length=32, max_predictions=4,
                               steps=7, steps_per_log=3, batch_size=8, verbose=0)
     assert int(model.optimizer.iterations.numpy()) == 7 and history["steps"] == 7
+    assert len(traces) == 1  # its weighted metrics built before the first step: traced once, not twice
     assert len(history["loss"]) == 3
 
 

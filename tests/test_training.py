@@ -41,11 +41,13 @@ def test_warmup_linear_decay():
     np.testing.assert_allclose([float(flat(i)) for i in (0, 50, 100)], [1e-3, 5e-4, 0], atol=1e-9)
 
 
-def test_finetune_learns_keeps_best_and_writes_model_dir(tmp_path, tokenizer, rt_texts):
+def test_finetune_learns_keeps_best_and_writes_model_dir(tmp_path, tokenizer, rt_texts, train_step_traces):
     train, val = _keyword_task(rt_texts, 256), _keyword_task(rt_texts, 64, offset=1000, seed=1)
     out = str(tmp_path / "run")
+    traces = train_step_traces(AlbertClassifier)
     result = finetune(_model(tokenizer), tokenizer, train, val, out_dir=out, labels=("neg", "pos"), epochs=8,
                       batch_size=16, sequence_length=64, learning_rate=1e-3, warmup_ratio=0.0, verbose=0)
+    assert len(traces) == 1  # loss, metrics and optimizer built before the first step: it is traced once
     h = result.history
     assert len(h["loss"]) == 8 and h["loss"][-1] < 0.5 * h["loss"][0]
     assert max(h["val_accuracy"]) >= 0.8 and result.steps == 128

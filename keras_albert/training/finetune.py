@@ -317,7 +317,7 @@ def _train(model, data, dist, backup_dir, fingerprint, callbacks, *, strategy, e
         data.multi_worker(model, dist, tracker, verbose)
     else:
         _fit_resumable(model, data.train, data.validation, tracker, epochs, data.steps_per_epoch, verbose, callbacks,
-                       before=data.callbacks)
+                       before=data.callbacks, strategy=strategy)
 
     tracker.restore_best()
     result = FinetuneResult(model, tracker.state["history"], {}, tracker.step)
@@ -338,7 +338,8 @@ def _evaluate(model, dist, tokenizer, texts, labels, num_classes, sequence_lengt
     return {**report_lib.scores(matrix), "confusion_matrix": matrix.tolist()}
 
 
-def _fit_resumable(model, train_data, val_ds, tracker, epochs, steps_per_epoch, verbose, callbacks, before=()):
+def _fit_resumable(model, train_data, val_ds, tracker, epochs, steps_per_epoch, verbose, callbacks, before=(),
+                   strategy="default"):
     """model.fit, split in two when resuming mid-epoch: the rest of that epoch, then the remaining epochs.
     `before`: callbacks that run before the backup one (they add the monitored score to the epoch's logs)."""
     epoch, done = divmod(tracker.step, steps_per_epoch)
@@ -349,13 +350,32 @@ def _fit_resumable(model, train_data, val_ds, tracker, epochs, steps_per_epoch, 
         tracker.on_train_begin()
         return
     cbs = [*before, tracker, *callbacks]
+    first = train_data(tracker.step)
+    if strategy == "default" and keras.backend.backend() == "tensorflow":
+        _build_compiled_state(model, first)
     if done:
-        model.fit(train_data(tracker.step), validation_data=val_ds, initial_epoch=epoch, epochs=epoch + 1,
+        model.fit(first, validation_data=val_ds, initial_epoch=epoch, epochs=epoch + 1,
                   steps_per_epoch=steps_per_epoch - done, callbacks=cbs, verbose=verbose, shuffle=False)
         epoch += 1
+        first = None
     if epoch < epochs and not tracker.state["stopped"]:
-        model.fit(train_data(tracker.step), validation_data=val_ds, initial_epoch=epoch, epochs=epochs,
-                  steps_per_epoch=steps_per_epoch, callbacks=cbs, verbose=verbose, shuffle=False)
+        model.fit(train_data(tracker.step) if first is None else first, validation_data=val_ds,
+                  initial_epoch=epoch, epochs=epochs, steps_per_epoch=steps_per_epoch, callbacks=cbs,
+                  verbose=verbose, shuffle=False)
+
+
+def _build_compiled_state(model, dataset):
+    """Builds the optimizer and the compiled loss and metrics before the first step, on one row of the first
+    batch. Without a tf.distribute strategy Keras (TensorFlow) builds the metrics inside the first trace of
+    its train step, and a tf.function that creates variables while tracing traces once more: the whole
+    forward, backward and optimizer step twice (3 of the 5-6 s a tiny model's first step took)."""
+    batch = keras.tree.map_structure(lambda t: t[:1], next(iter(dataset.take(1))))
+    x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(batch)
+    y_pred = model(x, training=False)
+    model.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=False)
+    model.compute_metrics(x, y, y_pred, sample_weight)
+    model.reset_metrics()
+    model.optimizer.build(model.trainable_variables)
 
 
 def _predict(model, dist, ds):

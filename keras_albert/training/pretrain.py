@@ -70,7 +70,8 @@ def pretrain(config, tokenizer, train_shards, *, out_dir, eval_shards=None, sequ
                          evaluate=None if val is None else lambda: evaluate_locally(model, dist, val), verbose=verbose)
     else:
         from keras_albert.training.finetune import _fit_resumable
-        _fit_resumable(model, data, val, tracker, epochs, steps_per_log, verbose, [_StopAt(tracker, steps)])
+        _fit_resumable(model, data, val, tracker, epochs, steps_per_log, verbose, [_StopAt(tracker, steps)],
+                       strategy=strategy)
     if is_chief(dist):
         save_model_dir(out_dir, model, tokenizer, overwrite=True)
     shutil.rmtree(tracker.dir, ignore_errors=True)
