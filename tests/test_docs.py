@@ -11,8 +11,6 @@ import os
 import re
 import shlex
 import shutil
-import subprocess
-import sys
 
 import pytest
 
@@ -169,16 +167,19 @@ def test_python_blocks_run_as_written(doc, places, tmp_path, monkeypatch):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("doc", CLI_DOCS)
-def test_command_lines_run_as_written(doc, places, tmp_path):
-    session = _session(places, tmp_path)
+def test_command_lines_run_as_written(doc, places, tmp_path, monkeypatch, capsys):
+    """Each line through the command's own entry point, `keras_albert_cli.cli.main(argv)`, in the reader's
+    folder. In this process, not a new one per line (~6 s of imports each): the tests built on
+    tests/cli_common.py run the command in subprocesses as a user does (its output, exit codes, kills)."""
+    from keras_albert_cli.cli import main
+    monkeypatch.chdir(_session(places, tmp_path))
     lines = [line for lang, code in blocks(doc) if lang in ("", "bash", "sh") for line in command_lines(code)]
     for line in lines:
         if is_synopsis(line) or line.split("  ")[0].strip() in RUN_ELSEWHERE:
             continue
         argv = shlex.split(stand_in(line, places))[1:]
-        done = subprocess.run([sys.executable, "-m", "keras_albert_cli.cli", *argv], cwd=session, capture_output=True,
-                              text=True, env={**os.environ, "PYTHONPATH": ROOT}, timeout=900)
-        assert done.returncode == 0, f"{doc}: `{line}` exits {done.returncode}:\n{done.stderr[-2000:]}"
+        code = main(argv)
+        assert code == 0, f"{doc}: `{line}` exits {code}:\n{capsys.readouterr().err[-2000:]}"
 
 
 def test_every_command_line_names_only_real_flags():
