@@ -39,7 +39,7 @@ def export_all(model_dir, out, *, variants=("float32", "dynamic_int8"), compat=N
     from keras_albert_export import tasks
     from keras_albert_export.report import LENGTHS, build_report, write_report
     from keras_albert_export.savedmodel import export_savedmodel, is_pair_model
-    from keras_albert_export.tflite import check_builtin_only, convert
+    from keras_albert_export.tflite import check_builtin_only, convert, convert_variants
     from keras_albert.data import splits
     from keras_albert.model_dir import LABELS, SPIECE, load_model_dir
     from keras_albert.staging import check_output, staged_output
@@ -85,11 +85,12 @@ def export_all(model_dir, out, *, variants=("float32", "dynamic_int8"), compat=N
                 f.write("".join(f"{x}\n" for x in labels))
         files = {}
         for variant in variants:
+            log(f"TFLite {variant} -> {os.path.join(out, f'model_{variant}.tflite')}")
+        calibration = splits("rotten_tomatoes")["train"][0] if "full_int8" in variants else None
+        converted = convert_variants(model, variants, compat=compat, tokenizer=tokenizer,
+                                     calibration_texts=calibration, sequence_length=sequence_length)
+        for variant, data_bytes in converted.items():
             name = f"model_{variant}.tflite"
-            log(f"TFLite {variant} -> {os.path.join(out, name)}")
-            calibration = splits("rotten_tomatoes")["train"][0] if variant == "full_int8" else None
-            data_bytes = convert(model, variant, compat=compat, tokenizer=tokenizer, calibration_texts=calibration,
-                                 sequence_length=sequence_length)
             check_builtin_only(data_bytes)
             if task.metadata:
                 data_bytes = _with_metadata(data_bytes, os.path.join(tmp, SPIECE), labels, metadata,

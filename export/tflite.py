@@ -92,19 +92,46 @@ def convert(model, variant="dynamic_int8", *, compat=None, tokenizer=None, calib
     which old runtimes such as tflite-runtime 2.14 can load. `buckets` adds fixed-length signatures
     (`length_16`, ...) next to the dynamic `serving_default`, for runtimes where fixed shapes run faster.
     """
+    return convert_variants(model, [variant], compat=compat, tokenizer=tokenizer, calibration_texts=calibration_texts,
+                            buckets=buckets, sequence_length=sequence_length)[variant]
+
+
+def convert_variants(model, variants, *, compat=None, tokenizer=None, calibration_texts=None, buckets=(),
+                     sequence_length=None):
+    """{variant: .tflite bytes}: `convert` of each variant, every argument checked before any work, and the
+    SavedModel the converter reads written once per traced form (float32 and dynamic_int8 trace the same graph,
+    full_int8 its own LayerNorm form), not once per variant."""
     import tensorflow as tf
 
+    task, limit = _check(model, variants, compat, tokenizer, calibration_texts, buckets, sequence_length)
+    out = {}
+    for full in (False, True):
+        group = [v for v in variants if (v == "full_int8") == full]
+        if not group:
+            continue
+        with tempfile.TemporaryDirectory() as tmp, _layer_norm_for(group[0]):
+            path = os.path.join(tmp, "sm")
+            signatures = _write_savedmodel(model, path, [int(n) for n in buckets], limit, task)
+            for variant in group:
+                converter = tf.lite.TFLiteConverter.from_saved_model(path, signature_keys=signatures)
+                out[variant] = _convert(converter, variant, compat, task, tokenizer, calibration_texts, limit)
+    return {v: out[v] for v in variants}
+
+
+def _check(model, variants, compat, tokenizer, calibration_texts, buckets, sequence_length):
+    """-> (the model's export task, the length where input is cut), or ValueError naming the bad argument."""
     from keras_albert_export import tasks
     task = tasks.of_model(model)
-    if variant not in VARIANTS:
-        raise ValueError(f"unknown TFLite variant {variant!r}; choose from {', '.join(VARIANTS)}")
-    if variant not in task.variants:
-        raise ValueError(f"a {task.name} model is exported as {', '.join(task.variants)}, not {variant}")
+    for variant in variants:
+        if variant not in VARIANTS:
+            raise ValueError(f"unknown TFLite variant {variant!r}; choose from {', '.join(VARIANTS)}")
+        if variant not in task.variants:
+            raise ValueError(f"a {task.name} model is exported as {', '.join(task.variants)}, not {variant}")
     if compat is not None and compat not in COMPAT:
         raise ValueError(f"unknown compatibility target {compat!r}; known: {', '.join(COMPAT)}")
-    if variant == "full_int8" and (tokenizer is None or not calibration_texts):
+    if "full_int8" in variants and (tokenizer is None or not calibration_texts):
         raise ValueError("full_int8 needs a tokenizer and calibration sentences (real text)")
-    if variant == "full_int8" and buckets:
+    if "full_int8" in variants and buckets:
         raise ValueError("length buckets are offered for float32 and dynamic_int8, not full_int8")
     table = model.config.max_position_embeddings
     if sequence_length is not None and not 3 <= int(sequence_length):
@@ -113,21 +140,24 @@ def convert(model, variant="dynamic_int8", *, compat=None, tokenizer=None, calib
     limit = min(int(sequence_length or default), table)
     if any(not 3 <= int(n) <= limit for n in buckets):
         raise ValueError(f"length buckets must be between 3 and {limit} (the sequence length), got {list(buckets)}")
-    with tempfile.TemporaryDirectory() as tmp, _layer_norm_for(variant):
-        signatures = _write_savedmodel(model, os.path.join(tmp, "sm"), [int(n) for n in buckets], limit, task)
-        converter = tf.lite.TFLiteConverter.from_saved_model(os.path.join(tmp, "sm"), signature_keys=signatures)
-        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
-        if variant != "float32":
-            converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        if compat == "tflite-2.14":
-            converter._experimental_disable_per_channel_quantization_for_dense_layers = True
-        if variant == "full_int8":
-            def rows():  # the task's own input shape (a fixed window: all of it), or single sentences
-                if task.calibration is not None:
-                    return task.calibration(tokenizer, calibration_texts, limit)
-                return representative_inputs(tokenizer, calibration_texts, min(128, limit))
-            return _full_int8(converter, rows, FLOAT_OPS + task.full_int8_float_ops, task.full_int8_float_head)
-        return converter.convert()
+    return task, limit
+
+
+def _convert(converter, variant, compat, task, tokenizer, calibration_texts, limit):
+    import tensorflow as tf
+
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+    if variant != "float32":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if compat == "tflite-2.14":
+        converter._experimental_disable_per_channel_quantization_for_dense_layers = True
+    if variant == "full_int8":
+        def rows():  # the task's own input shape (a fixed window: all of it), or single sentences
+            if task.calibration is not None:
+                return task.calibration(tokenizer, calibration_texts, limit)
+            return representative_inputs(tokenizer, calibration_texts, min(128, limit))
+        return _full_int8(converter, rows, FLOAT_OPS + task.full_int8_float_ops, task.full_int8_float_head)
+    return converter.convert()
 
 
 def _layer_norm_for(variant):

@@ -120,6 +120,18 @@ def test_length_buckets_match_dynamic(spiece_path):
         convert(model, "float32", buckets=(1000,))
 
 
+def test_variants_converted_together_are_the_files_converted_alone(variants, spiece_path):
+    """The export converts its float32 and dynamic_int8 files from one SavedModel: the same bytes as one
+    conversion each, and every argument checked before any work."""
+    from keras_albert_export.tflite import convert_variants
+    model, _ = trained_classifier(spiece_path)
+    together = convert_variants(model, ["dynamic_int8", "float32"])
+    assert list(together) == ["dynamic_int8", "float32"]
+    assert together["float32"] == variants["float32"] and together["dynamic_int8"] == variants["dynamic_int8"]
+    with pytest.raises(ValueError, match="calibration"):
+        convert_variants(model, ["float32", "full_int8"])
+
+
 def _fc_versions(data):
     from keras_albert_export.tflite import op_codes
     return {v for name, v in op_codes(data) if name == "FULLY_CONNECTED"}
