@@ -48,17 +48,23 @@ def records(task, model_dir, labels, data=None, text_columns=None, label_column=
     """-> (the first `limit` held-out records of an export task, source in words): `data`, else the model
     directory's held-out split; without either, one line refusing to gate by guess."""
     g = task.gate
+    check_heldout(task, model_dir, data)
     path = data or os.path.join(model_dir, g.heldout)
-    if data is None and not os.path.isfile(path):
-        raise ValueError(
-            f"{model_dir} has no {g.heldout} (the held-out split `keras-albert finetune` records), so int8 cannot "
-            f"be checked against float on this model's own data: pass --data FILE ({g.formats}), or --no-gate to "
-            "export unchecked")
     found = list(g.read(path, labels, data is None, text_columns, label_column))[:limit]
     source = f"the model's {g.heldout}" if data is None else data
     if not found:
         raise ValueError(f"{source}: the held-out set is empty: the int8 gate needs at least one of its {g.unit}")
     return found, source
+
+
+def check_heldout(task, model_dir, data=None):
+    """One line refusing to gate by guess when neither `data` nor the model directory's held-out split is there."""
+    g = task.gate
+    if data is None and not os.path.isfile(os.path.join(model_dir, g.heldout)):
+        raise ValueError(
+            f"{model_dir} has no {g.heldout} (the held-out split `keras-albert finetune` records), so int8 cannot "
+            f"be checked against float on this model's own data: pass --data FILE ({g.formats}), or --no-gate to "
+            "export unchecked")
 
 
 def has_heldout(task, model_dir):

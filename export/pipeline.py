@@ -41,30 +41,32 @@ def export_all(model_dir, out, *, variants=("float32", "dynamic_int8"), compat=N
     from keras_albert_export.savedmodel import export_savedmodel, is_pair_model
     from keras_albert_export.tflite import check_builtin_only, convert, convert_variants
     from keras_albert.data import splits
-    from keras_albert.model_dir import LABELS, SPIECE, load_model_dir
+    from keras_albert.model_dir import LABELS, SPIECE, load_model_dir, vocabulary_path
     from keras_albert.staging import check_output, staged_output
 
     variants = list(variants)
     check_options(variants, sequence_length, limit, max_drop, buckets)
     check_output(out, overwrite)
     gate.check_rejected_path(out)
-    model, tokenizer, labels = load_model_dir(model_dir)
-    try:
-        task = tasks.of_model(model)
+    try:  # the task, the vocabulary and the held-out data, read before the weights load
+        task = tasks.of_model_dir(model_dir)
     except ValueError as e:
         raise ValueError(f"{model_dir}: {e}") from None
-    if tokenizer is None:
+    if not os.path.isfile(vocabulary_path(model_dir)):
         raise FileNotFoundError(f"{model_dir} has no {SPIECE}: the export needs the model's vocabulary")
     unoffered = [v for v in variants if v not in task.variants]
     if unoffered:
         raise ValueError(f"{model_dir} holds a {task.name} model, exported as {', '.join(task.variants)}, "
                          f"not {', '.join(unoffered)}")
+    gated = task.gate is not None and max_drop is not None and any("int8" in v for v in variants)
+    if gated:
+        gate.check_heldout(task, model_dir, data)
+    model, tokenizer, labels = load_model_dir(model_dir)
     table = model.config.max_position_embeddings
     if (sequence_length or 0) > table or any(n > table for n in buckets):
         raise ValueError(f"--sequence-length/--buckets longer than {model_dir}'s position table ({table} tokens)")
     sequence_length = sequence_length or min(task.default_length, table)
     labels = labels or (task.labels(model) if task.labels else None)
-    gated = task.gate is not None and max_drop is not None and any("int8" in v for v in variants)
     test = source = None
     if task.gate is not None and (gated or data is not None or gate.has_heldout(task, model_dir)):
         test, source = gate.records(task, model_dir, labels, data, text_columns, label_column, limit)

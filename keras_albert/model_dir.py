@@ -8,6 +8,7 @@
                    what the int8 gate scores on; token classification: {"tokens", "tags"} lines (read_conll)
     heldout.json   question answering's held-out split, SQuAD JSON (read_squad)
 """
+import json
 import os
 import zipfile
 
@@ -38,11 +39,7 @@ def load_model_dir(path, compile=False):
     from keras_albert.tasks import TASKS  # noqa: F401  (imports, so registers, every task's model classes)
     from keras_albert.tokenizer import AlbertTokenizer
 
-    model_path = os.path.join(path, MODEL) if os.path.isdir(path) else path
-    if not os.path.isfile(model_path):
-        raise FileNotFoundError(f"no Keras model at {model_path}")
-    if not zipfile.is_zipfile(model_path):  # (Keras would call it "File not found")
-        raise ValueError(f"{model_path} is corrupt or truncated: a .keras model is a zip archive and this is not one")
+    model_path = _model_path(path)
     try:
         model = keras.models.load_model(model_path, compile=compile)
     except Exception as e:  # a damaged or foreign archive: say so, not a stack trace
@@ -57,3 +54,29 @@ def load_model_dir(path, compile=False):
         with open(labels_path, encoding="utf-8") as f:
             labels = [line.rstrip("\n") for line in f if line.strip()]
     return model, tokenizer, labels
+
+
+def archived_class(path):
+    """-> (the registered class name, its config) of a directory's (or a .keras file's) model, read from the
+    archive's config.json without Keras: what a command checks its input against before loading any weights."""
+    model_path = _model_path(path)
+    try:
+        with zipfile.ZipFile(model_path) as archive:
+            config = json.loads(archive.read("config.json"))
+        return config.get("registered_name") or config["class_name"], config.get("config") or {}
+    except (KeyError, ValueError, zipfile.BadZipFile) as e:
+        raise ValueError(f"{model_path} is not a loadable .keras model (its config.json: {e})") from None
+
+
+def vocabulary_path(path):
+    """spiece.model beside a directory's (or a .keras file's) model."""
+    return os.path.join(os.path.dirname(_model_path(path)), SPIECE)
+
+
+def _model_path(path):
+    model_path = os.path.join(path, MODEL) if os.path.isdir(path) else path
+    if not os.path.isfile(model_path):
+        raise FileNotFoundError(f"no Keras model at {model_path}")
+    if not zipfile.is_zipfile(model_path):  # (Keras would call it "File not found")
+        raise ValueError(f"{model_path} is corrupt or truncated: a .keras model is a zip archive and this is not one")
+    return model_path

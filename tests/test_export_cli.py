@@ -98,15 +98,25 @@ def test_every_number_is_checked_before_work(model_dir, tmp_path, capsys, flags,
     assert list(tmp_path.iterdir()) == []
 
 
-def test_gate_needs_the_models_own_data(model_dir, tmp_path, capsys):
+def test_gate_needs_the_models_own_data(model_dir, tmp_path, monkeypatch, capsys):
     import shutil
 
+    from keras_albert import model_dir as model_dir_module
     from keras_albert_cli.cli import main
     bare = tmp_path / "bare"
     shutil.copytree(model_dir, bare, ignore=shutil.ignore_patterns("heldout.jsonl"))
-    assert main(["export", str(bare), "--out", str(tmp_path / "o")]) == 2  # no held-out data: no gate by guess
-    err = capsys.readouterr().err
-    assert "no heldout.jsonl" in err and "--data FILE" in err and "--no-gate" in err
+    no_vocabulary = tmp_path / "no_vocabulary"
+    shutil.copytree(model_dir, no_vocabulary, ignore=shutil.ignore_patterns("spiece.model"))
+    with monkeypatch.context() as m:  # both refusals come from the archive's config, before any weights load
+        m.setattr(model_dir_module, "load_model_dir", lambda *a, **k: pytest.fail("loaded the model first"))
+        assert main(["export", str(bare), "--out", str(tmp_path / "o")]) == 2  # no held-out data: no gate by guess
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "no heldout.jsonl" in err[0] and "--data FILE" in err[0] and "--no-gate" in err[0]
+        assert main(["export", str(no_vocabulary), "--out", str(tmp_path / "o"), "--no-gate"]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "has no spiece.model" in err[0]
+        assert main(["export", str(bare), "--out", str(tmp_path / "o"), "--variants", "int4"]) == 2
+        assert "unknown TFLite variant" in capsys.readouterr().err
     other = tmp_path / "other.csv"  # labels of another task
     other.write_text("text,label\nfine film,positive\nso so,neutral\n")
     assert main(["export", model_dir, "--out", str(tmp_path / "o"), "--data", str(other)]) == 2

@@ -161,6 +161,28 @@ def test_unexportable_task_and_variant_are_one_line(tokenizer):
             convert(AlbertClassifier(backbone, size, problem_type=kind), "float32")
 
 
+def test_task_read_from_the_archive_is_the_loaded_models(tokenizer, tmp_path):
+    """`keras-albert export` reads the task from the .keras archive's config before loading the weights: the same
+    export entry (or the same refusal) as the loaded model gives, for every head."""
+    from keras_albert import AlbertBackbone, AlbertClassifier
+    from keras_albert.model_dir import save_model_dir
+    from keras_albert.tasks import TASKS
+    from keras_albert_export import tasks
+    backbone = AlbertBackbone(tiny_config(vocab_size=tokenizer.vocab_size))
+    models = [AlbertClassifier(backbone, 1, problem_type="regression")]
+    models += [backbone] + [t.head(backbone, **({t.size_arg: 3} if t.size_arg else {}))
+                            for t in TASKS.values() if t.head]
+    for i, model in enumerate(models):
+        path = save_model_dir(str(tmp_path / str(i)), model)
+        try:
+            expected = tasks.of_model(model).name
+        except ValueError as e:
+            with pytest.raises(ValueError, match=str(e)):
+                tasks.of_model_dir(path)
+            continue
+        assert tasks.of_model_dir(path).name == expected
+
+
 def _same_output(got, expected, key):
     """The same lines; JSON lines the same but for float rounding in the scores."""
     import json

@@ -23,11 +23,22 @@ def get(name):
 def of_model(model):
     """The export entry for a Keras task model (looked up through the library's own table)."""
     from keras_albert import tasks
-    kind = getattr(model, "problem_type", None)
-    if kind in ("regression", "multi_label_classification"):  # softmax probabilities would be wrong for these
-        raise ValueError(f"a {kind.replace('_', '-')} classifier cannot be exported yet: the exported outputs are "
-                         "single-label class probabilities")
-    return get(tasks.of_model(model).name)
+    return _exportable(tasks.of_model(model).name, getattr(model, "problem_type", None))
+
+
+def of_model_dir(model_dir):
+    """The export entry for a model directory's model, read from its archive before any weights load."""
+    from keras_albert import tasks
+    from keras_albert.model_dir import archived_class
+    registered_name, config = archived_class(model_dir)
+    return _exportable(tasks.of_registered_name(registered_name).name, config.get("problem_type"))
+
+
+def _exportable(name, problem_type):
+    if problem_type in ("regression", "multi_label_classification"):  # softmax probabilities would be wrong
+        raise ValueError(f"a {problem_type.replace('_', '-')} classifier cannot be exported yet: the exported "
+                         "outputs are single-label class probabilities")
+    return get(name)
 
 
 def load_runtime(model_path, task_name, num_threads=2, **kwargs):

@@ -55,6 +55,14 @@ def of_model(model):
     return next((t for t in _table().values() if t.head is not None and type(model) is t.head), _table()["backbone"])
 
 
+def of_registered_name(registered_name):
+    """The task whose head class Keras saves under `registered_name` (a .keras archive's), else the backbone's."""
+    import keras
+    return next((t for t in _table().values()
+                 if t.head is not None and keras.saving.get_registered_name(t.head) == registered_name),
+                _table()["backbone"])
+
+
 def of_architecture(architecture):
     """transformers' architecture name (config.json) -> its task, or None."""
     return next((t for t in _table().values() if t.architecture == architecture), None)
