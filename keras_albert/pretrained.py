@@ -114,8 +114,9 @@ def _build_and_load(config, tensors, fmt, task, size, source):
                              f"that has one")
     found = table.open_size(tensors, fmt, task.entries(config)) if task.size_arg else None
     if task.size_arg and size is None and found is None:
-        raise ValueError(f"the checkpoint has no {' or '.join(task.groups.values())}: pass {task.size_arg} "
-                         f"(num_classes) for a new one")
+        raise ValueError(f"{source.name} has no {' or '.join(task.groups.values())}: task {task.name!r} needs a "
+                         f"checkpoint fine-tuned for it, or {task.size_arg} (num_classes) passed for a new, untrained "
+                         "head")
     size = size or found
     from_checkpoint = found is not None and found == size  # the head is the checkpoint's: so are its labels
     labels = source.labels_from(size) if task.labelled and from_checkpoint else None
