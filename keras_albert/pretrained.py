@@ -22,8 +22,9 @@ def from_pretrained(name_or_path, task=None, num_classes=None, num_labels=None):
     return load_pretrained(name_or_path, task=task, num_classes=num_classes, num_labels=num_labels).model
 
 
-def load_pretrained(name_or_path, task=None, num_classes=None, num_labels=None):
-    """Like `from_pretrained`, returning (model, tokenizer or None, labels or None)."""
+def load_pretrained(name_or_path, task=None, num_classes=None, num_labels=None, trained_head=False):
+    """Like `from_pretrained`, returning (model, tokenizer or None, labels or None). `trained_head`: a checkpoint
+    without the task's head is refused instead of given a random one (pipelines, which only predict)."""
     if task != "auto":
         tasks.get(task)  # an unknown name fails before any file is read
     if num_classes is not None and num_labels is not None and num_classes != num_labels:
@@ -31,7 +32,7 @@ def load_pretrained(name_or_path, task=None, num_classes=None, num_labels=None):
     size = num_labels if num_labels is not None else num_classes
     path = resolve(name_or_path)
     if os.path.isfile(path) and path.endswith(".keras") or os.path.isfile(os.path.join(path, "model.keras")):
-        return _from_keras(path, task, size)
+        return _from_keras(path, task, size, trained_head)
     if os.path.isfile(path):
         raise ValueError(f"{path} is a file: pass the checkpoint's directory (HF, TF1 or a saved .keras model)")
     if hf.is_hf_dir(path):
@@ -49,7 +50,7 @@ def load_pretrained(name_or_path, task=None, num_classes=None, num_labels=None):
     else:
         raise ValueError(f"{path} is not an ALBERT checkpoint: expected config.json + model.safetensors or "
                          f"pytorch_model.bin (Hugging Face), albert_config.json + model.ckpt-* (TF1), or model.keras")
-    model, labels = _build_and_load(config, tensors, fmt, task, size, source)
+    model, labels = _build_and_load(config, tensors, fmt, task, size, source, trained_head)
     return Pretrained(model, _tokenizer(vocab), labels)
 
 
@@ -102,12 +103,12 @@ def _guess_task(present):
     return next(fits, tasks.BACKBONE)
 
 
-def _build_and_load(config, tensors, fmt, task, size, source):
+def _build_and_load(config, tensors, fmt, task, size, source, trained_head=False):
     """Check every tensor against the config (nothing allocated yet), then build the model and assign."""
     other_heads = tasks.all_head_entries(config)
     present = table.present_groups(tensors, fmt, table.entries(config, other_heads))
     task = (source.named_task or _guess_task(present)) if task == "auto" else tasks.get(task)
-    spec, names = task.load_spec(), {**table.BASE_GROUPS, **task.groups}
+    spec, names = task.load_spec(trained_head), {**table.BASE_GROUPS, **task.groups}
     for group in spec["required"]:
         if group != "backbone" and group not in present:  # (a partial backbone is listed tensor by tensor)
             raise ValueError(f"{source.name} has no {names[group]}: task {task.name!r} needs a checkpoint "
@@ -136,7 +137,7 @@ def _backbone(config):
     return AlbertBackbone(config)
 
 
-def _from_keras(path, task, size):
+def _from_keras(path, task, size, trained_head):
     """A saved model as is ("auto" or its own task), its backbone (None), or re-headed through the weight table."""
     from keras_albert.model_dir import load_model_dir
     model, tokenizer, labels = load_model_dir(path)
@@ -151,5 +152,5 @@ def _from_keras(path, task, size):
     raw = {f: getattr(model, f) for f in target.hf_fields if hasattr(model, f)} if target is saved else {}
     source = Source(f"{path} (a saved {type(model).__name__})",
                     lambda n: labels if labels and target is saved and len(labels) == n else None, raw, None)
-    model, labels = _build_and_load(model.config, state, hf.FORMAT, target.name, size, source)
+    model, labels = _build_and_load(model.config, state, hf.FORMAT, target.name, size, source, trained_head)
     return Pretrained(model, tokenizer, labels)

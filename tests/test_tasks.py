@@ -134,6 +134,9 @@ def test_a_head_the_checkpoint_lacks_starts_random_with_a_warning_and_no_pooler_
         qa = keras_albert.from_pretrained(tmp_path / "base", task="question_answering")
     x = random_inputs(qa.config, seed=9)
     close(qa.backbone(x)["sequence_output"], run_hf(base, x).last_hidden_state, x["padding_mask"])
+    from keras_albert.pipelines import pipeline  # a pipeline only predicts: a random head is refused, not warned
+    with pytest.raises(ValueError, match="has no question-answering head: task 'question_answering' needs"):
+        pipeline("question-answering", tmp_path / "base")
     no_head = re.escape(str(tmp_path / "base")) + ".* has no token-classification head: .* or num_labels"
     with pytest.raises(ValueError, match=no_head):
         keras_albert.from_pretrained(tmp_path / "base", task="token_classification")

@@ -28,7 +28,7 @@ def pipeline(task, model, tokenizer=None, labels=None, **kwargs):
         with warnings.catch_warnings():
             for unused in cls.unused_heads:  # a head this pipeline never reads may well be absent
                 warnings.filterwarnings("ignore", message=f"the checkpoint has no {unused}:")
-            loaded = load_pretrained(model, task=cls.task)
+            loaded = load_pretrained(model, task=cls.task, trained_head=True)  # never a random head
         model, tokenizer, labels = loaded.model, tokenizer or loaded.tokenizer, labels or loaded.labels
     if tokenizer is None:
         raise ValueError("this model has no tokenizer (spiece.model): pass tokenizer=AlbertTokenizer.from_file(...)")

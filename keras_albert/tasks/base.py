@@ -51,13 +51,14 @@ class Task:
         """Exactly the weight groups of transformers' state dict for this architecture."""
         return ("backbone",) + (("pooler",) if self.pooler else ()) + tuple(self.groups)
 
-    def load_spec(self):
+    def load_spec(self, trained_head=False):
         """required: must be in the checkpoint, complete. optional: all-or-nothing, absent -> random + warning.
-        extra: loaded when present, silently left as initialized otherwise (the outputs never read it)."""
-        head = tuple(self.groups)
+        extra: loaded when present, silently left as initialized otherwise (the outputs never read it).
+        `trained_head`: the head is required whatever the task (a model that only predicts needs it trained)."""
+        head, required = tuple(self.groups), self.head_required or trained_head
         pooler = ("pooler",) if self.pooler else ()
-        return {"required": ("backbone",) + (head if self.head_required else ()),
-                "optional": pooler + (() if self.head_required else head),
+        return {"required": ("backbone",) + (head if required else ()),
+                "optional": pooler + (() if required else head),
                 "extra": () if self.pooler else ("pooler",)}
 
     def build(self, backbone, size=None, **kwargs):
