@@ -39,7 +39,7 @@ def read_table(path, text_columns=("text",), label_column="label", skip_bad_rows
     if not 1 <= len(text_columns) <= 2:
         raise ValueError("give one text column, or two for sentence pairs")
     table = Table([], [])
-    for line, row in table_rows(path, quoting):
+    for line, row in table_rows(path, quoting, columns=text_columns + (label_column,)):
         try:
             if isinstance(row, BadRow):
                 raise row
@@ -55,14 +55,14 @@ def read_table(path, text_columns=("text",), label_column="label", skip_bad_rows
     return table
 
 
-def table_rows(path, quoting=True):
+def table_rows(path, quoting=True, columns=()):
     """(line, row dict or BadRow) of a .csv/.tsv (header row) or .jsonl file, by its extension."""
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"data file not found: {path}")
     ext = os.path.splitext(path)[1].lower()
     if ext in (".csv", ".tsv"):
-        return delimited_rows(path, "\t" if ext == ".tsv" else ",", quoting)
+        return delimited_rows(path, "\t" if ext == ".tsv" else ",", quoting, columns)
     if ext in (".jsonl", ".json"):
         return jsonl_rows(path)
     raise ValueError(f"{path}: unknown data format {ext!r}; use .csv, .tsv or .jsonl")
@@ -90,12 +90,17 @@ def utf8_lines(path):
             yield line[1:] if number == 1 and line.startswith("\ufeff") else line
 
 
-def delimited_rows(path, delimiter, quoting=True):
-    """(line, row dict or BadRow) of a delimited file with a header row."""
+def delimited_rows(path, delimiter, quoting=True, columns=()):
+    """(line, row dict or BadRow) of a delimited file with a header row; a name of `columns` the header lacks is
+    one error before any row (not a bad row each, which --skip-bad-rows would skip to nothing)."""
     reader = csv.reader(utf8_lines(path), delimiter=delimiter, **({} if quoting else {"quoting": csv.QUOTE_NONE}))
     header = next(reader, None)
     if not header:
         raise ValueError(f"{path}: empty file (a header row is expected)")
+    missing = [name for name in columns if name not in header]
+    if missing:
+        raise ValueError(f"{path}: the header has no column {missing[0]!r} (its columns: "
+                         f"{', '.join(map(repr, header))}); name the columns with --text-column / --label-column")
     start = reader.line_num + 1
     for fields in reader:
         row_start, start = start, reader.line_num + 1  # a quoted field may span lines: name the first

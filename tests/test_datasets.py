@@ -46,6 +46,9 @@ def test_bad_files(tmp_path):
         datasets.read_table(_write(tmp_path / "x.xml", "<a/>"))
     with pytest.raises(ValueError, match="no usable rows"):
         datasets.read_table(_write(tmp_path / "e.csv", "text,label\n,1\n"), skip_bad_rows=True)
+    for skip in (False, True):  # a column the header lacks is the file's error, not one bad row each
+        with pytest.raises(ValueError, match=r"h.csv: the header has no column 'label' \(its columns: 'text', 'y'\)"):
+            datasets.read_table(_write(tmp_path / "h.csv", "text,y\nfine,1\n"), skip_bad_rows=skip)
 
 
 def test_load_splits_builtin_and_file(tmp_path):
