@@ -6,6 +6,7 @@ import warnings
 
 from keras_albert import tasks
 from keras_albert.convert import hf, table, tf1
+from keras_albert.notices import AlbertWarning
 
 Pretrained = collections.namedtuple("Pretrained", "model tokenizer labels")
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
@@ -128,7 +129,8 @@ def _build_and_load(config, tensors, fmt, task, size, source, trained_head=False
     table.assign(model, weights)
     for group in spec["optional"]:
         if group not in present:
-            warnings.warn(f"the checkpoint has no {names[group]}: it starts from random weights", stacklevel=3)
+            warnings.warn(f"the checkpoint has no {names[group]}: it starts from random weights", AlbertWarning,
+                          stacklevel=3)
     return model, labels
 
 

@@ -182,8 +182,10 @@ def train_vocab(texts, vocab_size=8000, output_path=None, seed_sentencepiece_siz
             tokenizer = AlbertTokenizer(raw_text_model(f.read()))
     if tokenizer.vocab_size < vocab_size:
         import warnings
+
+        from keras_albert.notices import AlbertWarning
         warnings.warn(f"the text supports only {tokenizer.vocab_size:,} SentencePiece pieces: the vocabulary has "
-                      f"{tokenizer.vocab_size:,}, not the {vocab_size:,} asked for", stacklevel=2)
+                      f"{tokenizer.vocab_size:,}, not the {vocab_size:,} asked for", AlbertWarning, stacklevel=2)
     if output_path is not None:
         tokenizer.save(output_path)
     return tokenizer

@@ -51,6 +51,21 @@ def quiet_native_logs():
         logging.getLogger(name).setLevel(logging.ERROR)
 
 
+def show_library_warnings(command):
+    """The library's own warnings (keras_albert.notices) as one line each, `keras-albert CMD: warning: ...`, even
+    where every other Python warning is silenced; the rest as Python shows them."""
+    from keras_albert.notices import AlbertWarning
+    python_shows = warnings.showwarning
+
+    def show(message, category, *args, **kwargs):
+        if issubclass(category, AlbertWarning):
+            print(f"keras-albert {command}: warning: {message}", file=sys.stderr)
+        else:
+            python_shows(message, category, *args, **kwargs)
+    warnings.simplefilter("always", AlbertWarning)
+    warnings.showwarning = show
+
+
 def main(argv=None):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     parser = build_parser()
@@ -64,7 +79,9 @@ def main(argv=None):
     if not args.show_logs and argv is None:  # a real command line (in-process callers keep their streams)
         quiet_native_logs()
     try:
-        return args.run(args) or 0
+        with warnings.catch_warnings():
+            show_library_warnings(args.command)
+            return args.run(args) or 0
     except Failed as e:
         print(f"keras-albert {args.command}: {e}", file=sys.stderr)
         return 1

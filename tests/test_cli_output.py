@@ -20,6 +20,15 @@ def test_convert_prints_one_line_and_nothing_else(model_dir, tmp_path):
     assert out == f"wrote AlbertClassifier ({params:,} parameters) to {tmp_path / 'converted'}\n"
 
 
+def test_the_librarys_warnings_are_one_line_of_ours(model_dir, tmp_path):
+    """Python warnings are silenced on a command line, except the library's own: a new head starts from random
+    weights, and the user hears it."""
+    rc, out, err = run_cli("convert", model_dir, tmp_path / "qa", "--task", "question_answering")
+    assert rc == 0 and out.startswith("wrote AlbertQuestionAnswerer")
+    assert err == ("keras-albert convert: warning: the checkpoint has no question-answering head: it starts from "
+                   "random weights\n")
+
+
 def test_classify_prints_one_line_per_sentence_and_nothing_else(model_dir, tmp_path):
     from keras_albert_export.tflite import convert
     from keras_albert.model_dir import load_model_dir
