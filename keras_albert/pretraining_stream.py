@@ -41,14 +41,18 @@ class ExampleOptions:
     seed: int = 0
 
     def __post_init__(self):
-        checks = {"sequence_length": self.sequence_length >= 8, "max_predictions": self.max_predictions >= 1,
-                  "mask_rate": 0 < self.mask_rate < 1, "max_ngram": 1 <= self.max_ngram <= 3,
-                  "dupe_factor": self.dupe_factor >= 1, "short_seq_prob": 0 <= self.short_seq_prob <= 1,
-                  "eval_fraction": 0 <= self.eval_fraction < 1, "num_shards": self.num_shards >= 1}
-        for name, ok in checks.items():
+        checks = {"sequence_length": (self.sequence_length >= 8, "at least 8"),
+                  "max_predictions": (self.max_predictions >= 1, "at least 1"),
+                  "mask_rate": (0 < self.mask_rate < 1, "between 0 and 1, both excluded"),
+                  "max_ngram": (1 <= self.max_ngram <= 3, "1, 2 or 3"),
+                  "dupe_factor": (self.dupe_factor >= 1, "at least 1"),
+                  "short_seq_prob": (0 <= self.short_seq_prob <= 1, "between 0 and 1"),
+                  "eval_fraction": (0 <= self.eval_fraction < 1, "at least 0 and below 1"),
+                  "num_shards": (self.num_shards >= 1, "at least 1")}
+        for name, (ok, allowed) in checks.items():
             if not ok:
                 flag = {"max_ngram": "ngram"}.get(name, name).replace("_", "-")
-                raise ValueError(f"--{flag} {getattr(self, name)} is out of range")
+                raise ValueError(f"--{flag} {getattr(self, name)} is out of range: it must be {allowed}")
 
 
 # ---- reading: line by line, errors name the file and line -------------------------------------------------
@@ -281,5 +285,8 @@ def prepare_shards(paths, out, *, tokenizer=None, vocab_size=8000, vocab_sample=
             counts = run_beam(paths, tmp, tokenizer.model_proto, opts, runner, workers, beam_args)
         else:
             counts = write_local(paths, tmp, tokenizer, opts, workers, total, progress)
+        if not counts["train_examples"]:  # an empty shard folder would only fail later, in `pretrain`
+            raise ValueError(f"no training examples: {skipped_message(counts) or 'the corpus gave none'}; a "
+                             "document needs two or more sentences (lines), documents split by a blank line")
         manifest = write_manifest(tmp, opts, tokenizer, counts)
     return manifest

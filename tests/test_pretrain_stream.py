@@ -149,18 +149,25 @@ def test_bad_corpora_get_one_line_with_file_and_line(tmp_path, capsys, corpus, s
     from keras_albert_cli.cli import main
     bad = tmp_path / "bad.txt"
     bad.write_bytes(b"one sentence.\ntwo sentences.\n\nfine here.\nbroken \xff here.\n")
-    empty, blank = tmp_path / "empty.txt", tmp_path / "blank.txt"
+    empty, blank, lonely = tmp_path / "empty.txt", tmp_path / "blank.txt", tmp_path / "lonely.txt"
     empty.write_bytes(b"")
     blank.write_text("\n  \n\n")
+    lonely.write_text("one sentence alone .\n\nanother alone .\n")
     for path, message in ((bad, f"{bad}:5: not UTF-8 text (byte 0xff at column 8)"),
                           (empty, f"{empty}: the file is empty"),
                           (blank, f"{blank}: the file has no text, only blank lines"),
+                          (lonely, f"no training examples: skipped 2 of 2 documents too short for a sentence-order "
+                                   f"pair (the first at {lonely}:1); a document needs two or more sentences"),
                           (tmp_path / "missing.txt", "corpus file not found")):
-        assert main(["pretrain-data", "--corpus", corpus, str(path), "--out", str(tmp_path / "out"),
+        corpora = [str(path)] if path == lonely else [corpus, str(path)]
+        assert main(["pretrain-data", "--corpus", *corpora, "--out", str(tmp_path / "out"),
                      "--spiece", spiece_path, "--quiet"]) == 2
         err = capsys.readouterr().err.strip()
         assert "\n" not in err and message in err
         assert not os.path.exists(tmp_path / "out")              # nothing written
+    assert main(["pretrain-data", "--corpus", corpus, "--out", str(tmp_path / "out"), "--eval-fraction", "1.5"]) == 2
+    assert capsys.readouterr().err == ("keras-albert pretrain-data: error: --eval-fraction 1.5 is out of range: it "
+                                       "must be at least 0 and below 1\n")
     # streaming: the first document comes before the bad line is read
     docs = iter_documents([str(bad)])
     assert next(docs).sentences == ["one sentence.", "two sentences."]
