@@ -49,10 +49,22 @@ def test_pretrain_refuses_before_any_work(corpus, tmp_path, capsys):
     (out / "config.json").write_text("the user's")
     assert main(["pretrain", "--corpus", corpus, "--out", str(out), "--steps", "2"] + TINY) == 2
     assert "--overwrite" in capsys.readouterr().err and os.listdir(out) == ["config.json"]
-    for flag, value in (("--steps", "0"), ("--steps-per-log", "-1"), ("--batch-size", "0"), ("--eval-fraction", "1")):
+    for flag, value in (("--steps", "0"), ("--steps-per-log", "-1"), ("--batch-size", "0"), ("--eval-fraction", "1"),
+                        ("--learning-rate", "-1"), ("--learning-rate", "nan")):
         assert main(["pretrain", "--corpus", corpus, "--out", str(tmp_path / "x"), *TINY, flag, value]) == 2
         assert flag in capsys.readouterr().err
     assert sorted(os.listdir(tmp_path)) == ["pre"]
+
+
+def test_a_corpus_without_training_examples_is_one_line(tmp_path, capsys, rt_texts):
+    """Documents of one sentence make no sentence-order pair: one line saying so, and no output folder (it was
+    a StopIteration traceback)."""
+    lonely = tmp_path / "lonely.txt"
+    lonely.write_text("\n\n".join(rt_texts[0][:40]) + "\n")
+    assert main(["pretrain", "--corpus", str(lonely), "--out", str(tmp_path / "x"), "--steps", "2"] + TINY) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no training examples in 40 document(s) after holding out 1 for evaluation" in err[0]
+    assert sorted(os.listdir(tmp_path)) == ["lonely.txt"]
 
 
 def test_pretrain_trains_from_streamed_shards(corpus, tmp_path, capsys):

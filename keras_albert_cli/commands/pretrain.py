@@ -89,12 +89,15 @@ def run(args):
             raise ValueError(f"--{flag.replace('_', '-')} must be at least 1, got {getattr(args, flag)}")
     if not 0 <= args.warmup_ratio <= 1:
         raise ValueError(f"--warmup-ratio must be between 0 and 1, got {args.warmup_ratio}")
+    if not 0 < args.learning_rate < float("inf"):
+        raise ValueError(f"--learning-rate must be a number above 0, got {args.learning_rate}")
     if not 0 < args.eval_fraction < 1:
         raise ValueError(f"--eval-fraction must be between 0 and 1, got {args.eval_fraction}")
     if bool(args.corpus) == bool(args.shards):
         raise ValueError("give --corpus FILES or --shards FOLDER (made by keras-albert pretrain-data), not both")
     check_output(args.out, args.overwrite)
     documents = read_corpus(args.corpus) if args.corpus else None
+    split = _held_out(documents, args) if documents else None  # (training, evaluation) documents
     start, tokenizer = None, None
     if args.init:
         from keras_albert.pretrained import load_pretrained
@@ -107,10 +110,7 @@ def run(args):
     elif args.shards and start is None:
         tokenizer = AlbertTokenizer.from_file(os.path.join(args.shards, "spiece.model"))
     elif start is None:
-        tokenizer = train_vocab([s for d in documents for s in d], vocab_size=args.vocab_size)
-        if tokenizer.vocab_size < args.vocab_size:
-            print(f"the corpus supports only {tokenizer.vocab_size:,} SentencePiece pieces: the vocabulary has "
-                  f"{tokenizer.vocab_size:,}, not the {args.vocab_size:,} asked for")
+        tokenizer = train_vocab([s for d in documents for s in d], vocab_size=args.vocab_size)  # warns if smaller
     if tokenizer is None:
         raise ValueError(f"{args.init} has no spiece.model; pass the checkpoint's vocabulary with --spiece")
     if args.shards:
@@ -127,19 +127,19 @@ def run(args):
     if not is_chief(dist):  # a multi-worker worker: trains beside the chief, publishes nothing
         tmp = staging_path(args.out, f"partial-worker-{task_id(dist)}")
         os.makedirs(tmp, exist_ok=True)
-        history = _shards_and_training(args, documents, tokenizer, config, start, tmp)
+        history = _shards_and_training(args, split, tokenizer, config, start, tmp)
         shutil.rmtree(tmp, ignore_errors=True)
         print(f"worker {task_id(dist)}: trained {history['steps']} steps; the chief writes the model to {args.out}")
         return
     with staged_output(args.out, args.overwrite, staging=staging_path(args.out, "partial")) as tmp:
-        history = _shards_and_training(args, documents, tokenizer, config, start, tmp)
-    split = "val_" if "val_mlm_logits_accuracy" in history else ""
-    print(f"trained {history['steps']} steps; {'eval' if split else 'train'} MLM accuracy "
-          f"{history[split + 'mlm_logits_accuracy'][-1]:.4f}, "
-          f"SOP accuracy {history[split + 'sop_logits_accuracy'][-1]:.4f}; model in {args.out}")
+        history = _shards_and_training(args, split, tokenizer, config, start, tmp)
+    prefix = "val_" if "val_mlm_logits_accuracy" in history else ""
+    print(f"trained {history['steps']} steps; {'eval' if prefix else 'train'} MLM accuracy "
+          f"{history[prefix + 'mlm_logits_accuracy'][-1]:.4f}, "
+          f"SOP accuracy {history[prefix + 'sop_logits_accuracy'][-1]:.4f}; model in {args.out}")
 
 
-def _shards_and_training(args, documents, tokenizer, config, start, out):
+def _shards_and_training(args, split, tokenizer, config, start, out):
     from keras_albert.training.pretrain import pretrain
 
     if args.shards:
@@ -147,7 +147,7 @@ def _shards_and_training(args, documents, tokenizer, config, start, out):
         manifest = load_shards(args.shards, tokenizer, args.sequence_length)
         train, evals, max_predictions = manifest["train"], manifest["eval"], manifest["max_predictions"]
     else:
-        train, evals = _corpus_shards(args, documents, tokenizer, out)
+        train, evals = _corpus_shards(args, split, tokenizer, out)
         max_predictions = args.max_predictions
     _, history = pretrain(config, tokenizer, train, out_dir=out,
                           eval_shards=evals, sequence_length=args.sequence_length,
@@ -162,21 +162,35 @@ def _shards_and_training(args, documents, tokenizer, config, start, out):
     return history
 
 
-def _corpus_shards(args, documents, tokenizer, out):
-    """The corpus's MLM + SOP examples as shards in `out/shards` (in memory: `pretrain-data` streams)."""
+def _held_out(documents, args):
+    """(training documents, evaluation documents): the first --eval-fraction of a seeded shuffle, at least one,
+    held out; refused in one line, before any work, when no training document can make a sentence-order pair."""
     import numpy as np
-
-    from keras_albert.pretraining_data import make_examples, write_shards
 
     order = np.random.default_rng(args.seed).permutation(len(documents))
     n_eval = max(1, int(len(documents) * args.eval_fraction))
+    train, evals = [documents[i] for i in order[n_eval:]], [documents[i] for i in order[:n_eval]]
+    if not any(len(d) >= 2 for d in train):
+        raise ValueError(f"no training examples in {len(documents):,} document(s) after holding out {n_eval:,} for "
+                         "evaluation: a document needs two or more sentences (lines), documents split by a blank "
+                         "line")
+    return train, evals
+
+
+def _corpus_shards(args, split, tokenizer, out):
+    """The corpus's MLM + SOP examples as shards in `out/shards` (in memory: `pretrain-data` streams)."""
+    from keras_albert.pretraining_data import make_examples, write_shards
+
+    train_documents, eval_documents = split
     shards = os.path.join(out, "shards")
     opts = dict(sequence_length=args.sequence_length, max_predictions=args.max_predictions, max_ngram=args.ngram,
                 whole_word=args.whole_word, seed=args.seed)
-    train = make_examples([documents[i] for i in order[n_eval:]], tokenizer, dupe_factor=args.dupe_factor, **opts)
-    evals = make_examples([documents[i] for i in order[:n_eval]], tokenizer, **opts)
+    train = make_examples(train_documents, tokenizer, dupe_factor=args.dupe_factor, **opts)
+    evals = make_examples(eval_documents, tokenizer, **opts)
+    if not len(train["sop_label"]):
+        raise ValueError("no training examples: every sentence-order pair of the corpus was cut short")
     write_shards(train, shards, num_shards=8, prefix="train")
     write_shards(evals, shards, num_shards=1, prefix="eval")
-    print(f"{len(documents):,} documents -> {len(train['sop_label']):,} train / {len(evals['sop_label']):,} eval "
-          f"examples in {os.path.join(args.out, 'shards')}")
+    print(f"{len(train_documents) + len(eval_documents):,} documents -> {len(train['sop_label']):,} train / "
+          f"{len(evals['sop_label']):,} eval examples in {os.path.join(args.out, 'shards')}")
     return os.path.join(shards, "train-*"), os.path.join(shards, "eval-*")
