@@ -356,3 +356,15 @@ def test_cli_pretrain_then_finetune(tmp_path, rt_texts, capsys):
     for a, b in zip(result.model.backbone.weights, model.backbone.weights):
         assert a.shape == b.shape
     assert not np.array_equal(result.model.backbone.weights[0].numpy(), model.backbone.weights[0].numpy())
+
+
+def test_a_diverged_run_stops_and_publishes_nothing(tmp_path, tokenizer, rt_texts):
+    """A learning rate that drives the loss to NaN is stopped at the first epoch end in one line, and no model
+    appears (a NaN model was written as the result before); without clipping, 1e8 overflows in the first steps."""
+    from keras_albert.training.resume import Diverged
+    train = _keyword_task(rt_texts, 64)
+    out = tmp_path / "run"
+    with pytest.raises(Diverged, match=r"training diverged: the loss is nan at step 4; lower the learning rate"):
+        finetune(_model(tokenizer), tokenizer, train, out_dir=str(out), epochs=3, batch_size=16, sequence_length=64,
+                 learning_rate=1e8, warmup_ratio=0.0, clipnorm=None, verbose=0)
+    assert not out.exists()

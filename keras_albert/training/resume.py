@@ -85,6 +85,17 @@ def _assign(variables, arrays):
         v.assign(a)
 
 
+class Diverged(ValueError):
+    """The training loss stopped being a number: nothing trained after it is worth keeping."""
+
+
+def _check_finite(logs, step):
+    loss = (logs or {}).get("loss")
+    if loss is not None and not np.isfinite(float(loss)):
+        raise Diverged(f"training diverged: the loss is {float(loss)} at step {step}; lower the learning rate "
+                       "(--learning-rate) and start again")
+
+
 class ResumableTraining(keras.callbacks.Callback):
     """Backups every `save_every` steps and at each epoch end; best weights; early stopping; history."""
 
@@ -138,10 +149,12 @@ class ResumableTraining(keras.callbacks.Callback):
                 v.assign(v + a)
         self.state["step"] += 1
         if self.save_every and self.step % self.save_every == 0 and self.step % self.steps_per_epoch:
+            _check_finite(logs, self.step)  # read only where a backup is written: no per-step device sync
             self.save()
 
     def on_epoch_end(self, epoch, logs=None):
         logs = dict(logs or {})
+        _check_finite(logs, self.step)  # before a diverged model becomes the backup, the best or the result
         for k, v in logs.items():
             self.state["history"].setdefault(k, []).append(float(v))
         score = logs.get(self.monitor, None)
