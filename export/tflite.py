@@ -264,6 +264,27 @@ def op_codes(tflite_bytes):
     return out
 
 
+def input_limit(tflite_bytes, signature=SIGNATURE):
+    """The length where a file written here cuts longer input (`keep_sep`'s constant, the graph's one MINIMUM of
+    the input length), or None where the signature has none (a fixed length, or a file from elsewhere)."""
+    import numpy as np
+
+    names, model = _parse(tflite_bytes)
+    found = [s for s in model.signatureDefs or [] if s.signatureKey.decode() == signature]
+    if not found:
+        return None
+    graph = model.subgraphs[found[0].subgraphIndex]
+    for op in graph.operators:
+        code = model.operatorCodes[op.opcodeIndex]
+        if names.get(max(code.builtinCode, code.deprecatedBuiltinCode)) != "MINIMUM":
+            continue
+        for index in op.inputs:
+            data = model.buffers[graph.tensors[index].buffer].data
+            if data is not None and len(data) == 4:  # the int32 scalar constant
+                return int(np.frombuffer(bytes(bytearray(data)), np.int32)[0])
+    return None
+
+
 def check_builtin_only(tflite_bytes):
     """Raise ValueError naming any Flex or custom op (they do not run on stock LiteRT)."""
     bad = sorted({name for name, _ in op_codes(tflite_bytes) if name.startswith("CUSTOM") or "Flex" in name})

@@ -38,6 +38,18 @@ def test_weight_cache_runtime_gives_the_interpreters_numbers(tflite_bytes):
         np.testing.assert_allclose(cached(inputs), classic(inputs), atol=1e-6)
 
 
+def test_bench_refuses_lengths_the_model_cuts(tmp_path, capsys, tflite_bytes):
+    """The export cuts input at its sequence length (here the tiny model's 64 positions): a longer length would
+    time 64 tokens under another name."""
+    from keras_albert_export.tflite import input_limit
+    assert input_limit(tflite_bytes) == 64 and input_limit(tflite_bytes, "length_16") is None
+    path = tmp_path / "m.tflite"
+    path.write_bytes(tflite_bytes)
+    assert main(["bench", str(path), "--lengths", "16,65", "--runs", "1"]) == 2
+    assert capsys.readouterr().err.strip().endswith("cuts its input at 64 tokens (its export's --sequence-length); "
+                                                    "time lengths up to 64")
+
+
 def test_bench_bad_input_is_one_line(tmp_path, capsys):
     not_tflite = tmp_path / "x.tflite"
     not_tflite.write_text("hello, not a model")

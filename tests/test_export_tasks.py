@@ -1,5 +1,7 @@
 """Question answering and token classification as TFLite: the export task table's signatures, and the Python
 runtimes giving the Keras pipelines' answers and entities (same packing, same decoding code)."""
+import json
+
 import numpy as np
 import pytest
 
@@ -234,6 +236,8 @@ def test_cli_exports_and_tags_with_the_tflite(tagger, tokenizer, rt_texts, tmp_p
     out = tmp_path / "export"
     assert main(["export", model_dir, "--out", str(out), "--variants", "float32", "--sequence-length", "40"]) == 0
     capsys.readouterr()
+    report = json.loads((out / "report.json").read_text())  # timed up to the cut, never past it
+    assert list(report["variants"]["float32"]["latency_ms"]["1"]) == ["16", "32", "40"]
     assert (out / "labels.txt").read_text().split() == list(LABELS)
     assert (out / "saved_model" / "saved_model.pb").is_file()
     # texts that fit both the Keras directory's 64 positions and the export's 40 (longer ones are cut differently)

@@ -28,13 +28,19 @@ def register(sub):
 
 def run(args):
     from keras_albert_export.report import latencies
+    from keras_albert_export.tflite import input_limit
 
     if not os.path.isfile(args.model):
         raise FileNotFoundError(f"no TFLite model at {args.model}")
     with open(args.model, "rb") as f:
         if f.read(8)[4:8] != b"TFL3":
             raise ValueError(f"{args.model} is not a TFLite model")
+        f.seek(0)
+        limit = input_limit(f.read())
     lengths, threads = _ints(args.lengths), _ints(args.threads)
+    if limit is not None and max(lengths) > limit:  # it would time `limit` tokens under another length's name
+        raise ValueError(f"--lengths {max(lengths)}: {args.model} cuts its input at {limit} tokens (its export's "
+                         f"--sequence-length); time lengths up to {limit}")
     print("runtime\tthreads\t" + "\t".join(f"seq {n} (ms)" for n in lengths))
     for runtime, weight_cache in (("interpreter", False), ("weight-cache", True)):
         table = latencies(args.model, lengths=lengths, threads=threads, runs=args.runs, weight_cache=weight_cache)
