@@ -86,7 +86,7 @@ class TFLiteClassifier:
         if model_content is None:
             with open(model_path, "rb") as f:
                 model_content = f.read()
-        self.model_content = model_content
+        self.model_content, self.signature = model_content, signature
         if weight_cache:
             self.interpreter = self.runner = CompiledRunner(model_content, num_threads or 1, signature)
         else:
@@ -96,6 +96,13 @@ class TFLiteClassifier:
         missing = [n for n in INPUTS if n not in details]
         if missing:
             raise ValueError(f"not a keras-albert classifier: inputs {sorted(details)} lack {missing}")
+
+    @property
+    def input_limit(self):
+        """Where the file cuts longer input (its export's sequence length; None if the graph does not say):
+        packing to it gives what a runtime that passes the whole text (MediaPipe) gives."""
+        from keras_albert_export.tflite import input_limit
+        return input_limit(self.model_content, self.signature)
 
     def __call__(self, inputs):
         """inputs: dict ids/mask/segment_ids int32 [1, n] -> probabilities [classes] (resizes as needed)."""

@@ -244,8 +244,9 @@ def _tensor_name(graph, index):
 
 
 def _parse(tflite_bytes):
-    """({builtin code: op name}, the flatbuffer as TFLite's schema object)."""
-    from tensorflow.lite.python import schema_py_generated as schema
+    """({builtin code: op name}, the flatbuffer as TFLite's schema object): LiteRT's copy of the schema, so reading
+    a file needs no TensorFlow (the command line's runtime paths do not load it)."""
+    from ai_edge_litert import schema_py_generated as schema
 
     names = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
     return names, schema.ModelT.InitFromPackedBuf(bytearray(tflite_bytes), 0)

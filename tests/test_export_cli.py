@@ -241,3 +241,32 @@ def test_classify_prints_lone_surrogates_escaped(exported, capsys):
     assert json.loads(capsys.readouterr().out)["text"] == "bad \udcff byte"
     assert main(["classify", path, "bad \udcff byte"]) == 0
     assert capsys.readouterr().out.rstrip("\n").split("\t")[2] == "bad \\udcff byte"
+
+
+def test_classify_packs_to_the_files_own_cut(spiece_path, rt_texts, tmp_path, capsys):
+    """An export longer than 128 tokens: `classify` packs a long text to the file's own cut by default (what a
+    runtime that passes the whole text, MediaPipe, gets), not to 128."""
+    import keras
+
+    from conftest import tiny_config
+    from keras_albert import AlbertBackbone, AlbertClassifier
+    from keras_albert.tokenizer import AlbertTokenizer
+    from keras_albert_cli.cli import main
+    from keras_albert_export.runtime import TFLiteClassifier, pack
+    from keras_albert_export.tflite import convert
+    tokenizer = AlbertTokenizer.from_file(spiece_path)
+    keras.utils.set_random_seed(3)
+    model = AlbertClassifier(AlbertBackbone(tiny_config(vocab_size=tokenizer.vocab_size, initializer_range=0.2,
+                                                        max_position_embeddings=256)), 2)
+    path = tmp_path / "m.tflite"
+    path.write_bytes(convert(model, "float32", sequence_length=256))
+    (tmp_path / "spiece.model").write_bytes(open(spiece_path, "rb").read())
+    text = " ".join(rt_texts[0][:12])
+    assert len(tokenizer.tokenize(text)) > 128
+    runtime = TFLiteClassifier(str(path))
+    assert runtime.input_limit == 256
+    expected = runtime(pack(tokenizer, text, 256))
+    assert main(["classify", str(path), "--json", text]) == 0
+    got = json.loads(capsys.readouterr().out)["probabilities"]
+    np.testing.assert_allclose([got["0"], got["1"]], expected, atol=1e-6)
+    assert not np.allclose(runtime(pack(tokenizer, text, 128)), expected, atol=1e-4)  # what the old default gave

@@ -41,7 +41,8 @@ def register(sub):
     p.add_argument("--json", action="store_true",
                    help="one JSON object per sentence: text, label, score, probabilities by label")
     p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--sequence-length", type=int, default=128, help="longest input in tokens (at least 3)")
+    p.add_argument("--sequence-length", type=int, default=None,
+                   help="longest input in tokens (at least 3; default: where the file cuts, its export's length)")
     p.add_argument("--weight-cache", action="store_true",
                    help="run with LiteRT's CompiledModel and XNNPACK's weight cache (faster, far less memory "
                         "for large models)")
@@ -72,7 +73,7 @@ def run(args):
     import numpy as np
 
     from keras_albert_export.runtime import pack
-    if args.sequence_length < 3:
+    if args.sequence_length is not None and args.sequence_length < 3:
         raise ValueError(f"--sequence-length must be at least 3 ([CLS] a token [SEP]), got {args.sequence_length}")
     if args.threads < 1:
         raise ValueError(f"--threads must be at least 1, got {args.threads}")
@@ -84,8 +85,9 @@ def run(args):
     if len(pairs) != len(sentences):
         raise ValueError(f"{len(sentences)} sentences but {len(pairs)} --pair texts: give one --pair per sentence")
     classifier, tokenizer, labels = load(args.model, args.threads, args.weight_cache)
+    length = args.sequence_length or classifier.input_limit or 128  # the file's own cut: MediaPipe's answer
     for sentence, pair in zip(sentences, pairs):
-        probabilities = classifier(pack(tokenizer, sentence, args.sequence_length, text_pair=pair))
+        probabilities = classifier(pack(tokenizer, sentence, length, text_pair=pair))
         names = labels if labels and len(labels) == len(probabilities) else [str(i) for i in range(len(probabilities))]
         best = int(np.argmax(probabilities))
         if args.json:  # ensure_ascii: control characters and lone surrogates as \\u escapes, valid JSON
