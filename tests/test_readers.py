@@ -64,6 +64,8 @@ def test_squad_errors_name_the_json_path(tmp_path, qa, why):
 def test_squad_bad_files(tmp_path):
     with pytest.raises(ValueError, match=r"broken\.json:3: invalid JSON"):
         read_squad(_write(tmp_path / "broken.json", '{"data": [\n  {"paragraphs": []},\n  oops\n]}'))
+    with pytest.raises(ValueError, match=r"rows\.csv:1: invalid JSON .*\(question answering reads SQuAD JSON\)$"):
+        read_squad(_write(tmp_path / "rows.csv", "question,context\nwho?,anna did\n"))
     with pytest.raises(ValueError, match='an object with a list "data"'):
         read_squad(_write(tmp_path / "list.json", "[]"))
     with pytest.raises(ValueError, match=r"data\[0\]\.paragraphs\[0\]\.context is missing or not a str"):

@@ -24,7 +24,8 @@ def read_squad(path, skip_bad_rows=False):
     try:
         doc = json.loads("".join(utf8_lines(path)))
     except json.JSONDecodeError as e:
-        raise ValueError(f"{path}:{e.lineno}: invalid JSON ({e.msg}, column {e.colno})") from None
+        what = " (question answering reads SQuAD JSON)" if path.lower().endswith((".csv", ".tsv", ".txt")) else ""
+        raise ValueError(f"{path}:{e.lineno}: invalid JSON ({e.msg}, column {e.colno}){what}") from None
     articles = doc.get("data") if isinstance(doc, dict) else None
     if not isinstance(articles, list):
         raise ValueError(f"{path}: a SQuAD file is an object with a list \"data\"")
