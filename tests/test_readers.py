@@ -186,3 +186,5 @@ def test_race(tmp_path):
     path = _write(tmp_path / "ragged.jsonl", "".join(json.dumps(r) + "\n" for r in (rows[0], ragged)))
     with pytest.raises(ValueError, match=r"ragged\.jsonl:2: 3 options, but line 1 has 4"):
         read_race(path)
+    with pytest.raises(ValueError, match=r"rows\.csv: multiple choice reads RACE-style JSON lines"):
+        read_race(_write(tmp_path / "rows.csv", "article,question,answer\nsky,colour?,A\n"))

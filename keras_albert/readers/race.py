@@ -15,6 +15,9 @@ def read_race(path, skip_bad_rows=False):
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"data file not found: {path}")
+    if path.lower().endswith((".csv", ".tsv")):  # each row would be an "invalid JSON" bad row
+        raise ValueError(f"{path}: multiple choice reads RACE-style JSON lines (.jsonl: article, question, options, "
+                         "answer), not a table")
     records, first = Records(), None
     for line, row in jsonl_rows(path):
         try:
