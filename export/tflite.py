@@ -286,6 +286,22 @@ def input_limit(tflite_bytes, signature=SIGNATURE):
     return None
 
 
+def weight_types(tflite_bytes):
+    """The element types (names, e.g. "int8", "float32") of the constant tensors the dense layers multiply by."""
+    names, model = _parse(tflite_bytes)
+    from ai_edge_litert import schema_py_generated as schema
+    type_names = {v: k.lower() for k, v in vars(schema.TensorType).items() if not k.startswith("_")}
+    found = set()
+    for graph in model.subgraphs:
+        for op in graph.operators:
+            code = model.operatorCodes[op.opcodeIndex]
+            if names.get(max(code.builtinCode, code.deprecatedBuiltinCode)) == "FULLY_CONNECTED":
+                weights = graph.tensors[op.inputs[1]]
+                if model.buffers[weights.buffer].data is not None:
+                    found.add(type_names.get(weights.type, str(weights.type)))
+    return found
+
+
 def check_builtin_only(tflite_bytes):
     """Raise ValueError naming any Flex or custom op (they do not run on stock LiteRT)."""
     bad = sorted({name for name, _ in op_codes(tflite_bytes) if name.startswith("CUSTOM") or "Flex" in name})

@@ -14,3 +14,41 @@ def test_unknown_preset_is_one_clear_line():
                             capture_output=True, text=True)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1].startswith("keras-albert info: error: unknown preset")
+
+
+def test_info_describes_a_model_directory_and_its_exports(tmp_path, spiece_path, capsys):
+    """A model directory (loaded) and a .tflite (the file alone): task, size, shape, where input is cut, whether
+    the weights are int8, where vocabulary and labels come from; each line checked against the model itself."""
+    from cli_common import tiny_model_dir
+    from keras_albert.model_dir import load_model_dir
+    from keras_albert.tokenizer import AlbertTokenizer
+    from keras_albert_cli.cli import main
+    from keras_albert_export.metadata import add_metadata
+    from keras_albert_export.tflite import convert
+    model_dir = tiny_model_dir(tmp_path / "model", spiece_path, texts=["a fine film"])
+    model = load_model_dir(model_dir)[0]
+    vocab = AlbertTokenizer.from_file(spiece_path).vocab_size
+    assert main(["info", model_dir]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        f"{model_dir}: AlbertClassifier (classification), {model.count_params():,} parameters, 4 layers sharing "
+        "1 block(s), hidden size 32, position table 64",
+        f"vocabulary: {vocab:,} pieces", "labels: negative, positive", "held-out split: heldout.jsonl"]
+    plain = tmp_path / "float.tflite"  # vocabulary and labels beside it
+    plain.write_bytes(convert(model, "float32", sequence_length=40, buckets=(16,)))
+    for name in ("spiece.model", "labels.txt"):
+        (tmp_path / name).write_bytes((tmp_path / "model" / name).read_bytes())
+    packed = tmp_path / "int8" / "m.tflite"  # both inside, no files beside
+    packed.parent.mkdir()
+    packed.write_bytes(add_metadata(convert(model, "dynamic_int8"), spiece_path, ["negative", "positive"]))
+    for path, weights, length, signatures, where in (
+            (plain, "float32", 40, "serving_default, length_16", "spiece.model beside it"),
+            (packed, "int8", 64, "serving_default", "in the file")):
+        assert main(["info", str(path)]) == 0
+        lines = capsys.readouterr().out.splitlines()
+        assert lines[0] == f"{path}: classification model, {path.stat().st_size / 1e6:.2f} MB, {weights} weights"
+        assert lines[1] == f"input: ids, mask, segment_ids; any length, cut at {length} tokens; signatures: {signatures}"
+        assert lines[2] == f"vocabulary: {vocab:,} pieces ({where})"
+        assert lines[3].startswith("labels: negative, positive (")
+    assert main(["info", str(tmp_path / "missing.tflite")]) == 2
+    assert capsys.readouterr().err.strip() == f"keras-albert info: error: no such file or directory: " \
+                                              f"{tmp_path / 'missing.tflite'}"

@@ -1,0 +1,40 @@
+"""What an exported .tflite is, read from the file alone (`keras-albert info FILE.tflite`): its task by the
+signature's outputs, its size, whether its weights are int8, where it cuts input, and where its vocabulary and
+labels come from."""
+import os
+
+
+def describe_tflite(path):
+    """-> lines of text about a .tflite written by `keras-albert export`; ValueError for another kind of file."""
+    from keras_albert.model_dir import LABELS, SPIECE
+    from keras_albert_export import tasks
+    from keras_albert_export.runtime import SIGNATURE, associated_files, interpreter_class, read_exported
+    from keras_albert_export.tflite import input_limit, weight_types
+
+    content, tokenizer, labels = read_exported(path)
+    signatures = interpreter_class()(model_content=content).get_signature_list()
+    outputs = set(signatures.get(SIGNATURE, {}).get("outputs", ()))
+    found = [name for name in tasks.NAMES if set(tasks.get(name).outputs) <= outputs]
+    if not found:
+        raise ValueError(f"{path} is not a file `keras-albert export` writes (its {SIGNATURE} outputs "
+                         f"{sorted(outputs)} are no task's)")
+    task = tasks.get(found[0])
+    details = interpreter_class()(model_content=content).get_signature_runner(SIGNATURE).get_input_details()
+    fixed = int(details["ids"]["shape_signature"][1])
+    limit = input_limit(content)
+    length = (f"a fixed window of {fixed} tokens" if fixed > 0 else
+              f"any length, cut at {limit} tokens" if limit else "any length")
+    weights = "int8" if "int8" in weight_types(content) else "float32"
+    packed = associated_files(content)
+    where = {name: "in the file" if name in packed else f"{name} beside it" for name in (SPIECE, LABELS)}
+    lines = [f"{path}: {task.name} model, {os.path.getsize(path) / 1e6:.2f} MB, {weights} weights",
+             f"input: ids, mask, segment_ids; {length}; signatures: {', '.join(sorted(signatures, key=_order))}",
+             f"vocabulary: {tokenizer.vocab_size:,} pieces ({where[SPIECE]})"]
+    if labels:
+        lines.append(f"labels: {', '.join(labels)} ({where[LABELS]})")
+    return lines
+
+
+def _order(signature):
+    """serving_default first, then the length buckets by length."""
+    return (signature != "serving_default", len(signature), signature)
