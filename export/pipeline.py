@@ -46,7 +46,7 @@ def export_all(model_dir, out, *, variants=("float32", "dynamic_int8"), compat=N
 
     variants = list(variants)
     check_options(variants, sequence_length, limit, max_drop, buckets)
-    check_output(out, overwrite)
+    check_output(out, overwrite, inputs=(model_dir, data))
     gate.check_rejected_path(out)
     try:  # the task, the vocabulary and the held-out data, read before the weights load
         task = tasks.of_model_dir(model_dir)

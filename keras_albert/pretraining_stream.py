@@ -266,7 +266,7 @@ def prepare_shards(paths, out, *, tokenizer=None, vocab_size=8000, vocab_sample=
     from keras_albert.pretraining_data import write_manifest
     from keras_albert.tokenizer import train_vocab
     opts = opts or ExampleOptions()
-    staging.check_output(out, overwrite)
+    staging.check_output(out, overwrite, inputs=tuple(paths))
     if workers < 1:
         raise ValueError(f"--workers {workers} must be at least 1")
     if runner:

@@ -11,11 +11,20 @@ import shutil
 import uuid
 
 
-def check_output(out, overwrite=False):
-    """Refuse, before any work, an output that is a file or a non-empty folder (unless `overwrite`)."""
+def check_output(out, overwrite=False, inputs=()):
+    """Refuse, before any work, an output that is a file or a non-empty folder (unless `overwrite`), or one that
+    is or holds one of the command's `inputs` (paths; names that are no path are ignored): replacing it as a
+    whole would delete what the command reads, --overwrite or not."""
     out = os.fspath(out)
     if not out:
         raise ValueError("the output folder name is empty")
+    target = os.path.realpath(out)
+    for source in inputs:
+        if source and os.path.exists(source):
+            path = os.path.realpath(source)
+            if path == target or path.startswith(target.rstrip(os.sep) + os.sep):
+                raise ValueError(f"the output {out} is or holds the input {source}: writing it would delete what is "
+                                 "read; give another output folder")
     if os.path.exists(out) and not os.path.isdir(out):
         raise ValueError(f"{out} is a file, not a folder: give a folder name for the output")
     parent = os.path.dirname(os.path.abspath(out))

@@ -46,3 +46,23 @@ def test_a_file_named_as_output_is_refused(tmp_path):
         check_output(target, overwrite=True)
     with pytest.raises(ValueError, match="is a file"):
         check_output(target / "sub")
+
+
+def test_an_output_that_is_or_holds_an_input_is_refused_even_with_overwrite(tmp_path, spiece_path, capsys):
+    """`export MODEL --out MODEL --overwrite` (or --out its parent) replaced the model directory with the export:
+    the model was gone. An output that is or holds a command's input is refused before any work; one inside
+    the input (MODEL/export) is fine."""
+    from cli_common import tiny_model_dir
+    from keras_albert_cli.cli import main
+    model_dir = tiny_model_dir(tmp_path / "models" / "m", spiece_path)
+    before = sorted(os.listdir(model_dir))
+    for out in (model_dir, str(tmp_path / "models")):
+        with pytest.raises(ValueError, match="is or holds the input"):
+            check_output(out, overwrite=True, inputs=(model_dir, "rotten_tomatoes"))
+        for argv in (["export", model_dir, "--out", out, "--overwrite", "--no-gate"],
+                     ["convert", model_dir, out, "--overwrite"],
+                     ["finetune", "--model", model_dir, "--data", "rotten_tomatoes", "--out", out, "--overwrite"]):
+            assert main(argv) == 2
+            assert f"the output {out} is or holds the input {model_dir}" in capsys.readouterr().err
+    assert sorted(os.listdir(model_dir)) == before
+    assert check_output(os.path.join(model_dir, "export"), inputs=(model_dir,))  # inside the input: allowed

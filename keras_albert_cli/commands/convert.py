@@ -29,7 +29,7 @@ def run(args):
 
     if args.num_classes is not None and args.num_classes < 1:
         raise ValueError(f"--num-classes must be at least 1, got {args.num_classes}")
-    check_output(args.out_dir, args.overwrite)  # before the (possibly large) checkpoint is read
+    check_output(args.out_dir, args.overwrite, inputs=(args.src,))  # before the (possibly large) checkpoint is read
     model, tokenizer, labels = load_pretrained(args.src, task=args.task, num_classes=args.num_classes)
     with staged_output(args.out_dir, args.overwrite) as tmp:
         if args.hf:

@@ -51,7 +51,7 @@ def run(args):
     from keras_albert.training import finetune, get_strategy
     from keras_albert.training.finetune import check_hyperparameters
 
-    check_output(args.out, args.overwrite)  # everything the user gave is checked before any work
+    check_output(args.out, args.overwrite, inputs=(args.model, args.data, args.spiece))  # before any work
     check_hyperparameters(sequence_length=args.sequence_length, epochs=args.epochs, batch_size=args.batch_size,
                           learning_rate=args.learning_rate, warmup_ratio=args.warmup_ratio, seed=args.seed,
                           early_stopping=args.early_stopping)

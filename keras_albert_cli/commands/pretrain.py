@@ -95,7 +95,7 @@ def run(args):
         raise ValueError(f"--eval-fraction must be between 0 and 1, got {args.eval_fraction}")
     if bool(args.corpus) == bool(args.shards):
         raise ValueError("give --corpus FILES or --shards FOLDER (made by keras-albert pretrain-data), not both")
-    check_output(args.out, args.overwrite)
+    check_output(args.out, args.overwrite, inputs=(*(args.corpus or ()), args.shards, args.init, args.spiece))
     documents = read_corpus(args.corpus) if args.corpus else None
     split = _held_out(documents, args) if documents else None  # (training, evaluation) documents
     start, tokenizer = None, None

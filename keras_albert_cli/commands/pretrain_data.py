@@ -31,6 +31,7 @@ def register(sub):
 
 def run(args):
     from keras_albert.pretraining_stream import ExampleOptions, prepare_shards, skipped_message
+    from keras_albert.staging import check_output
     from keras_albert.tokenizer import AlbertTokenizer
 
     opts = ExampleOptions(sequence_length=args.sequence_length, max_predictions=args.max_predictions,
@@ -38,6 +39,7 @@ def run(args):
                           eval_fraction=args.eval_fraction, num_shards=args.num_shards, seed=args.seed)
     if args.vocab_sample < 1:
         raise ValueError(f"--vocab-sample {args.vocab_sample} must be at least 1")
+    check_output(args.out, args.overwrite, inputs=(*args.corpus, args.spiece))
     tokenizer = AlbertTokenizer.from_file(args.spiece) if args.spiece else None
     manifest = prepare_shards(args.corpus, args.out, tokenizer=tokenizer, vocab_size=args.vocab_size,
                               vocab_sample=args.vocab_sample, opts=opts, workers=args.workers, runner=args.runner,

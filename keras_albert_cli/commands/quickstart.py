@@ -63,7 +63,7 @@ def _check(args, variants):
     if not args.model and args.sequence_length > SMALL["max_position_embeddings"]:
         raise ValueError(f"--sequence-length {args.sequence_length} is longer than the small model's position "
                          f"table ({SMALL['max_position_embeddings']})")
-    check_output(args.out, args.overwrite)
+    check_output(args.out, args.overwrite, inputs=(args.model,))
     check_rejected_path(args.out)
     return max_drop
 
