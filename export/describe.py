@@ -12,14 +12,15 @@ def describe_tflite(path):
     from keras_albert_export.tflite import input_limit, weight_types
 
     content, tokenizer, labels = read_exported(path)
-    signatures = interpreter_class()(model_content=content).get_signature_list()
+    interpreter = interpreter_class()(model_content=content)
+    signatures = interpreter.get_signature_list()
     outputs = set(signatures.get(SIGNATURE, {}).get("outputs", ()))
     found = [name for name in tasks.NAMES if set(tasks.get(name).outputs) <= outputs]
     if not found:
         raise ValueError(f"{path} is not a file `keras-albert export` writes (its {SIGNATURE} outputs "
                          f"{sorted(outputs)} are no task's)")
     task = tasks.get(found[0])
-    details = interpreter_class()(model_content=content).get_signature_runner(SIGNATURE).get_input_details()
+    details = interpreter.get_signature_runner(SIGNATURE).get_input_details()
     fixed = int(details["ids"]["shape_signature"][1])
     limit = input_limit(content)
     length = (f"a fixed window of {fixed} tokens" if fixed > 0 else
@@ -37,4 +38,5 @@ def describe_tflite(path):
 
 def _order(signature):
     """serving_default first, then the length buckets by length."""
-    return (signature != "serving_default", len(signature), signature)
+    from keras_albert_export.runtime import SIGNATURE
+    return (signature != SIGNATURE, len(signature), signature)

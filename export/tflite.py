@@ -228,9 +228,10 @@ def output_heads(tflite_bytes):
     return found
 
 
-def _operators(tflite_bytes):
-    """(subgraph, operator, op name) of every operator of the flatbuffer."""
-    names, model = _parse(tflite_bytes)
+def _operators(tflite_bytes, model=None):
+    """(subgraph, operator, op name) of every operator of the flatbuffer (or of `model`, (names, parsed) as
+    `_parse` returns them, to read its buffers too)."""
+    names, model = model or _parse(tflite_bytes)
     codes = model.operatorCodes
     for graph in model.subgraphs:
         for op in graph.operators:
@@ -270,14 +271,13 @@ def input_limit(tflite_bytes, signature=SIGNATURE):
     the input length), or None where the signature has none (a fixed length, or a file from elsewhere)."""
     import numpy as np
 
-    names, model = _parse(tflite_bytes)
+    parsed = _parse(tflite_bytes)
+    model = parsed[1]
     found = [s for s in model.signatureDefs or [] if s.signatureKey.decode() == signature]
     if not found:
         return None
-    graph = model.subgraphs[found[0].subgraphIndex]
-    for op in graph.operators:
-        code = model.operatorCodes[op.opcodeIndex]
-        if names.get(max(code.builtinCode, code.deprecatedBuiltinCode)) != "MINIMUM":
+    for graph, op, kind in _operators(None, parsed):
+        if graph is not model.subgraphs[found[0].subgraphIndex] or kind != "MINIMUM":
             continue
         for index in op.inputs:
             data = model.buffers[graph.tensors[index].buffer].data
@@ -288,17 +288,15 @@ def input_limit(tflite_bytes, signature=SIGNATURE):
 
 def weight_types(tflite_bytes):
     """The element types (names, e.g. "int8", "float32") of the constant tensors the dense layers multiply by."""
-    names, model = _parse(tflite_bytes)
     from ai_edge_litert import schema_py_generated as schema
+
+    parsed = _parse(tflite_bytes)
     type_names = {v: k.lower() for k, v in vars(schema.TensorType).items() if not k.startswith("_")}
     found = set()
-    for graph in model.subgraphs:
-        for op in graph.operators:
-            code = model.operatorCodes[op.opcodeIndex]
-            if names.get(max(code.builtinCode, code.deprecatedBuiltinCode)) == "FULLY_CONNECTED":
-                weights = graph.tensors[op.inputs[1]]
-                if model.buffers[weights.buffer].data is not None:
-                    found.add(type_names.get(weights.type, str(weights.type)))
+    for graph, op, kind in _operators(None, parsed):
+        weights = graph.tensors[op.inputs[1]] if kind == "FULLY_CONNECTED" else None
+        if weights is not None and parsed[1].buffers[weights.buffer].data is not None:
+            found.add(type_names.get(weights.type, str(weights.type)))
     return found
 
 
