@@ -8,7 +8,7 @@ so no contender is always the first after the switch), 1 and 2 threads, on the d
 Each contender lives in its own worker process (its own RSS, its weight cache packed once) that waits for the
 next round. The table gives the CPU model (`lscpu`), the load average, the median over rounds of each round's
 median, and the ratios ours / keras-hub and ours / dense floor (bench/dense_floor.py's four int8 dense layers
-x 24, the least any int8 ALBERT graph can cost here).
+x 24, the least any int8 ALBERT graph can cost here) and dense floor / keras-hub (the least ratio any graph can reach).
 
 Run:  python bench/compare_cpu.py OUT [--rounds 3] [--runs 15] [--threads 1,2] [--sentences 100] [--lengths 16,128]
           [--skip torch,floor] [--extra LABEL=FILE.tflite ...] [--graph separate]
@@ -258,6 +258,11 @@ def to_markdown(r):
                     ratios = paired_ratios(r["ms"][f"{graph}|{t}"], r["ms"][f"{other}|{t}"], cols)
                     lines.append(f"| **{graph} / {other}** | {t} | " + " | ".join(
                         "–" if ratios[c] is None else f"**{ratios[c]:.2f}**" for c in cols) + " |")
+        if f"dense floor|{t}" in r["ms"] and f"keras-hub|{t}" in r["ms"]:
+            # The floor as a fraction of keras-hub: the least any int8 graph can score against it here.
+            ratios = paired_ratios(r["ms"][f"dense floor|{t}"], r["ms"][f"keras-hub|{t}"], cols)
+            lines.append(f"| dense floor / keras-hub (the least any graph can score) | {t} | " + " | ".join(
+                "–" if ratios[c] is None else f"{ratios[c]:.2f}" for c in cols) + " |")
     lines.append("")
     lines.append("File sizes (MB): " + ", ".join(f"{k} {v}" for k, v in r["sizes_mb"].items()))
     return "\n".join(lines)
