@@ -15,11 +15,10 @@ def describe_tflite(path):
     interpreter = interpreter_class()(model_content=content)
     signatures = interpreter.get_signature_list()
     outputs = set(signatures.get(SIGNATURE, {}).get("outputs", ()))
-    found = [name for name in tasks.NAMES if set(tasks.get(name).outputs) <= outputs]
-    if not found:
+    task = tasks.of_outputs(outputs)
+    if task is None:
         raise ValueError(f"{path} is not a file `keras-albert export` writes (its {SIGNATURE} outputs "
                          f"{sorted(outputs)} are no task's)")
-    task = tasks.get(found[0])
     details = interpreter.get_signature_runner(SIGNATURE).get_input_details()
     fixed = int(details["ids"]["shape_signature"][1])
     limit = input_limit(content)

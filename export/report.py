@@ -21,6 +21,13 @@ def _segments(texts):
 def keras_predictions(model, tokenizer, texts, max_length=128, batch_size=64):
     """Argmax of the Keras model over `texts` (the float reference)."""
     import numpy as np
+    out = keras_outputs(model, tokenizer, texts, max_length, batch_size)
+    return np.argmax(out, axis=-1) if len(out) else np.zeros(0, int)
+
+
+def keras_outputs(model, tokenizer, texts, max_length=128, batch_size=64):
+    """The Keras model's outputs (logits) over `texts` (strings or (first, second) pairs), [n, ...]."""
+    import numpy as np
 
     from keras_albert.preprocessor import AlbertPreprocessor
     pre = AlbertPreprocessor(tokenizer, sequence_length=max_length)
@@ -28,8 +35,8 @@ def keras_predictions(model, tokenizer, texts, max_length=128, batch_size=64):
     out = []
     for i in range(0, len(first), batch_size):
         batch = pre(first[i:i + batch_size], None if second is None else second[i:i + batch_size])
-        out.append(np.argmax(model.predict({k: v.numpy() for k, v in batch.items()}, verbose=0), axis=-1))
-    return np.concatenate(out) if out else np.zeros(0, int)
+        out.append(np.asarray(model.predict({k: v.numpy() for k, v in batch.items()}, verbose=0)))
+    return np.concatenate(out) if out else np.zeros((0,))
 
 
 def device_inputs(tokenizer, texts, max_length=128):
@@ -51,10 +58,15 @@ def device_inputs(tokenizer, texts, max_length=128):
 
 def tflite_predictions(path, tokenizer, texts, max_length=128):
     import numpy as np
+    return np.asarray([int(np.argmax(x)) for x in tflite_outputs(path, tokenizer, texts, max_length)], int)
 
+
+def tflite_outputs(path, tokenizer, texts, max_length=128, runtime=None):
+    """A .tflite's output for each of `texts`, run one by one as a device runs it (`runtime`: the runtime class,
+    default `TFLiteClassifier`)."""
     from keras_albert_export.runtime import TFLiteClassifier
-    classifier = TFLiteClassifier(path, num_threads=2)
-    return np.asarray([int(np.argmax(classifier(x))) for x in device_inputs(tokenizer, texts, max_length)], int)
+    model = (runtime or TFLiteClassifier)(path, num_threads=2)
+    return [model(x) for x in device_inputs(tokenizer, texts, max_length)]
 
 
 def latencies(path, lengths=LENGTHS, threads=THREADS, runs=20, signature=None, weight_cache=False):
@@ -99,7 +111,7 @@ def build_report(model, tokenizer, files, records=None, *, gate=None, labels=Non
                                            **empty, "agreement_with_keras": None}
         if records is not None:
             predicted = gate.tflite(path, tokenizer, labels, records, max_length)
-            same = [a == b for a, b in zip(predicted, reference)]
+            same = [gate.agree(a, b) for a, b in zip(predicted, reference)]
             r.update(_scores(gate, records, predicted), agreement_with_keras=round(100.0 * sum(same) / len(same), 2))
         r["latency_ms"] = latencies(path, lengths, threads, runs)
     if bucket_file:

@@ -73,8 +73,14 @@ def read_exported(model_path):
     return content, AlbertTokenizer(packed[SPIECE]), labels
 
 
+def signature_outputs(model_content, signature=SIGNATURE):
+    """The output names of a .tflite's signature (what tells an exported task's file from another's)."""
+    return tuple(interpreter_class()(model_content=model_content).get_signature_list().get(signature, {})
+                 .get("outputs", ()))
+
+
 class TFLiteClassifier:
-    """A .tflite with inputs ids/mask/segment_ids and output probabilities, any sequence length.
+    """A .tflite with inputs ids/mask/segment_ids and output probabilities (softmax), any sequence length.
 
     `weight_cache=True` runs it with LiteRT's CompiledModel and XNNPACK's weight cache, which packs ALBERT's
     shared block once instead of once per layer (albert-large int8: 45 instead of 56 ms at 128 tokens, 92 MB
@@ -104,9 +110,31 @@ class TFLiteClassifier:
         from keras_albert_export.tflite import input_limit
         return input_limit(self.model_content, self.signature)
 
+    OUTPUT, KIND = "probabilities", "classifier"  # the signature output read, the model it makes in words
+
     def __call__(self, inputs):
         """inputs: dict ids/mask/segment_ids int32 [1, n] -> probabilities [classes] (resizes as needed)."""
-        return self.runner(**{n: np.asarray(inputs[n], np.int32) for n in INPUTS})["probabilities"][0].copy()
+        out = self.runner(**{n: np.asarray(inputs[n], np.int32) for n in INPUTS})
+        if self.OUTPUT not in out:
+            raise ValueError(f"not a keras-albert {self.KIND}: its outputs {sorted(out)} lack {self.OUTPUT!r}")
+        return out[self.OUTPUT][0].copy()
+
+    @staticmethod
+    def names(labels, values):
+        """Label names for the output's columns: the model's labels, else the column numbers."""
+        return list(labels) if labels and len(labels) == len(values) else [str(i) for i in range(len(values))]
+
+    def result(self, values, labels=None):
+        """One prediction in words: the best class and its probability, and every class's probability."""
+        names = self.names(labels, values)
+        best = int(np.argmax(values))
+        return {"label": names[best], "score": float(values[best]),
+                "probabilities": dict(zip(names, map(float, values)))}
+
+    @staticmethod
+    def columns(result):
+        """`result` as the columns of one line of `keras-albert classify`."""
+        return [result["label"], f"{result['score']:.4f}"]
 
     def latency_ms(self, length, runs=20, warmup=2):
         """Median wall time of one inference on a [1, length] input, after `warmup` runs."""
@@ -120,6 +148,34 @@ class TFLiteClassifier:
             if i >= warmup:
                 times.append((time.perf_counter() - start) * 1000)
         return float(np.median(times))
+
+
+class TFLiteMultiLabelClassifier(TFLiteClassifier):
+    """A multi-label classifier's .tflite: one sigmoid probability per class, each class decided on its own
+    (above 0.5, as transformers' `multi_label_classification` and the Keras model's logit above 0 decide)."""
+    OUTPUT, KIND = "multi_label_probabilities", "multi-label classifier"
+
+    def result(self, values, labels=None):
+        names = self.names(labels, values)
+        return {"labels": [n for n, p in zip(names, values) if p > 0.5],
+                "probabilities": dict(zip(names, map(float, values)))}
+
+    @staticmethod
+    def columns(result):
+        return [",".join(result["labels"]) or "-",
+                ",".join(f"{result['probabilities'][n]:.4f}" for n in result["labels"]) or "-"]
+
+
+class TFLiteRegressor(TFLiteClassifier):
+    """A regression model's .tflite (STS-B-like scores): output `score` [1, 1], the raw regression value."""
+    OUTPUT, KIND = "score", "regression model"
+
+    def result(self, values, labels=None):
+        return {"score": float(values[0])}
+
+    @staticmethod
+    def columns(result):
+        return [f"{result['score']:.4f}"]
 
 
 class CompiledRunner:

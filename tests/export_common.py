@@ -69,3 +69,18 @@ def keras_probabilities(model, tokenizer, texts, length=MAX_LENGTH):
 def held_out(n=60):
     from keras_albert.data import splits
     return splits()["test"][0][:n]
+
+
+def mediapipe_scores(path, texts, labels):
+    """MediaPipe TextClassifier's score of every label (columns in `labels`' order) for each text."""
+    import numpy as np
+    from mediapipe.tasks.python import text
+    from mediapipe.tasks.python.core.base_options import BaseOptions
+    options = text.TextClassifierOptions(base_options=BaseOptions(model_asset_path=path))
+    with text.TextClassifier.create_from_options(options) as classifier:
+        rows = []
+        for t in texts:
+            categories = classifier.classify(t).classifications[0].categories
+            by_name = {c.category_name: c.score for c in categories}
+            rows.append([by_name[name] for name in labels])
+    return np.asarray(rows)

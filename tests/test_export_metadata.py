@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from export_common import (LABELS, MAX_LENGTH, held_out, keras_probabilities, trained_classifier,
+from export_common import (LABELS, MAX_LENGTH, held_out, keras_probabilities, mediapipe_scores, trained_classifier,
                            trained_tflite)
 from odd_text import ODD_TEXTS
 
@@ -22,16 +22,7 @@ def files(tmp_path_factory, spiece_path):
 
 
 def _mediapipe_scores(path, texts):
-    from mediapipe.tasks.python import text
-    from mediapipe.tasks.python.core.base_options import BaseOptions
-    options = text.TextClassifierOptions(base_options=BaseOptions(model_asset_path=path))
-    with text.TextClassifier.create_from_options(options) as classifier:
-        rows = []
-        for t in texts:
-            categories = classifier.classify(t).classifications[0].categories
-            by_name = {c.category_name: c.score for c in categories}
-            rows.append([by_name[name] for name in LABELS])
-    return np.asarray(rows)
+    return mediapipe_scores(path, texts, LABELS)
 
 
 @pytest.mark.parametrize("variant", ["float32", "dynamic_int8"])

@@ -158,9 +158,16 @@ def test_unexportable_task_and_variant_are_one_line(tokenizer):
     with pytest.raises(ValueError, match="full_int8 needs a tokenizer and calibration sentences"):
         convert(AlbertQuestionAnswerer(backbone), "full_int8")
     from keras_albert import AlbertClassifier
+    from keras_albert_export import tasks
     for kind, size in (("regression", 1), ("multi_label_classification", 3)):
-        with pytest.raises(ValueError, match=f"a {kind.replace('_', '-')} classifier cannot be exported yet"):
-            convert(AlbertClassifier(backbone, size, problem_type=kind), "float32")
+        with pytest.raises(ValueError, match="a regression model is exported as float32, dynamic_int8, not full_int8"
+                           if kind == "regression" else "a multi_label_classification model is exported as"):
+            convert(AlbertClassifier(backbone, size, problem_type=kind), "full_int8")
+    # a classifier's problem decides its export entry; left open, transformers' rule (one output: regression)
+    assert tasks.of_model(AlbertClassifier(backbone, 1)).name == "regression"
+    assert tasks.of_model(AlbertClassifier(backbone, 3)).name == "classification"
+    assert tasks.of_model(AlbertClassifier(backbone, 1, problem_type="single_label_classification")).name == \
+        "classification"
 
 
 def test_task_read_from_the_archive_is_the_loaded_models(tokenizer, tmp_path):
@@ -171,7 +178,8 @@ def test_task_read_from_the_archive_is_the_loaded_models(tokenizer, tmp_path):
     from keras_albert.tasks import TASKS
     from keras_albert_export import tasks
     backbone = AlbertBackbone(tiny_config(vocab_size=tokenizer.vocab_size))
-    models = [AlbertClassifier(backbone, 1, problem_type="regression")]
+    models = [AlbertClassifier(backbone, 1, problem_type="regression"), AlbertClassifier(backbone, 1),
+              AlbertClassifier(backbone, 3, problem_type="multi_label_classification")]
     models += [backbone] + [t.head(backbone, **({t.size_arg: 3} if t.size_arg else {}))
                             for t in TASKS.values() if t.head]
     for i, model in enumerate(models):

@@ -3,6 +3,7 @@
 Free of TensorFlow and keras_albert at import time: the runtimes run with only a TFLite runtime and numpy (the
 library is imported where a tokenizer's packing is needed)."""
 import dataclasses
+import operator
 from typing import Callable
 
 import numpy as np
@@ -10,7 +11,8 @@ import numpy as np
 
 @dataclasses.dataclass(frozen=True)
 class ExportTask:
-    name: str                  # the library's task name (keras_albert.tasks)
+    name: str                  # the entry's name: the library's task name (keras_albert.tasks), or a classifier
+    #                            problem's (`problem_type`) for the classifier's other two problems
     outputs: tuple             # the TFLite signature's output names
     signature: Callable        # (keras model, backbone inputs) -> {output name: tensor}, traced into the export
     default_length: int        # sequence length when the user gives none (capped at the position table)
@@ -26,6 +28,13 @@ class ExportTask:
     #                               input; None: single sentences (keras_albert_export.tflite.representative_inputs)
     full_int8_float_ops: tuple = ()  # ops full_int8 keeps float for this task, beyond tflite.FLOAT_OPS
     full_int8_float_head: bool = False  # full_int8 keeps the output dense layer float (tflite.output_heads)
+    task: str = None           # the library task it exports when not `name` (a classifier problem's entry)
+    problem_type: str = None   # the classifier problem it exports (keras_albert.tasks.classification.PROBLEM_TYPES)
+
+    @property
+    def exports(self):
+        """The library task whose models this entry exports."""
+        return self.task or self.name
 
     def runtime_class(self):
         return _load(self.runtime)
@@ -53,8 +62,9 @@ class Gate:
     formats: str          # the formats `--data` may be in, in words (for the line refusing to gate without data)
     read: Callable        # (path, labels, default, text_columns, label_column) -> records (default: `heldout`)
     keras: Callable       # (model, tokenizer, labels, records, length) -> one prediction per record; two
-    tflite: Callable      #   predictions agree when equal (a class id, an answer span, a tag list)
+    tflite: Callable      #   predictions agree when `agree` says so (default equal: a class id, a span, tags)
     score: Callable       # (records, predictions) -> {metric: points}
+    agree: Callable = operator.eq  # (int8 prediction, Keras prediction) -> whether they agree
 
 
 @dataclasses.dataclass(frozen=True)

@@ -39,34 +39,49 @@ def _savedmodel(model, tokenizer, labels, sequence_length, pairs):
     text cut first) -> `probabilities` [batch, classes], `label` (the class name), `label_id`."""
     import tensorflow as tf
 
-    from keras_albert.preprocessor import AlbertPreprocessor
+    names = tf.constant(class_names(model, labels))
 
+    def classify(logits):
+        probabilities = tf.nn.softmax(logits, axis=-1)
+        label_id = tf.argmax(probabilities, axis=-1, output_type=tf.int32)
+        return {"probabilities": probabilities, "label": tf.gather(names, label_id), "label_id": label_id}
+    return text_endpoints(model, tokenizer, sequence_length, pairs, classify)
+
+
+def class_names(model, labels):
+    """The model's class names as strings (its label indices when it has no labels.txt), checked against it."""
     labels = [str(x) for x in (labels or range(model.num_classes))]
     if len(labels) != model.num_classes:
         raise ValueError(f"{len(labels)} labels for a model with {model.num_classes} classes")
+    return labels
+
+
+def text_endpoints(model, tokenizer, sequence_length, pairs, head):
+    """A classifier's SavedModel signatures: raw `text` (and `text_pair` for a pair model) in, tokenized and
+    packed in the graph, `head(logits)` -> {output name: tensor} out (each classifier problem its own head)."""
+    from keras_albert.preprocessor import AlbertPreprocessor
+
     # A private copy over the vocabulary with `normalize` compiled in (the graph hands raw text to SentencePiece):
     # its in-graph tokenizer is built inside the export's graph and must not leak into the caller's tokenizer
     # (an eager call after the export would hit an out-of-scope tensor).
     preprocessor = AlbertPreprocessor(type(tokenizer)(tokenizer.raw_text_proto), sequence_length=sequence_length)
-    names = tf.constant(labels)
 
-    def classify(inputs):
-        probabilities = tf.nn.softmax(model(inputs, training=False), axis=-1)
-        label_id = tf.argmax(probabilities, axis=-1, output_type=tf.int32)
-        return {"probabilities": probabilities, "label": tf.gather(names, label_id), "label_id": label_id}
+    def predict(inputs):
+        return head(model(inputs, training=False))
 
     if pairs:
         def serve_pair(text, text_pair):
-            return classify(preprocessor(text, text_pair))
-        return Endpoints(serve_pair, ("text", "text_pair"), classify)
+            return predict(preprocessor(text, text_pair))
+        return Endpoints(serve_pair, ("text", "text_pair"), predict)
 
     def serve(text):
-        return classify(preprocessor(text))
-    return Endpoints(serve, ("text",), classify)
+        return predict(preprocessor(text))
+    return Endpoints(serve, ("text",), predict)
 
 
 TASK = ExportTask(
-    name="classification", outputs=("probabilities",), signature=_signature, default_length=128,
+    name="classification", problem_type="single_label_classification", outputs=("probabilities",),
+    signature=_signature, default_length=128,
     fixed_length=False, variants=("float32", "dynamic_int8", "full_int8"),
     runtime="keras_albert_export.runtime:TFLiteClassifier",
     measures="accuracy of every variant and its agreement with the Keras model on held-out labelled sentences",

@@ -39,7 +39,12 @@ class AlbertClassifier(AlbertTask):
 
 def problem_type_of(model):
     """The problem a classifier solves: its own `problem_type`, else transformers' rule from its outputs."""
-    return model.problem_type or (PROBLEM_TYPES[2] if model.num_classes == 1 else PROBLEM_TYPES[0])
+    return resolve_problem_type(model.problem_type, model.num_classes)
+
+
+def resolve_problem_type(problem_type, num_classes):
+    """`problem_type_of` from a classifier's config values (a saved archive's, read before any weights load)."""
+    return problem_type or (PROBLEM_TYPES[2] if num_classes == 1 else PROBLEM_TYPES[0])
 
 
 def _pairs_reader(regression):

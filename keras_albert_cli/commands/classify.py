@@ -6,7 +6,8 @@ is one line per sentence, `label<TAB>probability<TAB>sentence`, with the sentenc
 terminal escape sequences and other invisible characters as `\\t`, `\\n`, `\\x1b`, ...) so every sentence stays
 on its own line and nothing reaches the terminal as a command; `--json` prints one JSON object per line.
 A sentence-pair model (`finetune --task pair_classification`) takes each sentence's second text with `--pair`
-(once per sentence, in order); its lines add `<TAB>pair`.
+(once per sentence, in order); its lines add `<TAB>pair`. A multi-label classifier's line starts with the labels
+above 0.5 and their probabilities (comma-separated, `-` for none), a regression model's with its score.
 """
 import json
 import os
@@ -50,10 +51,17 @@ def register(sub):
 
 
 def load(model_path, threads=2, weight_cache=False):
-    """-> (TFLiteClassifier, AlbertTokenizer, labels) from a .tflite and its metadata or sibling files."""
-    from keras_albert_export.runtime import TFLiteClassifier, read_exported
+    """-> (runtime, AlbertTokenizer, labels) from a .tflite and its metadata or sibling files: the runtime of the
+    classifier problem the file's outputs name (single-label, multi-label or regression)."""
+    from keras_albert_export import tasks
+    from keras_albert_export.runtime import TFLiteClassifier, read_exported, signature_outputs
     content, tokenizer, labels = read_exported(model_path)
-    return TFLiteClassifier(model_content=content, num_threads=threads, weight_cache=weight_cache), tokenizer, labels
+    task = tasks.of_outputs(signature_outputs(content))
+    runtime = task.runtime_class() if task else TFLiteClassifier
+    if not issubclass(runtime, TFLiteClassifier):
+        raise ValueError(f"{model_path} is a {task.name} model: classify runs classifiers (single-label, "
+                         "multi-label, regression)")
+    return runtime(model_content=content, num_threads=threads, weight_cache=weight_cache), tokenizer, labels
 
 
 def read_sentences(path):
@@ -70,8 +78,6 @@ def read_sentences(path):
 
 
 def run(args):
-    import numpy as np
-
     from keras_albert_export.runtime import pack
     if args.sequence_length is not None and args.sequence_length < 3:
         raise ValueError(f"--sequence-length must be at least 3 ([CLS] a token [SEP]), got {args.sequence_length}")
@@ -87,13 +93,8 @@ def run(args):
     classifier, tokenizer, labels = load(args.model, args.threads, args.weight_cache)
     length = args.sequence_length or classifier.input_limit or 128  # the file's own cut: MediaPipe's answer
     for sentence, pair in zip(sentences, pairs):
-        probabilities = classifier(pack(tokenizer, sentence, length, text_pair=pair))
-        names = labels if labels and len(labels) == len(probabilities) else [str(i) for i in range(len(probabilities))]
-        best = int(np.argmax(probabilities))
+        result = classifier.result(classifier(pack(tokenizer, sentence, length, text_pair=pair)), labels)
         if args.json:  # ensure_ascii: control characters and lone surrogates as \\u escapes, valid JSON
-            print(json.dumps({"text": sentence, **({} if pair is None else {"text_pair": pair}),
-                              "label": names[best], "score": float(probabilities[best]),
-                              "probabilities": dict(zip(names, map(float, probabilities)))}))
+            print(json.dumps({"text": sentence, **({} if pair is None else {"text_pair": pair}), **result}))
         else:
-            print(f"{names[best]}\t{probabilities[best]:.4f}\t{shown(sentence)}"
-                  + ("" if pair is None else f"\t{shown(pair)}"))
+            print("\t".join(classifier.columns(result) + [shown(sentence)] + ([] if pair is None else [shown(pair)])))

@@ -11,8 +11,8 @@ one that loses more than --max-metric-drop points sends the whole export to `DIR
 status 1.
 """
 def register(sub):
-    p = sub.add_parser("export", help="export a classifier, question answerer or token classifier: TFLite "
-                                      "(float32/int8), SavedModel and a report")
+    p = sub.add_parser("export", help="export a classifier (single-label, multi-label, regression), question "
+                                      "answerer or token classifier: TFLite (float32/int8), SavedModel and a report")
     p.add_argument("model", help="model directory (model.keras, spiece.model, labels.txt, heldout.jsonl)")
     p.add_argument("--out", required=True, help="output directory (must not exist or be empty, see --overwrite)")
     p.add_argument("--variants", default="float32,dynamic_int8",
