@@ -3,6 +3,7 @@ token-classification (every aggregation strategy), zero-shot-classification, tex
 (and its default scores by problem_type), and our multiple-choice against transformers' model run by hand."""
 import json
 import shutil
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -241,11 +242,14 @@ def test_multiple_choice_matches_transformers_model(models):
     ours = pipeline("multiple-choice", model=str(dirs["choice"]))
     items = [{"context": TEXTS[0], "question": "Who went?", "choices": ["Zoë", "a CAT", "nobody  at all"]},
              {"question": "Which film is best?", "choices": ["the first", "the second", "Ünïcödé", "none"]},
-             {"context": "She opened the door", "choices": ["and smiled .", "then left . 👍"]}]
+             {"context": "She opened the door", "choices": ["and smiled .", "then left . 👍"]},
+             {"context": TEXTS[1], "question": "The _ was the best part of it.", "choices": ["acting", "music"]}]
     got = ours(items, batch_size=2)
     for item, result in zip(items, got):
         first = item.get("context", item.get("question"))
-        seconds = [f"{item['question']} {c}" if "context" in item and "question" in item else c
+        # RACE's rule, as fine-tuning packs it: a cloze question's blank takes the choice
+        q = item.get("question")
+        seconds = [(q.replace("_", c) if "_" in q else f"{q} {c}") if "context" in item and q else c
                    for c in item["choices"]]
         enc = hf_tokenizer([first] * len(seconds), seconds, padding=True, return_tensors="pt")
         with torch.no_grad():
@@ -256,6 +260,13 @@ def test_multiple_choice_matches_transformers_model(models):
         np.testing.assert_allclose([r["score"] for r in result], probs[order], atol=1e-4)
     assert ours(items[0]) == got[0] or np.allclose([r["score"] for r in ours(items[0])],
                                                   [r["score"] for r in got[0]], atol=1e-5)
+    from keras_albert.features import choice_features  # the pipeline packs every choice as training did
+    record = {"article": items[3]["context"], "question": items[3]["question"], "options": items[3]["choices"],
+              "label": 0}
+    trained = choice_features(ours.tokenizer, [record], None, 64)
+    rows = ours.to_rows(0, items[3], SimpleNamespace(max_length=64, truncation=True))[0]
+    for j, row in enumerate(rows):
+        assert trained.inputs["token_ids"][0, j, :len(row.ids)].tolist() == list(row.ids)
     with pytest.raises(ValueError, match="'choices' must be a non-empty list"):
         ours({"question": "q", "choices": "a"})
     with pytest.raises(ValueError, match="no 'context' or 'question'"):

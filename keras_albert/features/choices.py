@@ -1,11 +1,24 @@
 """Multiple choice (RACE): each (article, question + option) pair packed; inputs [n, choices, sequence_length].
 
 The second segment is the question with the option in place of its blank `_` (RACE's cloze questions), else the
-question followed by the option: the rule of the reference RACE / SWAG fine-tuning scripts.
+question followed by the option: the rule of the reference RACE / SWAG fine-tuning scripts (`choice_segments`,
+which the multiple-choice pipeline and the exported runtimes pack with too).
 """
 import numpy as np
 
 from keras_albert.features.base import Features, packed_pairs
+
+
+def choice_segments(context, question, choice):
+    """(first, second) text of one choice's row `[CLS] first [SEP] second [SEP]`, the one rule for training, the
+    pipeline and the exported runtimes: first = the context (the question when there is none); second = the
+    question with the choice in place of its blank `_` (RACE's cloze questions), else the question and the choice
+    joined by a space, or the choice alone when the question is already first or absent (SWAG)."""
+    if context is None:
+        return question, choice
+    if not question:
+        return context, choice
+    return context, question.replace("_", choice) if "_" in question else f"{question} {choice}"
 
 
 def choice_features(tokenizer, records, labels, sequence_length):
@@ -13,9 +26,9 @@ def choice_features(tokenizer, records, labels, sequence_length):
     firsts, seconds = [], []
     for r in records:
         for option in r["options"]:
-            firsts.append(r["article"])
-            q = r["question"]
-            seconds.append(q.replace("_", option) if "_" in q else f"{q} {option}")
+            first, second = choice_segments(r["article"], r["question"], option)
+            firsts.append(first)
+            seconds.append(second)
     flat = packed_pairs(tokenizer, firsts, seconds, sequence_length)
     inputs = {k: v.reshape(len(records), choices, -1) for k, v in flat.items()}
     gold = [int(r["label"]) for r in records]

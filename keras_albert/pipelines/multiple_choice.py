@@ -1,15 +1,18 @@
 """`multiple-choice` (ours; transformers has no such pipeline): the best of several answers (RACE, SWAG)."""
 import numpy as np
 
+from keras_albert.features.choices import choice_segments
 from keras_albert.pipelines.base import Pipeline, _softmax
 from keras_albert.packing import pad
 
 
 class MultipleChoicePipeline(Pipeline):
     """Input: {"context": passage, "question": q, "choices": [c1, c2, ...]}, with a context, a question or
-    both. Each choice is one row `[CLS] first [SEP] second [SEP]`: first = the context (the question when there
-    is no context), second = the question and the choice joined by a space (the choice alone when the question
-    is already first, or absent) -- RACE's packing; SWAG is {"context": sentence, "choices": endings}.
+    both. Each choice is one row `[CLS] first [SEP] second [SEP]` packed as fine-tuning packs it
+    (`keras_albert.features.choices.choice_segments`): first = the context (the question when there is no
+    context), second = the question with the choice in its blank `_` (RACE's cloze questions) or the question and
+    the choice joined by a space (the choice alone when the question is already first, or absent); SWAG is
+    {"context": sentence, "choices": endings}.
     The longer text is cut first. Output: [{"choice", "score"}] best first, scores a softmax over the choices."""
     name, task, truncation = "multiple-choice", "multiple_choice", True
     needs = "a multiple-choice model (AlbertMultipleChoice)"
@@ -31,11 +34,9 @@ class MultipleChoicePipeline(Pipeline):
         return single, items
 
     def to_rows(self, i, item, opts):
-        context, question = item.get("context"), item.get("question")
-        first = context if context is not None else question
         rows = []
         for choice in item["choices"]:
-            second = f"{question} {choice}" if context is not None and question else choice
+            first, second = choice_segments(item.get("context"), item.get("question"), choice)
             rows += self.encode(i, first, opts, text_pair=second)
         return [rows]  # one model row: [choices, seq]
 
