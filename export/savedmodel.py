@@ -48,8 +48,10 @@ def export_savedmodel(model, tokenizer, labels, path, sequence_length=128, overw
     for resource in endpoints.resources:
         archive.track(resource)
     archive.add_endpoint(RAW_SIGNATURE, endpoints.raw,
-                         input_signature=[tf.TensorSpec([None], tf.string, name=n) for n in endpoints.raw_inputs])
-    ids_spec = {k: tf.TensorSpec([None, None], tf.int32, name=k) for k in ("token_ids", "segment_ids", "padding_mask")}
+                         input_signature=[tf.TensorSpec(endpoints.raw_shapes.get(n, [None]), tf.string, name=n)
+                                          for n in endpoints.raw_inputs])
+    ids_spec = {k: tf.TensorSpec(list(endpoints.ids_shape), tf.int32, name=k)
+                for k in ("token_ids", "segment_ids", "padding_mask")}
     archive.add_endpoint(IDS_SIGNATURE, endpoints.ids, input_signature=[ids_spec])
     archive.write_out(path, verbose=False)
     return path

@@ -48,7 +48,7 @@ def _write_savedmodel(model, path, buckets, limit, task):
         return task.signature(model, {"token_ids": ids, "padding_mask": mask, "segment_ids": segment_ids})
 
     def spec(length):
-        return [tf.TensorSpec([1, length], tf.int32, name=n) for n in INPUT_NAMES]
+        return [tf.TensorSpec([task.input_rows, length], tf.int32, name=n) for n in INPUT_NAMES]
 
     archive = keras.export.ExportArchive()
     archive.track(model)

@@ -15,7 +15,8 @@ def backbone_inputs():
 
 def attention_bias(padding_mask):
     """[b, s] 1/0 mask -> [b, 1, 1, s] float32 additive bias (0 keeps a key, -1e9 drops it)."""
-    keep = padding_mask[:, None, None, :] > 0
+    keep = ops.expand_dims(padding_mask, (1, 2)) > 0  # (an indexing `[:, None, None, :]` of a dynamic batch
+    #                                                   converts to a non-builtin TFLite op)
     return ops.where(keep, 0.0, -1e9)  # (not `(1 - mask) * -1e9`: Keras 3.15 marks that KerasTensor sparse)
 
 

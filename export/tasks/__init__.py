@@ -9,7 +9,8 @@ import importlib
 
 from keras_albert_export.tasks.base import ExportTask  # noqa: F401
 
-NAMES = ("classification", "multi_label_classification", "regression", "question_answering", "token_classification")
+NAMES = ("classification", "multi_label_classification", "regression", "question_answering", "token_classification",
+         "multiple_choice")
 
 
 def get(name):

@@ -29,6 +29,7 @@ class ExportTask:
     full_int8_float_ops: tuple = ()  # ops full_int8 keeps float for this task, beyond tflite.FLOAT_OPS
     full_int8_float_head: bool = False  # full_int8 keeps the output dense layer float (tflite.output_heads)
     task: str = None           # the library task it exports when not `name` (a classifier problem's entry)
+    input_rows: int = 1        # the TFLite inputs' first axis: 1 (one text a run), None (a row per choice)
     problem_type: str = None   # the classifier problem it exports (keras_albert.tasks.classification.PROBLEM_TYPES)
 
     @property
@@ -76,6 +77,8 @@ class Endpoints:
     raw_inputs: tuple
     ids: Callable
     resources: tuple = ()
+    raw_shapes: dict = dataclasses.field(default_factory=dict)  # a raw input's shape when not [batch]
+    ids_shape: tuple = (None, None)  # the `token_ids` signature's input shape ([batch, choices, seq]: 3 axes)
 
 
 class SignatureModel:

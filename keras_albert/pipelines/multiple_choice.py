@@ -6,6 +6,18 @@ from keras_albert.pipelines.base import Pipeline, _softmax
 from keras_albert.packing import pad
 
 
+def check_item(i, item):
+    """One multiple-choice input, checked as every runner of the task reads it (one ValueError naming input i)."""
+    if not isinstance(item, dict) or set(item) - {"context", "question", "choices"}:
+        raise ValueError(f"input {i}: expected a dict with 'choices' and a 'context' and/or 'question', "
+                         f"got {item!r:.80}")
+    if not any(isinstance(item.get(k), str) for k in ("context", "question")):
+        raise ValueError(f"input {i} has no 'context' or 'question' string")
+    choices = item.get("choices")
+    if isinstance(choices, str) or not choices or not all(isinstance(c, str) for c in choices):
+        raise ValueError(f"input {i}: 'choices' must be a non-empty list of strings, got {choices!r:.80}")
+
+
 class MultipleChoicePipeline(Pipeline):
     """Input: {"context": passage, "question": q, "choices": [c1, c2, ...]}, with a context, a question or
     both. Each choice is one row `[CLS] first [SEP] second [SEP]` packed as fine-tuning packs it
@@ -23,14 +35,7 @@ class MultipleChoicePipeline(Pipeline):
         if not items:
             raise ValueError("multiple-choice input must not be an empty list")
         for i, item in enumerate(items):
-            if not isinstance(item, dict) or set(item) - {"context", "question", "choices"}:
-                raise ValueError(f"input {i}: expected a dict with 'choices' and a 'context' and/or 'question', "
-                                 f"got {item!r:.80}")
-            if not any(isinstance(item.get(k), str) for k in ("context", "question")):
-                raise ValueError(f"input {i} has no 'context' or 'question' string")
-            choices = item.get("choices")
-            if isinstance(choices, str) or not choices or not all(isinstance(c, str) for c in choices):
-                raise ValueError(f"input {i}: 'choices' must be a non-empty list of strings, got {choices!r:.80}")
+            check_item(i, item)
         return single, items
 
     def to_rows(self, i, item, opts):

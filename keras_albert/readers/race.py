@@ -4,6 +4,7 @@
 Every question of a file has the same number of options: the model scores [batch, choices, seq] tensors, so
 a ragged file is an error (naming the first line that differs), not a silent padding.
 """
+import json
 import os
 
 from keras_albert.datasets import BadRow, jsonl_rows, skip_or_raise
@@ -51,3 +52,12 @@ def _question(row, line):
         raise BadRow(f"answer {answer!r} is not one of the letters {', '.join(letters)} ({len(options)} options)")
     return {"article": row["article"], "question": row["question"], "options": options,
             "label": letters.index(answer.strip().upper()), "line": line}
+
+
+def write_race(path, records):
+    """Records back to RACE-style JSON lines (the answer as its letter): the held-out split `finetune` records,
+    which `read_race` (the int8 gate of an exported model) reads again."""
+    with open(path, "w", encoding="utf-8") as f:
+        for r in records:
+            f.write(json.dumps({"article": r["article"], "question": r["question"], "options": list(r["options"]),
+                                "answer": chr(ord("A") + int(r["label"]))}, ensure_ascii=False) + "\n")

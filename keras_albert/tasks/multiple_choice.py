@@ -7,6 +7,7 @@ from keras_albert.backbone import INPUT_NAMES, check_backbone_inputs
 from keras_albert.convert.table import output_entries
 from keras_albert.heads import AlbertTask
 from keras_albert.layers import _init
+from keras_albert.model_dir import HELDOUT
 from keras_albert.tasks.base import Recipe, Task
 
 
@@ -68,9 +69,14 @@ def _features(*args):
     return choice_features(*args)
 
 
+def _write_heldout(path, records):
+    from keras_albert.readers.race import write_race
+    write_race(path, records)
+
+
 RECIPE = Recipe("multiple_choice", reader=_read, features=_features, metric_task="multiple_choice",
                 loss=lambda model: keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                head_args=lambda labels: {})
+                head_args=lambda labels: {}, heldout=(HELDOUT, _write_heldout))
 
 TASK = Task(
     name="multiple_choice", head=AlbertMultipleChoice, architecture="AlbertForMultipleChoice",

@@ -92,25 +92,10 @@ def _read_text(path):
 
 
 def _read_examples(path):
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"no question file at {path}")
-    with open(path, encoding="utf-8") as f:
-        text = f.read()
-    try:
-        items = json.loads(text)
-    except json.JSONDecodeError:
-        items = []
-        for number, line in enumerate(text.splitlines(), 1):
-            if line.strip():
-                try:
-                    items.append(json.loads(line))
-                except json.JSONDecodeError as e:
-                    raise ValueError(f"{path}:{number}: not JSON ({e.msg})") from None
-    items = items if isinstance(items, list) else [items]
+    from keras_albert_cli.json_items import read_json_items
+    items = read_json_items(path)
     for i, item in enumerate(items):
         if not (isinstance(item, dict) and isinstance(item.get("question"), str)
                 and isinstance(item.get("context"), str) and item["question"] and item["context"]):
             raise ValueError(f"{path}: item {i + 1} is not an object with a non-empty \"question\" and \"context\"")
-    if not items:
-        raise ValueError(f"{path}: no questions")
     return items

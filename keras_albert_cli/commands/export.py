@@ -1,8 +1,8 @@
 """`keras-albert export MODEL --out DIR`: SavedModel, TFLite variants with on-device metadata, and the report.
 
-A classifier gets all of it; a question answerer or token classifier gets its TFLite variants (the question
-answerer at a fixed window, 384 pieces by default), spiece.model, labels.txt and the report
-(`keras_albert_export.tasks` says what each task's export holds).
+A classifier gets all of it; a question answerer, token classifier or multiple-choice model gets its SavedModel,
+TFLite variants (the question answerer at a fixed window, 384 pieces by default), spiece.model, labels.txt and
+the report (`keras_albert_export.tasks` says what each task's export holds).
 
 Everything is written into a staging folder beside DIR and moved into place only when complete and gated:
 each int8 variant is scored against the float model on the model's own held-out data (its `heldout.jsonl`,
@@ -12,7 +12,8 @@ status 1.
 """
 def register(sub):
     p = sub.add_parser("export", help="export a classifier (single-label, multi-label, regression), question "
-                                      "answerer or token classifier: TFLite (float32/int8), SavedModel and a report")
+                                      "answerer, token classifier or multiple-choice model: TFLite (float32/int8), "
+                                      "SavedModel and a report")
     p.add_argument("model", help="model directory (model.keras, spiece.model, labels.txt, heldout.jsonl)")
     p.add_argument("--out", required=True, help="output directory (must not exist or be empty, see --overwrite)")
     p.add_argument("--variants", default="float32,dynamic_int8",
