@@ -27,8 +27,9 @@ def describe_tflite(path):
     weights = "int8" if "int8" in weight_types(content) else "float32"
     packed = associated_files(content)
     where = {name: "in the file" if name in packed else f"{name} beside it" for name in (SPIECE, LABELS)}
+    rows = "" if task.input_rows else " (one row per choice)"
     lines = [f"{path}: {task.name} model, {os.path.getsize(path) / 1e6:.2f} MB, {weights} weights",
-             f"input: ids, mask, segment_ids; {length}; signatures: {', '.join(sorted(signatures, key=_order))}",
+             f"input: ids, mask, segment_ids{rows}; {length}; signatures: {', '.join(sorted(signatures, key=_order))}",
              f"vocabulary: {tokenizer.vocab_size:,} pieces ({where[SPIECE]})"]
     if labels:
         lines.append(f"labels: {', '.join(labels)} ({where[LABELS]})")

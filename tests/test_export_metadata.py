@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from export_common import (LABELS, MAX_LENGTH, held_out, keras_probabilities, mediapipe_scores, trained_classifier,
-                           trained_tflite)
+from export_common import (LABELS, MAX_LENGTH, held_out, keras_probabilities, mediapipe_scores,
+                           trained_classifier, trained_tflite)
 from odd_text import ODD_TEXTS
 
 ACCENTED = ["Café crème: très, très réussi.", "Ein schönes Märchen für Groß und Klein.", "ÉNORME déception, naïf",

@@ -94,11 +94,13 @@ def test_report_gates_on_accuracy_and_info_names_the_task(exported, capsys):
     assert report["keras"]["accuracy"] == round(expected, 2)
     assert report["variants"]["float32"]["agreement_with_keras"] == 100.0
     assert main(["info", str(out / "model_dynamic_int8.tflite")]) == 0
-    assert "multiple_choice model" in capsys.readouterr().out
+    shown = capsys.readouterr().out
+    assert "multiple_choice model" in shown and "(one row per choice); any length, cut at 64 tokens" in shown
 
 
 def test_finetune_records_its_held_out_questions_as_race_lines(tmp_path):
-    """The recipe's held-out writer writes what the gate's reader reads (it wrote `label` ids, which read_race refuses)."""
+    """The recipe's held-out writer writes what the gate's reader reads (it wrote `label` ids, which read_race
+    refuses)."""
     from keras_albert import tasks
     from keras_albert.readers import read_race
     name, write = tasks.get("multiple_choice").recipes[0].heldout

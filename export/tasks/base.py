@@ -68,6 +68,18 @@ class Gate:
     agree: Callable = operator.eq  # (int8 prediction, Keras prediction) -> whether they agree
 
 
+def check_known(path, records, field, labels, what="label"):
+    """Each record's `field` (a list of names) within the model's `labels`: one ValueError naming the file, line
+    and the first unknown name; returns `records`."""
+    known = set(labels or ())
+    for r in records:
+        unknown = [x for x in r[field] if x not in known]
+        if unknown:
+            raise ValueError(f"{path}:{r['line']}: {what} {unknown[0]!r} is not one of the model's labels "
+                             f"({', '.join(labels or ())})")
+    return records
+
+
 @dataclasses.dataclass(frozen=True)
 class Endpoints:
     """A task's SavedModel signatures: `raw` takes string tensors [batch] named `raw_inputs` (in that order, its

@@ -7,7 +7,7 @@ runtime (and `keras-albert info`) tells the two apart from the file alone.
 
 Gate: micro F1 (then macro F1 and subset accuracy, scikit-learn) on held-out texts with their label sets;
 agreement = the same label set as the Keras model's."""
-from keras_albert_export.tasks.base import ExportTask, Gate
+from keras_albert_export.tasks.base import ExportTask, Gate, check_known
 from keras_albert_export.tasks.classification import class_names, text_endpoints
 
 OUTPUTS = ("multi_label_probabilities",)
@@ -37,14 +37,7 @@ def _read(path, labels, default, text_columns, label_column):
     from keras_albert.readers import read_multi_label
     columns = {} if default else {"text_column": (text_columns or ["text"])[0],
                                   "labels_column": "labels" if label_column == "label" else label_column}
-    records = read_multi_label(path, **columns)
-    known = set(labels)
-    for r in records:
-        unknown = [x for x in r["labels"] if x not in known]
-        if unknown:
-            raise ValueError(f"{path}:{r['line']}: label {unknown[0]!r} is not one of the model's labels "
-                             f"({', '.join(labels)})")
-    return records
+    return check_known(path, read_multi_label(path, **columns), "labels", labels)
 
 
 def _label_sets(probabilities, labels):

@@ -8,7 +8,7 @@ Gate: entity F1 (seqeval, keras_albert.metrics) on held-out tagged sentences (Co
 sentence's words are joined by spaces and tagged through the `token-classification` pipeline (per piece, every
 label kept), a word taking the label of its first piece as in training ("O" when cut off by the length);
 agreement = the identical tag sequence as the Keras model's."""
-from keras_albert_export.tasks.base import Endpoints, ExportTask, Gate, SignatureModel
+from keras_albert_export.tasks.base import Endpoints, ExportTask, Gate, SignatureModel, check_known
 
 OUTPUTS = ("logits",)
 PROBE = 4096  # pieces: longer than any position table, so the graph's cut shows the export's sequence length
@@ -82,14 +82,7 @@ class TFLiteTokenClassifier:
 
 def _read(path, labels, default, text_columns, label_column):
     from keras_albert.readers import read_conll
-    records = read_conll(path)
-    known = set(labels or ())
-    for r in records:
-        unknown = [t for t in r["tags"] if t not in known]
-        if unknown:
-            raise ValueError(f"{path}:{r['line']}: tag {unknown[0]!r} is not one of the model's labels "
-                             f"({', '.join(labels or ())})")
-    return records
+    return check_known(path, read_conll(path), "tags", labels, "tag")
 
 
 def word_tags(tokens, entities, outside="O"):
