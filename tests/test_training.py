@@ -106,6 +106,21 @@ def test_bad_arguments(tmp_path, tokenizer):
     assert (tmp_path / "file").read_text() == "mine" and sorted(os.listdir(tmp_path)) == ["file"]
 
 
+def test_new_head_fine_tunes_a_classifier_again_on_other_labels(tmp_path, tokenizer):
+    """A 2-class classifier refused for 3 labels says how to start a new head; `new_head=True` trains one on the
+    classifier's own backbone (its weights, not a random backbone)."""
+    m = _model(tokenizer)
+    before = [w.copy() for w in m.backbone.get_weights()]
+    data = (["good", "bad", "fine", "awful", "ok", "meh"], [0, 1, 2, 0, 1, 2])
+    with pytest.raises(ValueError, match=r"2 classes, the labels are 3; .*new_head=True \(`finetune --new-head`\)"):
+        finetune(m, tokenizer, data, labels=("a", "b", "c"), out_dir=str(tmp_path / "refused"), sequence_length=32)
+    result = finetune(m, tokenizer, data, labels=("a", "b", "c"), out_dir=str(tmp_path / "out"), sequence_length=32,
+                      epochs=1, batch_size=6, learning_rate=1e-9, warmup_ratio=0.0, new_head=True, verbose=0)
+    assert result.model.num_classes == 3 and m.num_classes == 2
+    after = result.model.backbone.get_weights()
+    assert all(np.allclose(a, b, atol=1e-5) for a, b in zip(before, after))  # lr 1e-9: the given backbone's weights
+
+
 def _hand_steps(rule, w, grads, lrs, decay, weight_decay=0.1, clipnorm=1.0, b1=0.9, b2=0.999, eps=1e-6):
     """AdamW or LAMB as Keras defines them, step by step in float64: clip each gradient's norm, decoupled weight
     decay (w -= w * wd * lr) unless excluded, then the Adam (or layer-wise trust-ratio) update."""

@@ -38,7 +38,8 @@ def finetune(model, tokenizer, train, validation=None, *, out_dir, task="classif
              sequence_length=128, epochs=3, batch_size=32, learning_rate=5e-5, warmup_ratio=0.1,
              optimizer="adamw", strategy="default", mixed_precision=None, seed=0, verbose=1,
              weight_decay=0.01, clipnorm=1.0, early_stopping=None, backup_every=100, bucket=True, jit_compile="auto",
-             deterministic=False, overwrite=False, callbacks=(), write_report=True, heldout=None, report_extra=None):
+             deterministic=False, overwrite=False, callbacks=(), write_report=True, heldout=None, report_extra=None,
+             new_head=False):
     """Fine-tune `model` on `train` = (texts, label ids); write the best model to the folder `out_dir`.
 
     `task`: "classification" (the default: `train` = (texts, label ids), texts strings or (first, second) pairs,
@@ -48,7 +49,8 @@ def finetune(model, tokenizer, train, validation=None, *, out_dir, task="classif
     `validation` and `heldout` are the records of the recipe's reader and `labels` defaults to the training
     records' classes. The best epoch is the one with the best main metric of the task on `validation`.
     `model`: a model of the task's head, an AlbertBackbone (the head is added, drawn from `seed`), a model
-    directory or a preset name. `heldout` = (texts, label ids):
+    directory or a preset name; `new_head=True` drops a task model's own head and draws a new one on its backbone
+    (a classifier fine-tuned again on other labels). `heldout` = (texts, label ids):
     the test split, scored at the end (`result.test`, report.json) and written for the int8 gate in the reader's
     format (heldout.jsonl; question answering: heldout.json, SQuAD JSON). Everything is checked before any
     work; `out_dir` must be new or empty unless `overwrite` (it is then replaced as a whole). The run writes into a staging folder beside `out_dir` and moves it into place when
@@ -88,7 +90,7 @@ def finetune(model, tokenizer, train, validation=None, *, out_dir, task="classif
     if deterministic:
         import tensorflow as tf
         tf.config.experimental.enable_op_determinism()
-    model, tokenizer = _resolve_model(model, tokenizer, head_task, dict(head_args))
+    model, tokenizer = _resolve_model(model, tokenizer, head_task, dict(head_args), new_head)
     if sequence_length > model.config.max_position_embeddings:
         raise ValueError(f"sequence_length {sequence_length} is longer than the model's position table "
                          f"({model.config.max_position_embeddings})")
@@ -387,9 +389,9 @@ def _predict(model, dist, ds):
     return true, np.argmax(model.predict(ds.map(lambda x, y: x), verbose=0), axis=-1)
 
 
-def _resolve_model(model, tokenizer, task, head_args):
-    """-> (a model of `task`'s head, tokenizer): a model of that head is checked against `head_args`, a backbone
-    (or any ALBERT model's backbone) gets a new head drawn from the seed."""
+def _resolve_model(model, tokenizer, task, head_args, new_head=False):
+    """-> (a model of `task`'s head, tokenizer): a model of that head is checked against `head_args` (unless
+    `new_head`), a backbone (or any ALBERT model's backbone) gets a new head drawn from the seed."""
     from keras_albert import AlbertBackbone
     from keras_albert.tasks.classification import problem_type_of
     if isinstance(model, (str, os.PathLike)):
@@ -405,15 +407,18 @@ def _resolve_model(model, tokenizer, task, head_args):
         raise ValueError(f"the tokenizer has {tokenizer.vocab_size} pieces, the model only "
                          f"{model.config.vocab_size} embeddings")
     size = head_args.pop("size", None)
-    if isinstance(model, task.head):
+    if isinstance(model, task.head) and not new_head:
+        fresh = "; to fine-tune its backbone with a new head, pass new_head=True (`finetune --new-head`)"
         if task.size_arg and task.size_of(model) != size:
             what = "classes" if task.name == "classification" else "labels"
-            raise ValueError(f"the {type(model).__name__} has {task.size_of(model)} {what}, the labels are {size}")
-        have = {k: problem_type_of(model) if k == "problem_type" else getattr(model, k, v) for k, v in head_args.items()}
+            raise ValueError(f"the {type(model).__name__} has {task.size_of(model)} {what}, the labels are {size}"
+                             + fresh)
+        have = {k: problem_type_of(model) if k == "problem_type" else getattr(model, k, v)
+                for k, v in head_args.items()}
         wrong = {k: v for k, v in head_args.items() if have[k] != v}
         if wrong:
             k = next(iter(wrong))
-            raise ValueError(f"the {type(model).__name__} has {k} {have[k]!r}, this task needs {wrong[k]!r}")
+            raise ValueError(f"the {type(model).__name__} has {k} {have[k]!r}, this task needs {wrong[k]!r}" + fresh)
         return model, tokenizer
     backbone = model if isinstance(model, AlbertBackbone) else getattr(model, "backbone", None)
     if backbone is None:

@@ -40,6 +40,9 @@ def register(sub):
     p.add_argument("--deterministic", action="store_true",
                    help="deterministic TensorFlow ops: a rerun (or a resumed run) gives bit-identical weights")
     p.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2))
+    p.add_argument("--new-head", action="store_true",
+                   help="a fine-tuned --model's own head is dropped and a new one drawn on its backbone (fine-tune a "
+                        "classifier again on other labels)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out folder as a whole")
     p.set_defaults(run=run)
 
@@ -73,7 +76,8 @@ def run(args):
                       learning_rate=args.learning_rate, warmup_ratio=args.warmup_ratio, optimizer=args.optimizer,
                       strategy=args.strategy, mixed_precision=args.mixed_precision, seed=args.seed,
                       verbose=args.verbose, early_stopping=args.early_stopping, bucket=not args.no_bucket,
-                      deterministic=args.deterministic, overwrite=args.overwrite, heldout=splits["test"],
+                      deterministic=args.deterministic, overwrite=args.overwrite, new_head=args.new_head,
+                      heldout=splits["test"],
                       report_extra={"skipped_rows": skipped, "data": args.data, "baseline": baseline})
     test = result.test
     print(f"validation accuracy {result.metrics['accuracy']:.4f}, test accuracy {test['accuracy']:.4f} "
@@ -105,7 +109,7 @@ def _run_task(args, labels):
                       optimizer=args.optimizer, strategy=args.strategy, mixed_precision=args.mixed_precision,
                       seed=args.seed, verbose=args.verbose, early_stopping=args.early_stopping,
                       bucket=not args.no_bucket, deterministic=args.deterministic, overwrite=args.overwrite,
-                      heldout=splits["test"],
+                      new_head=args.new_head, heldout=splits["test"],
                       report_extra={"skipped_rows": records.skipped, "data": args.data, "baseline": baseline})
     metric = MAIN_METRIC[recipe.metric_task]
     print(f"validation {metric} {result.metrics[metric]:.4f}, test {metric} {result.test[metric]:.4f} over "
