@@ -32,7 +32,8 @@ def test_info_describes_a_model_directory_and_its_exports(tmp_path, spiece_path,
     assert capsys.readouterr().out.splitlines() == [
         f"{model_dir}: AlbertClassifier (classification), {model.count_params():,} parameters, 4 layers sharing "
         "1 block(s), hidden size 32, position table 64",
-        f"vocabulary: {vocab:,} pieces", "labels: negative, positive", "held-out split: heldout.jsonl"]
+        f"vocabulary: {vocab:,} pieces", "labels: negative, positive", "held-out split: heldout.jsonl",
+        "export: classification (float32, dynamic_int8, full_int8; outputs probabilities; on-device metadata)"]
     plain = tmp_path / "float.tflite"  # vocabulary and labels beside it
     plain.write_bytes(convert(model, "float32", sequence_length=40, buckets=(16,)))
     for name in ("spiece.model", "labels.txt"):
@@ -52,3 +53,27 @@ def test_info_describes_a_model_directory_and_its_exports(tmp_path, spiece_path,
     assert main(["info", str(tmp_path / "missing.tflite")]) == 2
     assert capsys.readouterr().err.strip() == f"keras-albert info: error: no such file or directory: " \
                                               f"{tmp_path / 'missing.tflite'}"
+
+
+def test_info_says_how_a_model_directory_exports_or_why_not(tmp_path, tokenizer, capsys):
+    from conftest import tiny_config
+    from keras_albert import AlbertBackbone, AlbertClassifier
+    from keras_albert.model_dir import save_model_dir
+    from keras_albert.tasks.masked_lm import AlbertMaskedLM
+    from keras_albert.tasks.multiple_choice import AlbertMultipleChoice
+    from keras_albert_cli.cli import main
+    backbone = AlbertBackbone(tiny_config(vocab_size=tokenizer.vocab_size))
+    for name, model, line in (
+            ("regression", AlbertClassifier(backbone, 1, problem_type="regression"),
+             "export: regression (float32, dynamic_int8; outputs score)"),
+            ("multi", AlbertClassifier(backbone, 3, problem_type="multi_label_classification"),
+             "export: multi_label_classification (float32, dynamic_int8; outputs multi_label_probabilities; "
+             "on-device metadata)"),
+            ("choice", AlbertMultipleChoice(backbone), "export: multiple_choice (float32, dynamic_int8; outputs "
+                                                       "choice_probabilities)"),
+            ("mlm", AlbertMaskedLM(backbone), "export: none (a masked_lm model cannot be exported yet; exportable "
+                                              "tasks: classification, question_answering, token_classification, "
+                                              "multiple_choice)")):
+        path = save_model_dir(str(tmp_path / name), model, tokenizer)
+        assert main(["info", path]) == 0
+        assert capsys.readouterr().out.splitlines()[-1] == line

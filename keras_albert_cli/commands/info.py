@@ -44,7 +44,19 @@ def _model_dir(path):
         lines.append(f"labels: {', '.join(labels)}")
     lines.append(f"held-out split: {held[0]}" if held else
                  "held-out split: none (`keras-albert export` then needs --data FILE or --no-gate)")
+    lines.append(_export_line(model))
     return lines
+
+
+def _export_line(model):
+    """How `keras-albert export` writes this model (its export entry and variants), or why it refuses."""
+    from keras_albert_export import tasks as export_tasks
+    try:
+        entry = export_tasks.of_model(model)
+    except ValueError as e:
+        return f"export: none ({e})"
+    return (f"export: {entry.name} ({', '.join(entry.variants)}; outputs {', '.join(entry.outputs)}"
+            + ("" if entry.metadata is None else "; on-device metadata") + ")")
 
 
 def _preset(name, text):
