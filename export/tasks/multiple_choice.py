@@ -1,6 +1,7 @@
 """Multiple choice (RACE, SWAG): inputs ids/mask/segment_ids [choices, length] (one row per choice, right-padded
 to the longest with mask 0), output `choice_probabilities` [1, choices] (a softmax over the choices); the number
-of choices and the length are dynamic, the length cut inside the graph at the export's sequence length.
+of choices and the length are dynamic, the length cut inside the graph at the export's sequence length (by
+default the whole position table, where the `multiple-choice` pipeline cuts too: RACE passages are long).
 
 `TFLiteMultipleChoice` packs each choice as fine-tuning and the `multiple-choice` pipeline pack it
 (`keras_albert.features.choices.choice_segments`) and answers in the pipeline's format. No on-device metadata
@@ -128,7 +129,7 @@ def _score(records, predictions):
 
 
 TASK = ExportTask(
-    name="multiple_choice", outputs=OUTPUTS, signature=_signature, default_length=256, fixed_length=False,
+    name="multiple_choice", outputs=OUTPUTS, signature=_signature, default_length=512, fixed_length=False,
     input_rows=None, variants=("float32", "dynamic_int8"),
     runtime="keras_albert_export.tasks.multiple_choice:TFLiteMultipleChoice",
     measures="accuracy of every variant and its agreement with the Keras model (the same option) on held-out "
