@@ -133,6 +133,10 @@ def test_cli_choose_gives_the_same_answer_from_the_model_and_the_tflite(exported
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [x["result"][0]["choice"] for x in lines] == \
         [pipeline("multiple-choice", model=model_dir)(i)[0]["choice"] for i in ITEMS[:3]]
+    questions.write_text(json.dumps({"article": ITEMS[1]["context"], "question": ITEMS[1]["question"],
+                                     "options": ITEMS[1]["choices"], "answer": "B"}) + "\n")  # a RACE line
+    assert main(["choose", str(out / "model_float32.tflite"), "--file", str(questions), "--sequence-length", "64"]) == 0
+    assert capsys.readouterr().out.splitlines() == outputs[str(out / "model_float32.tflite")]
     assert main(["choose", model_dir, "--question", "q", "--choice", "only one"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "give at least two choices" in err[0]

@@ -2,7 +2,7 @@
 with the `multiple-choice` pipeline, or with an exported .tflite in the TFLite runtime (the same packing).
 
 Many questions come from a file (`--file FILE`: JSON lines, or a JSON list, of {"context", "question",
-"choices"} objects). Output: per question, one line per choice, best first, `score<TAB>choice` (the choice
+"choices"} objects, or RACE lines {"article", "question", "options"} as `finetune` reads them). Output: per question, one line per choice, best first, `score<TAB>choice` (the choice
 escaped to stay on one line), and a blank line between questions; `--json` prints one object per question.
 """
 import json
@@ -15,7 +15,7 @@ def register(sub):
     p.add_argument("-q", "--question", help="the question (with a blank `_` for a cloze question)")
     p.add_argument("-c", "--context", help="the passage (SWAG: the sentence the choices continue)")
     p.add_argument("--choice", action="append", default=None, metavar="TEXT", help="one choice; repeat for each")
-    p.add_argument("-f", "--file", help='JSON lines (or a JSON list) of {"context", "question", "choices"}')
+    p.add_argument("-f", "--file", help='JSON lines (or a JSON list) of {"context", "question", "choices"}, or RACE lines')
     p.add_argument("--sequence-length", type=int, help="longest row in pieces (default: the model's position "
                                                         "table; a .tflite: where the file cuts)")
     p.add_argument("--json", action="store_true", help="one JSON object per question: its input and the choices "
@@ -57,7 +57,7 @@ def _items(args):
         if args.question or args.context or args.choice:
             raise ValueError("give --file, or --question / --context with --choice, not both")
         from keras_albert_cli.json_items import read_json_items
-        items = read_json_items(args.file)
+        items = [_from_race(item) for item in read_json_items(args.file)]
     else:
         if not args.choice or len(args.choice) < 2:
             raise ValueError("give at least two choices: --choice A --choice B (or --file FILE)")
@@ -71,3 +71,12 @@ def _items(args):
         except ValueError as e:
             raise ValueError(f"{args.file or 'the command line'}: {e}") from None
     return items
+
+
+def _from_race(item):
+    """A RACE line ({"article", "question", "options", "answer"}, what `finetune --task multiple_choice` reads)
+    as the pipeline's input; any other object as it is."""
+    if isinstance(item, dict) and "options" in item and "choices" not in item:
+        return {**({"context": item["article"]} if "article" in item else {}),
+                **({"question": item["question"]} if "question" in item else {}), "choices": item["options"]}
+    return item
