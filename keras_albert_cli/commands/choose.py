@@ -2,8 +2,9 @@
 with the `multiple-choice` pipeline, or with an exported .tflite in the TFLite runtime (the same packing).
 
 Many questions come from a file (`--file FILE`: JSON lines, or a JSON list, of {"context", "question",
-"choices"} objects, or RACE lines {"article", "question", "options"} as `finetune` reads them). Output: per question, one line per choice, best first, `score<TAB>choice` (the choice
-escaped to stay on one line), and a blank line between questions; `--json` prints one object per question.
+"choices"} objects, or RACE lines {"article", "question", "options"} as `finetune` reads them). Output: per
+question, one line per choice, best first, `score<TAB>choice` (the choice escaped to stay on one line), and a
+blank line between questions; `--json` prints one object per question.
 """
 import json
 
@@ -15,7 +16,8 @@ def register(sub):
     p.add_argument("-q", "--question", help="the question (with a blank `_` for a cloze question)")
     p.add_argument("-c", "--context", help="the passage (SWAG: the sentence the choices continue)")
     p.add_argument("--choice", action="append", default=None, metavar="TEXT", help="one choice; repeat for each")
-    p.add_argument("-f", "--file", help='JSON lines (or a JSON list) of {"context", "question", "choices"}, or RACE lines')
+    p.add_argument("-f", "--file",
+                   help='JSON lines (or a JSON list) of {"context", "question", "choices"}, or RACE lines')
     p.add_argument("--sequence-length", type=int, help="longest row in pieces (default: the model's position "
                                                         "table; a .tflite: where the file cuts)")
     p.add_argument("--json", action="store_true", help="one JSON object per question: its input and the choices "
