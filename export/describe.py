@@ -33,6 +33,7 @@ def describe_tflite(path):
              f"vocabulary: {tokenizer.vocab_size:,} pieces ({where[SPIECE]})"]
     if labels:
         lines.append(f"labels: {', '.join(labels)} ({where[LABELS]})")
+    lines.append(f"run: keras-albert {task.command} {path} ...")
     return lines
 
 

@@ -50,6 +50,7 @@ def test_info_describes_a_model_directory_and_its_exports(tmp_path, spiece_path,
         assert lines[1] == f"input: ids, mask, segment_ids; any length, cut at {length} tokens; signatures: {signatures}"
         assert lines[2] == f"vocabulary: {vocab:,} pieces ({where})"
         assert lines[3].startswith("labels: negative, positive (")
+        assert lines[4] == f"run: keras-albert classify {path} ..."
     assert main(["info", str(tmp_path / "missing.tflite")]) == 2
     assert capsys.readouterr().err.strip() == f"keras-albert info: error: no such file or directory: " \
                                               f"{tmp_path / 'missing.tflite'}"

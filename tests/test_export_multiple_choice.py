@@ -96,6 +96,7 @@ def test_report_gates_on_accuracy_and_info_names_the_task(exported, capsys):
     assert main(["info", str(out / "model_dynamic_int8.tflite")]) == 0
     shown = capsys.readouterr().out
     assert "multiple_choice model" in shown and "(one row per choice); any length, cut at 64 tokens" in shown
+    assert f"run: keras-albert choose {out / 'model_dynamic_int8.tflite'} ..." in shown
 
 
 def test_finetune_records_its_held_out_questions_as_race_lines(tmp_path):

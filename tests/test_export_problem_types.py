@@ -168,4 +168,4 @@ def test_classify_refuses_a_question_answering_file_in_one_line(tmp_path, tokeni
     tokenizer.save(str(tmp_path / "spiece.model"))
     assert main(["classify", str(tmp_path / "qa.tflite"), "a sentence"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "is a question_answering model: classify runs classifiers" in err[0]
+    assert len(err) == 1 and "is a question_answering model: run it with `keras-albert answer`" in err[0]

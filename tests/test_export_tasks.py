@@ -265,3 +265,17 @@ def test_cli_exports_and_tags_with_the_tflite(tagger, tokenizer, rt_texts, tmp_p
     capsys.readouterr()
     assert main(["tag", str(tmp_path / "x" / "model_full_int8.tflite")] + texts) == 0
     assert len(capsys.readouterr().out.splitlines()) == len(expected_plain.splitlines())
+
+
+def test_every_export_entry_names_the_command_that_runs_its_file():
+    import argparse
+    import importlib
+    import pkgutil
+
+    from keras_albert_cli import commands
+    from keras_albert_export import tasks
+    sub = argparse.ArgumentParser().add_subparsers()
+    for info in pkgutil.iter_modules(commands.__path__):
+        importlib.import_module(f"keras_albert_cli.commands.{info.name}").register(sub)
+    for name in tasks.NAMES:
+        assert tasks.get(name).command in sub.choices, name

@@ -31,6 +31,7 @@ class ExportTask:
     task: str = None           # the library task it exports when not `name` (a classifier problem's entry)
     input_rows: int = 1        # the TFLite inputs' first axis: 1 (one text a run), None (a row per choice)
     problem_type: str = None   # the classifier problem it exports (keras_albert.tasks.classification.PROBLEM_TYPES)
+    command: str = None        # the `keras-albert` command that runs its .tflite (classify, answer, tag, choose)
 
     @property
     def exports(self):

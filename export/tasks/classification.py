@@ -80,7 +80,7 @@ def text_endpoints(model, tokenizer, sequence_length, pairs, head):
 
 
 TASK = ExportTask(
-    name="classification", problem_type="single_label_classification", outputs=("probabilities",),
+    name="classification", command="classify", problem_type="single_label_classification", outputs=("probabilities",),
     signature=_signature, default_length=128,
     fixed_length=False, variants=("float32", "dynamic_int8", "full_int8"),
     runtime="keras_albert_export.runtime:TFLiteClassifier",

@@ -129,7 +129,8 @@ def _score(records, predictions):
 
 
 TASK = ExportTask(
-    name="multiple_choice", outputs=OUTPUTS, signature=_signature, default_length=512, fixed_length=False,
+    name="multiple_choice", command="choose", outputs=OUTPUTS,
+    signature=_signature, default_length=512, fixed_length=False,
     input_rows=None, variants=("float32", "dynamic_int8"),
     runtime="keras_albert_export.tasks.multiple_choice:TFLiteMultipleChoice",
     measures="accuracy of every variant and its agreement with the Keras model (the same option) on held-out "

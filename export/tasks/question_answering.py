@@ -126,7 +126,8 @@ def _score(records, predictions):
 
 
 TASK = ExportTask(
-    name="question_answering", outputs=OUTPUTS, signature=_signature, default_length=384, fixed_length=True,
+    name="question_answering", command="answer", outputs=OUTPUTS,
+    signature=_signature, default_length=384, fixed_length=True,
     variants=("float32", "dynamic_int8", "full_int8"), calibration=_calibration,
     # padded windows: int8 attention matmuls, calibrated on them, lost 4x the logit precision (0.18 vs 0.04 of
     # the largest logit on a tiny model); the span head and the UNPACK into start/end stay float so the logits

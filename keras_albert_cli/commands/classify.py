@@ -59,8 +59,8 @@ def load(model_path, threads=2, weight_cache=False):
     task = tasks.of_outputs(signature_outputs(content))
     runtime = task.runtime_class() if task else TFLiteClassifier
     if not issubclass(runtime, TFLiteClassifier):
-        raise ValueError(f"{model_path} is a {task.name} model: classify runs classifiers (single-label, "
-                         "multi-label, regression)")
+        raise ValueError(f"{model_path} is a {task.name} model: run it with `keras-albert {task.command}` "
+                         "(classify runs classifiers: single-label, multi-label, regression)")
     return runtime(model_content=content, num_threads=threads, weight_cache=weight_cache), tokenizer, labels
 
 
