@@ -218,7 +218,7 @@ def paired_ratios(ours, ref, cols):
     out = {}
     for c in cols:
         pairs = [(ms(a, c), ms(b, c)) for a, b in zip(ours, ref)]
-        out[c] = None if any(b is None for _, b in pairs) else float(np.median([a / b for a, b in pairs]))
+        out[c] = None if any(a is None or b is None for a, b in pairs) else float(np.median([a / b for a, b in pairs]))
     return out
 
 

@@ -58,8 +58,14 @@ def records(task, model_dir, labels, data=None, text_columns=None, label_column=
 
 
 def check_heldout(task, model_dir, data=None):
-    """One line refusing to gate by guess when neither `data` nor the model directory's held-out split is there."""
+    """One line refusing to gate by guess when neither `data` nor the model directory's held-out split is there,
+    or when `data` names a built-in set (single-label sentiment) this task's gate cannot score."""
+    from keras_albert.data import SOURCES
     g = task.gate
+    if data in SOURCES and data not in g.sources and not os.path.exists(data):
+        raise ValueError(
+            f"--data {data}: the built-in {data} set is single-label sentiment (text, positive/negative) and cannot "
+            f"check a {task.name} model; pass --data FILE ({g.formats}), or the model directory's {g.heldout}")
     if data is None and not os.path.isfile(os.path.join(model_dir, g.heldout)):
         raise ValueError(
             f"{model_dir} has no {g.heldout} (the held-out split `keras-albert finetune` records), so int8 cannot "

@@ -29,11 +29,15 @@ def test_table_shows_paired_ratios_and_the_cpu():
 
 
 def test_table_shows_the_floor_as_the_least_ratio_any_graph_can_score():
-    ms = {"ours|2": _rows([10.0, 30.0, 11.0]), "keras-hub|2": _rows([12.0, 36.0, 10.0]),
-          "dense floor|2": _rows([9.0, 18.0, 8.0])}  # per round 0.75, 0.5, 0.8: median 0.75
+    timed = lambda ms: [dict(row, real=m) for row, m in zip(_rows(ms), ms)]  # noqa: E731
+    ms = {"ours|2": timed([10.0, 30.0, 11.0]), "keras-hub|2": timed([12.0, 36.0, 10.0]),
+          "dense floor|2": _rows([9.0, 18.0, 8.0])}  # per round 0.75, 0.5, 0.8: median 0.75; no real sentences
     result = {"cpu": "Some CPU", "lengths": [16], "date": "2026-01-01 00:00", "load_before": [1, 1, 1],
-              "load_after": [1, 1, 1], "rounds": 3, "runs": 10, "sentences": 0, "sizes_mb": {"ours": 19.5}, "ms": ms}
-    assert "| dense floor / keras-hub (the least any graph can score) | 2 | 0.75 |" in to_markdown(result)
+              "load_after": [1, 1, 1], "rounds": 3, "runs": 10, "sentences": 40, "sizes_mb": {"ours": 19.5},
+              "ms": ms}
+    text = to_markdown(result)
+    assert "| dense floor / keras-hub (the least any graph can score) | 2 | 0.75 | – |" in text
+    assert "| **ours / keras-hub** | 2 | **0.83** | **0.83** |" in text
 
 
 def test_cpu_kind_tells_zen3_from_zen4_and_names_the_int8_isa(monkeypatch):

@@ -117,6 +117,10 @@ def test_multi_label_savedmodel_and_classify(multi_label, tokenizer, capsys):
     assert first[0] == (",".join(lines[0]["labels"]) or "-") and first[-1] == texts[0]
     assert main(["info", str(out / "model_dynamic_int8.tflite")]) == 0
     assert "multi_label_classification model" in capsys.readouterr().out
+    again = out.parent / "again"
+    assert main(["export", str(out.parent / "model"), "--out", str(again), "--data", "imdb"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "the built-in imdb set is single-label sentiment" in err[0] and not again.exists()
 
 
 def test_regression_tflite_gives_the_score(regression, tokenizer):

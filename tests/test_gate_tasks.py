@@ -174,8 +174,9 @@ def test_qa_int8_that_changes_answers_is_rejected(coarse_qa_model, tokenizer, rt
 
 
 def test_no_held_out_data_no_gate(qa_model, tag_model, tokenizer, rt_texts, tmp_path, capsys):
-    """Without the model's held-out split or --data the export refuses in one line, unless --no-gate; --limit
-    caps the examples; a tag the model lacks is named with its file and line."""
+    """Without the model's held-out split or --data the export refuses in one line, unless --no-gate, and so it
+    does for a built-in sentiment set named as a tagger's data; --limit caps the examples; a tag the model lacks
+    is named with its file and line."""
     from keras_albert.model_dir import save_model_dir
     from keras_albert.readers import write_squad
     from keras_albert_cli.cli import main
@@ -187,6 +188,11 @@ def test_no_held_out_data_no_gate(qa_model, tag_model, tokenizer, rt_texts, tmp_
     tag_dir = save_model_dir(str(tmp_path / "tag_model"), tag_model, tokenizer, LABELS)
     assert main(["export", tag_dir, "--out", str(tmp_path / "b"), "--max-metric-drop", "3"]) == 2
     assert "has no heldout.jsonl" in capsys.readouterr().err and not (tmp_path / "b").exists()
+    # a built-in set is single-label sentiment: it cannot gate a tagger (it once said "data file not found")
+    assert main(["export", tag_dir, "--out", str(tmp_path / "b"), "--data", "rotten_tomatoes"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--data rotten_tomatoes: the built-in rotten_tomatoes set is single-label" in err[0]
+    assert "token_classification model" in err[0] and not (tmp_path / "b").exists()
 
     assert main(["export", qa_dir, "--out", str(tmp_path / "c"), "--no-gate"]) == 0
     report = json.loads((tmp_path / "c" / "report.json").read_text())

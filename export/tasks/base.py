@@ -67,6 +67,7 @@ class Gate:
     tflite: Callable      #   predictions agree when `agree` says so (default equal: a class id, a span, tags)
     score: Callable       # (records, predictions) -> {metric: points}
     agree: Callable = operator.eq  # (int8 prediction, Keras prediction) -> whether they agree
+    sources: tuple = ()   # the built-in sets (keras_albert.data.SOURCES) `--data` may name instead of a file
 
 
 def check_known(path, records, field, labels, what="label"):

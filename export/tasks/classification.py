@@ -4,6 +4,7 @@ Gate: accuracy on labelled sentences (or pairs); agreement = the same top class 
 
 A sentence-pair model (fine-tuned with `--task pair_classification`) is the same Keras head; its SavedModel takes
 `text` and `text_pair`, and its .tflite the same ids/mask/segment_ids with segment ids 1 on the second text."""
+from keras_albert.data import SOURCES
 from keras_albert_export.tasks.base import Endpoints, ExportTask, Gate
 
 
@@ -88,6 +89,6 @@ TASK = ExportTask(
     labels=lambda model: [str(i) for i in range(model.num_classes)],
     gate=Gate(metrics=("accuracy",), unit="sentences", heldout="heldout.jsonl",
               formats=".csv/.tsv/.jsonl with text and label columns, the model's label names", read=_read,
-              keras=_keras, tflite=_tflite, score=_score),
+              keras=_keras, tflite=_tflite, score=_score, sources=tuple(SOURCES)),
     savedmodel=_savedmodel,
     metadata="keras_albert_export.metadata:add_metadata")
