@@ -25,7 +25,7 @@ GROUPS = (
     ("float GEMM (attention QK^T, PV)", r"f32_gemm|f32_igemm|f32_ppmm|f16_gemm|bf16_gemm|pf32_gemm"),
     ("transpose / copy", r"transpose|copy|memcpy|memmove|x32_pack|x8_pack|packw|zip"),
     ("softmax", r"raddstoreexpminusmax|rmax|softmax|vscaleexpminusmax|f32_raddextexp"),
-    ("GELU / tanh", r"vtanh|vgelu|tanh"),
+    ("GELU / tanh", r"vtanh|gelu|tanh"),  # xnn_f32_vgelu_*, xnn_f32_vapproxgelu_*
     ("reductions (LayerNorm mean/var)", r"rsum|rdsum|reduce|rd_sum"),
     ("elementwise (add, mul, sub, rsqrt, square)", r"vbinary|vadd|vmul|vsub|vsqrdiff|vrsqrt|vsqr|vunary|vop|vcopysign|vsqrt"),
     ("threadpool / runtime", r"pthreadpool|thread_main|futex|sched|xnn_run|litert|tflite|Subgraph|Interpreter"),

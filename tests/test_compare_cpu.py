@@ -62,3 +62,17 @@ def test_each_contender_runs_first_after_the_thread_switch_once_per_cycle():
     assert all([t for _, t in order] == [1, 1, 1, 2, 2, 2] for order in orders)  # thread counts stay grouped
     assert sorted(order[3][0] for order in orders) == ["floor", "keras-hub", "ours"]  # first on 2 threads
     assert all(sorted(order) == sorted((w.label, w.threads) for w in workers) for order in orders)
+
+
+def test_perf_kernels_groups_the_symbols_seen_on_each_cpu_kind():
+    """Symbols `perf` reported on the Xeon (AMX) and Zen 4 runs land in their group, not in "other"."""
+    from bench.perf_kernels import group_of
+    seen = {"xnn_qd8_f32_qc8w_gemm_minmax_ukernel_16x64c4__avx512amx": "int8 GEMM",
+            "xnn_qd8_f32_qc8w_gemm_minmax_ukernel_5x64c4__asm_amd64_avx512vnni": "int8 GEMM",
+            "xnn_f32_vapproxgelu_ukernel__avx512f_rational_12_10_div_u32": "GELU",
+            "xnn_f32_vgelu_ukernel__avx512f_rational_12_10_div_u32": "GELU",
+            "__memmove_avx512_unaligned_erms": "transpose / copy",
+            "xnn_f32_gemm_minmax_ukernel_7x32__avx512f_broadcast": "float GEMM",
+            "xnn_f32_qs8_vcvt_ukernel__avx512skx_u128": "quantize activations"}
+    for symbol, group in seen.items():
+        assert group_of(symbol).startswith(group), (symbol, group_of(symbol))
