@@ -17,8 +17,10 @@ Deterministic for a seed:  python bench/task_data.py OUT_DIR [--seed 0] [--limit
 """
 import argparse
 import collections
+import collections.abc
 import functools
 import html
+import itertools
 import json
 import os
 import re
@@ -61,12 +63,27 @@ def clean(s, low=6, high=30):
     return low <= len(s) <= high and s[-1] in ENDS and ENDS.isdisjoint(s[:-1]) and _is_word(s[-2])
 
 
+class Reviews(collections.abc.Sequence):
+    """Reviews as lists of sentences (word lists), each split on first use and kept: a builder stopped early by
+    `limit` splits only the reviews it read (splitting all 25,000 is a fifth of a full `write_all`)."""
+
+    def __init__(self, texts):
+        self.texts, self.split = texts, {}
+
+    def __len__(self):
+        return len(self.texts)
+
+    def __getitem__(self, i):
+        if i not in self.split:
+            self.split[i] = split_sentences(self.texts[i])
+        return self.split[i]
+
+
 @functools.lru_cache(maxsize=1)
 def reviews():
-    """Every distinct IMDB review as its list of sentences (word lists), in the package's order. Read once per
-    process (every builder only reads it): the tokenizing is a fifth of `write_all`."""
+    """Every distinct IMDB review (`Reviews`), in the package's order; one per process, shared by every builder."""
     from keras_albert.data import load_texts
-    return [split_sentences(text) for text in distinct(load_texts("imdb"), key=lambda t: t)]
+    return Reviews(list(distinct(load_texts("imdb"), key=lambda t: t)))
 
 
 def windows(sentences, rng, low, high, max_words):
@@ -93,21 +110,23 @@ def clean_sentences(review):
 
 
 def distinct(rows, key):
-    """`rows` without those whose `key` was seen before (IMDB repeats stock sentences across reviews)."""
+    """`rows` without those whose `key` was seen before (IMDB repeats stock sentences across reviews), lazily:
+    a builder stops drawing once its caller has the examples it wants."""
     seen = set()
-    return [r for r in rows if not (key(r) in seen or seen.add(key(r)))]
+    return (r for r in rows if not (key(r) in seen or seen.add(key(r))))
 
 
 def build_pairs(docs, rng):
     """(sentence, phrase, entailment / not_entailment): every phrase is a real 4-8 word piece of this review,
     so only reading both texts tells whether the sentence contains it."""
-    rows = []
-    for d in rng.permutation(len(docs)):
-        own = clean_sentences(docs[d])
-        for k in (range(len(own)) if len(own) > 1 else ()):
-            a, b = own[k], own[(k + 1 + int(rng.integers(len(own) - 1))) % len(own)]  # b: any other sentence
-            rows.append(_pair(a, b, rng))
-    return distinct([r for r in rows if r], key=lambda r: r[0])
+    def rows():
+        for d in order:
+            own = clean_sentences(docs[d])
+            for k in (range(len(own)) if len(own) > 1 else ()):
+                a, b = own[k], own[(k + 1 + int(rng.integers(len(own) - 1))) % len(own)]  # b: any other sentence
+                yield _pair(a, b, rng)
+    order = rng.permutation(len(docs))
+    return distinct((r for r in rows() if r), key=lambda r: r[0])
 
 
 def _pair(a, b, rng):
@@ -131,23 +150,20 @@ def _pair(a, b, rng):
 
 def build_sts(docs, rng):
     """(A, B, 5 x the share of A's words that B keeps in place): another review's words fill the rest."""
-    picked = distinct([s for d in rng.permutation(len(docs)) for s in clean_sentences(docs[d])], key=tuple)
-    rows = []
-    for a, donor in zip(picked[0::2], picked[1::2]):  # a donor is never an A: no test A lends words to training
+    picked = distinct((s for d in rng.permutation(len(docs)) for s in clean_sentences(docs[d])), key=tuple)
+    for a, donor in zip(picked, picked):  # consecutive sentences: a donor is never an A, so no test A lends words
         share = rng.uniform(0.0, 1.0)
         replace = rng.permutation(len(a))[:int(round(share * len(a)))]
         b = list(a)
         for k, j in enumerate(replace):
             b[j] = donor[(j + k) % len(donor)]
         kept = sum(x == y for x, y in zip(a, b))
-        rows.append((" ".join(a), " ".join(b), round(5.0 * kept / len(a), 3)))
-    return rows
+        yield " ".join(a), " ".join(b), round(5.0 * kept / len(a), 3)
 
 
 def build_tags(docs, rng, max_words=60):
     """2-4 consecutive sentences of a review as one CoNLL sentence: B-REP on each content word the text has
     used before (a repeated mention), O elsewhere; texts without a repeat are left out."""
-    rows = []
     for span in review_windows(docs, rng, 2, 4, max_words):
         tokens = [w for s in span for w in s]
         seen, tags = set(), []
@@ -155,8 +171,7 @@ def build_tags(docs, rng, max_words=60):
             tags.append("B-REP" if _content(w) and w in seen else "O")
             seen.add(w)
         if "B-REP" in tags:
-            rows.append((tokens, tags))
-    return rows
+            yield tokens, tags
 
 
 def quoted_place(words, rng):
@@ -177,7 +192,6 @@ def build_choice(docs, rng, max_words=40):
     """RACE reading comprehension: the article is 2 sentences; the question quotes 3 words found once in it
     (`what comes after " ... " ?`); the right option is the 3 words after them, the 3 wrong options other 3-word
     pieces of the article (overlapping neither the quote nor the answer), so every option is in the article."""
-    rows = []
     for span in review_windows(docs, rng, 2, 2, max_words):
         words = [w for s in span for w in s]
         grams, i = quoted_place(words, rng)
@@ -190,15 +204,14 @@ def build_choice(docs, rng, max_words=40):
             continue
         options = [pool[k] for k in rng.choice(len(pool), 3, replace=False)] + [answer]
         rng.shuffle(options)
-        rows.append({"article": " ".join(words), "question": after(grams[i]),
-                     "options": [" ".join(o) for o in options], "answer": "ABCD"[options.index(answer)]})
-    return rows
+        yield {"article": " ".join(words), "question": after(grams[i]),
+               "options": [" ".join(o) for o in options], "answer": "ABCD"[options.index(answer)]}
 
 
 def build_squad(docs, rng, max_words=40):
-    """SQuAD v1.1: 1-2 sentences of a review; the question quotes 3 words found once in the context, the answer
+    """SQuAD v1.1 articles (the file's "data"): 1-2 sentences of a review; the question quotes 3 words found once in the context, the answer
     is the 3 words after them (all inside one sentence)."""
-    data = []
+    q = 0
     for span in review_windows(docs, rng, 1, 2, max_words):
         words = [w for s in span for w in s]
         grams, i = quoted_place(words, rng)
@@ -208,18 +221,17 @@ def build_squad(docs, rng, max_words=40):
         start = len(" ".join(words[:i + 3])) + 1
         answer = " ".join(words[i + 3:i + 6])
         assert context[start:start + len(answer)] == answer
-        q = len(data)
-        data.append({"title": f"imdb-{q}", "paragraphs": [{"context": context, "qas": [{
-            "id": f"q{q}", "question": after(grams[i]),
-            "answers": [{"text": answer, "answer_start": start}]}]}]})
-    return {"version": "1.1", "data": data}
+        yield {"title": f"imdb-{q}", "paragraphs": [{"context": context, "qas": [{
+            "id": f"q{q}", "question": after(grams[i]), "answers": [{"text": answer, "answer_start": start}]}]}]}
+        q += 1
 
 
 def write_all(out_dir, seed=0, limit=None):
-    """Write the five files to out_dir; `limit` caps the examples of each (the first after shuffling)."""
+    """Write the five files to out_dir; `limit` caps the examples of each (the first after shuffling: the
+    builders are generators, so a limit stops them early and the first `limit` are those of the full files)."""
     os.makedirs(out_dir, exist_ok=True)
     docs = reviews()
-    cap = (lambda rows: rows[:limit]) if limit else (lambda rows: rows)
+    cap = lambda rows: itertools.islice(rows, limit)  # noqa: E731  (limit None: every row)
     paths = {task: os.path.join(out_dir, name) for task, name in FILES.items()}
     rng = lambda k: np.random.default_rng([seed, k])  # noqa: E731  (one stream per task: files independent)
     with open(paths["pair_classification"], "w", encoding="utf-8") as f:
@@ -234,10 +246,8 @@ def write_all(out_dir, seed=0, limit=None):
             f.write("\n")
     with open(paths["multiple_choice"], "w", encoding="utf-8") as f:
         f.writelines(json.dumps(r) + "\n" for r in cap(build_choice(docs, rng(4))))
-    squad = build_squad(docs, rng(5))
-    squad["data"] = cap(squad["data"])
     with open(paths["question_answering"], "w", encoding="utf-8") as f:
-        json.dump(squad, f)
+        json.dump({"version": "1.1", "data": list(cap(build_squad(docs, rng(5))))}, f)
     return paths
 
 

@@ -25,6 +25,24 @@ def test_deterministic_and_seeded(files, tmp_path):
         assert content != open(other[task], "rb").read(), task
 
 
+def test_a_limit_keeps_the_first_examples_of_the_longer_file(files, tmp_path):
+    """The builders stop once `limit` examples are drawn (a tenth of a second instead of twenty), so a smaller
+    limit must give the first examples of a larger one: a test file is a prefix of the published one."""
+    import json
+
+    from keras_albert.readers import read_conll, read_race, read_squad
+    fewer = write_all(str(tmp_path / "fewer"), seed=0, limit=250)
+    for task in ("pair_classification", "regression"):
+        lines = open(fewer[task], encoding="utf-8").read().splitlines()
+        assert len(lines) == 251 and lines == open(files[task], encoding="utf-8").read().splitlines()[:251]
+    for task, read in (("token_classification", read_conll), ("multiple_choice", read_race)):
+        few, many = list(read(fewer[task])), list(read(files[task]))
+        assert len(few) == 250 and len(many) == 600 and few == many[:250], task
+    few, many = (json.load(open(p["question_answering"]))["data"] for p in (fewer, files))
+    assert len(few) == 250 and few == many[:250]
+    assert read_squad(fewer["question_answering"])
+
+
 def _piece_of(words, sentence):
     return any(sentence[i:i + len(words)] == words for i in range(len(sentence) - len(words) + 1))
 
