@@ -209,8 +209,8 @@ def build_choice(docs, rng, max_words=40):
 
 
 def build_squad(docs, rng, max_words=40):
-    """SQuAD v1.1 articles (the file's "data"): 1-2 sentences of a review; the question quotes 3 words found once in the context, the answer
-    is the 3 words after them (all inside one sentence)."""
+    """SQuAD v1.1 articles (the file's "data"): 1-2 sentences of a review; the question quotes 3 words found once
+    in the context, the answer is the 3 words after them (all inside one sentence)."""
     q = 0
     for span in review_windows(docs, rng, 1, 2, max_words):
         words = [w for s in span for w in s]

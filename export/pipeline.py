@@ -20,6 +20,15 @@ def check_options(variants, sequence_length, limit, max_drop, buckets=()):
         raise ValueError(f"--buckets lengths must be at least 3, got {list(buckets)}")
 
 
+def calibration_texts(pairs=False):
+    """full_int8's calibration text: Rotten Tomatoes' training sentences (real text, not the held-out data the
+    gate scores on); for a pair model, consecutive sentences as (text, text_pair), so the second segment's
+    embedding is calibrated too."""
+    from keras_albert.data import splits
+    texts = splits("rotten_tomatoes")["train"][0]
+    return list(zip(texts[0::2], texts[1::2])) if pairs else texts
+
+
 def export_all(model_dir, out, *, variants=("float32", "dynamic_int8"), compat=None, metadata="auto",
                buckets=(), sequence_length=None, data=None, text_columns=None, label_column="label", limit=None,
                max_drop=1.0, overwrite=False, reject=True, log=print):
@@ -40,7 +49,6 @@ def export_all(model_dir, out, *, variants=("float32", "dynamic_int8"), compat=N
     from keras_albert_export.report import LENGTHS, build_report, write_report
     from keras_albert_export.savedmodel import export_savedmodel, is_pair_model
     from keras_albert_export.tflite import check_builtin_only, convert, convert_variants
-    from keras_albert.data import splits
     from keras_albert.model_dir import LABELS, SPIECE, load_model_dir, vocabulary_path
     from keras_albert.staging import check_output, staged_output
 
@@ -88,7 +96,7 @@ def export_all(model_dir, out, *, variants=("float32", "dynamic_int8"), compat=N
         files = {}
         for variant in variants:
             log(f"TFLite {variant} -> {os.path.join(out, f'model_{variant}.tflite')}")
-        calibration = splits("rotten_tomatoes")["train"][0] if "full_int8" in variants else None
+        calibration = calibration_texts(pairs=is_pair_model(model_dir)) if "full_int8" in variants else None
         converted = convert_variants(model, variants, compat=compat, tokenizer=tokenizer,
                                      calibration_texts=calibration, sequence_length=sequence_length)
         for variant, data_bytes in converted.items():

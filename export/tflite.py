@@ -66,18 +66,21 @@ def representative_inputs(tokenizer, texts, max_length=128, limit=200):
     same value (uniform attention: 66% vs 74.6% float on the quickstart model); that ADD is now kept float
     (`attention_bias_adds`), but a device runs batch 1 unpadded, so calibration should too: each row is
     `[CLS] sentence [SEP]` followed by the next packed sentences, cut to the longest one. A task whose runtime
-    pads (question answering's fixed window) supplies its own rows (`ExportTask.calibration`)."""
+    pads (question answering's fixed window) supplies its own rows (`ExportTask.calibration`). An item of `texts`
+    may be a (text, text_pair) tuple: a pair model calibrates on pairs, its second segment's ids included."""
     import numpy as np
 
     from keras_albert_export.runtime import pack
-    packed = [pack(tokenizer, text, max_length)["ids"][0] for text in list(texts)[:limit]]
-    length = max(len(p) for p in packed)
-    stream = np.concatenate(packed + packed)  # `[CLS] a [SEP] [CLS] b [SEP] ...`, long enough for every row
-    starts = np.cumsum([0] + [len(p) for p in packed[:-1]])
+    packed = [pack(tokenizer, t, max_length) if isinstance(t, str) else pack(tokenizer, t[0], max_length, t[1])
+              for t in list(texts)[:limit]]
+    length = max(p["ids"].shape[1] for p in packed)
+    # `[CLS] a [SEP] [CLS] b [SEP] ...` (and its segment ids), long enough for every row
+    stream = {k: np.concatenate([p[k][0] for p in packed + packed]) for k in ("ids", "segment_ids")}
+    starts = np.cumsum([0] + [p["ids"].shape[1] for p in packed[:-1]])
     for start in starts:
-        ids = stream[None, start:start + length].astype(np.int32)
-        ids[0, -1] = packed[0][-1]  # every row ends with [SEP]
-        yield {"ids": ids, "mask": np.ones_like(ids), "segment_ids": np.zeros_like(ids)}
+        ids, segments = (stream[k][None, start:start + length].astype(np.int32) for k in ("ids", "segment_ids"))
+        ids[0, -1] = packed[0]["ids"][0, -1]  # every row ends with [SEP]
+        yield {"ids": ids, "mask": np.ones_like(ids), "segment_ids": segments}
 
 
 def convert(model, variant="dynamic_int8", *, compat=None, tokenizer=None, calibration_texts=None, buckets=(),

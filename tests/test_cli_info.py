@@ -66,9 +66,9 @@ def test_info_says_how_a_model_directory_exports_or_why_not(tmp_path, tokenizer,
     backbone = AlbertBackbone(tiny_config(vocab_size=tokenizer.vocab_size))
     for name, model, line in (
             ("regression", AlbertClassifier(backbone, 1, problem_type="regression"),
-             "export: regression (float32, dynamic_int8; outputs score)"),
+             "export: regression (float32, dynamic_int8, full_int8; outputs score)"),
             ("multi", AlbertClassifier(backbone, 3, problem_type="multi_label_classification"),
-             "export: multi_label_classification (float32, dynamic_int8; outputs multi_label_probabilities; "
+             "export: multi_label_classification (float32, dynamic_int8, full_int8; outputs multi_label_probabilities; "
              "on-device metadata)"),
             ("choice", AlbertMultipleChoice(backbone), "export: multiple_choice (float32, dynamic_int8; outputs "
                                                        "choice_probabilities)"),

@@ -38,7 +38,7 @@ def multi_label(tmp_path_factory, tokenizer, rt_texts):
     _write_jsonl(f"{model_dir}/{HELDOUT}", [{"text": t, "labels": [g for j, g in enumerate(GENRES) if (i >> j) & 1]}
                                             for i, t in enumerate(texts)])
     out = root / "export"
-    report = export_all(model_dir, str(out), variants=("float32", "dynamic_int8"), sequence_length=48,
+    report = export_all(model_dir, str(out), variants=("float32", "dynamic_int8", "full_int8"), sequence_length=48,
                         max_drop=100, metadata="on", log=lambda *_: None)
     return model, out, report, texts
 
@@ -54,7 +54,7 @@ def regression(tmp_path_factory, tokenizer, rt_texts):
     _write_jsonl(f"{model_dir}/{HELDOUT}", [{"text": a, "text_pair": b, "label": (i % 6) * 1.0}
                                             for i, (a, b) in enumerate(pairs)])
     out = root / "export"
-    report = export_all(model_dir, str(out), variants=("float32", "dynamic_int8"), sequence_length=48,
+    report = export_all(model_dir, str(out), variants=("float32", "dynamic_int8", "full_int8"), sequence_length=48,
                         max_drop=100, log=lambda *_: None)
     return model, out, report, pairs
 
@@ -82,6 +82,11 @@ def test_multi_label_tflite_gives_each_class_its_sigmoid(multi_label, tokenizer)
         assert set(row) >= {"micro_f1", "macro_f1", "subset_accuracy"} and 0 <= row["micro_f1"] <= 100
     assert report["variants"]["float32"]["agreement_with_keras"] == 100.0
     assert report["variants"]["float32"]["micro_f1"] == report["keras"]["micro_f1"]
+    # full_int8 (calibrated on real sentences, the sigmoid kept float): each class's probability near float's
+    full = TFLiteMultiLabelClassifier(str(out / "model_full_int8.tflite"))
+    got = np.stack([full(pack(tokenizer, t, 48)) for t in texts[:8]])
+    assert np.abs(got - expected).max() < 0.05 and not np.allclose(got.sum(-1), 1.0)
+    assert set(report["variants"]["full_int8"]) >= {"micro_f1", "agreement_with_keras"}
 
 
 def test_mediapipe_reads_the_multi_label_file_as_our_runtime_does(multi_label, tokenizer):
@@ -133,6 +138,10 @@ def test_regression_tflite_gives_the_score(regression, tokenizer):
     int8 = TFLiteRegressor(str(out / "model_dynamic_int8.tflite"))
     int8_scores = [float(int8(pack(tokenizer, a, 48, text_pair=b))[0]) for a, b in pairs[:8]]
     assert np.corrcoef(int8_scores, expected)[0, 1] > 0.9
+    # full_int8, calibrated on pairs with the output layer float: the score near float's, not in int8 steps
+    full = TFLiteRegressor(str(out / "model_full_int8.tflite"))
+    full_scores = [float(full(pack(tokenizer, a, 48, text_pair=b))[0]) for a, b in pairs[:8]]
+    assert np.corrcoef(full_scores, expected)[0, 1] > 0.9 and len(set(np.round(full_scores, 6))) == 8
     assert report["task"] == "regression" and report["main_metric"] == "pearson"
     assert set(report["keras"]) == {"pearson", "spearman"}
     assert report["variants"]["float32"]["agreement_with_keras"] == 100.0

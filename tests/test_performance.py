@@ -60,6 +60,22 @@ def test_calibration_rows_are_unpadded_real_text(tokenizer, rt_texts):
     np.testing.assert_array_equal(rows[0]["ids"][0, :len(first)], first)
 
 
+def test_a_pair_model_calibrates_on_pairs(tokenizer, rt_texts):
+    """A pair model's rows are packed pairs, segment ids 1 on the second text (its embedding calibrated too)."""
+    from keras_albert_export.pipeline import calibration_texts
+    from keras_albert_export.runtime import pack
+    from keras_albert_export.tflite import representative_inputs
+    texts = list(rt_texts[0][:40])
+    pairs = list(zip(texts[0::2], texts[1::2]))
+    rows = list(representative_inputs(tokenizer, pairs, max_length=64, limit=20))
+    first = pack(tokenizer, pairs[0][0], 64, text_pair=pairs[0][1])
+    n = first["ids"].shape[1]
+    np.testing.assert_array_equal(rows[0]["ids"][0, :n], first["ids"][0])
+    np.testing.assert_array_equal(rows[0]["segment_ids"][0, :n], first["segment_ids"][0])
+    assert all(row["segment_ids"].max() == 1 and row["mask"].min() == 1 for row in rows)
+    assert isinstance(calibration_texts(pairs=True)[0], tuple) and isinstance(calibration_texts()[0], str)
+
+
 
 def test_layer_norm_forms_agree():
     """The full-integer export traces LayerNorm with gamma on the normalized rows; same arithmetic."""
