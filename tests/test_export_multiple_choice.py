@@ -38,8 +38,8 @@ def exported(tmp_path_factory, tokenizer, rt_texts):
                for i in range(0, 60, 3)]
     write_race(f"{model_dir}/{HELDOUT}", records)
     out = root / "export"
-    report = export_all(model_dir, str(out), variants=("float32", "dynamic_int8"), sequence_length=64, max_drop=100,
-                        log=lambda *_: None)
+    report = export_all(model_dir, str(out), variants=("float32", "dynamic_int8", "full_int8"), sequence_length=64,
+                        max_drop=100, log=lambda *_: None)
     return model, model_dir, out, report, records
 
 
@@ -49,7 +49,7 @@ def test_tflite_gives_the_pipelines_scores(exported, tokenizer):
     model, _, out, _, _ = exported
     keras_chooser = pipeline("multiple-choice", model, tokenizer, max_length=64)
     runtimes = {v: TFLiteMultipleChoice(model_path=str(out / f"model_{v}.tflite"), tokenizer=tokenizer)
-                for v in ("float32", "dynamic_int8")}
+                for v in ("float32", "dynamic_int8", "full_int8")}
     assert runtimes["float32"].max_length == 64  # read from the file
     for item in ITEMS:
         expected = keras_chooser(item)
@@ -57,6 +57,9 @@ def test_tflite_gives_the_pipelines_scores(exported, tokenizer):
         assert [r["choice"] for r in got] == [r["choice"] for r in expected]
         np.testing.assert_allclose([r["score"] for r in got], [r["score"] for r in expected], atol=1e-4)
         assert abs(sum(r["score"] for r in runtimes["dynamic_int8"](item)) - 1) < 1e-4
+        # full_int8 (calibrated on [choices, n] rows packed as the runtime packs them): near float's scores
+        full = {r["choice"]: r["score"] for r in runtimes["full_int8"](item)}
+        assert max(abs(full[r["choice"]] - r["score"]) for r in expected) < 0.1 and abs(sum(full.values()) - 1) < 1e-4
     with pytest.raises(ValueError, match="'choices' must be a non-empty list"):
         runtimes["float32"]({"question": "q", "choices": []})
 
@@ -93,6 +96,8 @@ def test_report_gates_on_accuracy_and_info_names_the_task(exported, capsys):
     expected = 100 * accuracy([r["label"] for r in records], _keras(model, tokenizer, None, records, 64))
     assert report["keras"]["accuracy"] == round(expected, 2)
     assert report["variants"]["float32"]["agreement_with_keras"] == 100.0
+    assert set(report["variants"]) == {"float32", "dynamic_int8", "full_int8"}
+    assert all(0 <= report["variants"][v]["accuracy"] <= 100 for v in ("dynamic_int8", "full_int8"))
     assert main(["info", str(out / "model_dynamic_int8.tflite")]) == 0
     shown = capsys.readouterr().out
     assert "multiple_choice model" in shown and "(one row per choice); any length, cut at 64 tokens" in shown

@@ -158,10 +158,11 @@ def test_unexportable_task_and_variant_are_one_line(tokenizer):
     with pytest.raises(ValueError, match="full_int8 needs a tokenizer and calibration sentences"):
         convert(AlbertQuestionAnswerer(backbone), "full_int8")
     from keras_albert import AlbertClassifier
-    from keras_albert.tasks.multiple_choice import AlbertMultipleChoice
     from keras_albert_export import tasks
-    with pytest.raises(ValueError, match="a multiple_choice model is exported as float32, dynamic_int8, not full_int8"):
-        convert(AlbertMultipleChoice(backbone), "full_int8")
+    with pytest.raises(ValueError, match="full_int8 needs a tokenizer and calibration sentences"):
+        convert(AlbertClassifier(backbone, 3, problem_type="multi_label_classification"), "full_int8")
+    with pytest.raises(ValueError, match="unknown TFLite variant 'int4'; choose from float32, dynamic_int8, full_int8"):
+        convert(AlbertClassifier(backbone, 3), "int4")
     # a classifier's problem decides its export entry; left open, transformers' rule (one output: regression)
     assert tasks.of_model(AlbertClassifier(backbone, 1)).name == "regression"
     assert tasks.of_model(AlbertClassifier(backbone, 3)).name == "classification"

@@ -55,6 +55,28 @@ class TFLiteMultipleChoice:
                 for i in np.argsort(-scores, kind="stable")]
 
 
+def _calibration(tokenizer, texts, length, limit=100, choices=4):
+    """full_int8 calibration rows as `TFLiteMultipleChoice` packs them: [choices, n], each choice packed with its
+    context (`choice_segments`), right-padded to the longest row of all (TFLite's calibrator fixes its shapes on
+    the first sample; the padding's -1e9 bias is added in float, tflite.attention_bias_adds). The context: one to
+    four real sentences; the question: another sentence's first words and "?"; the choices: the next sentences,
+    which differ in length as real options do."""
+    from keras_albert.features.choices import choice_segments
+    from keras_albert.packing import pack, pad
+    texts = [t for t in texts if t.strip()]
+    items = []
+    for i in range(min(limit, len(texts))):
+        at = lambda j: texts[(i * (choices + 5) + j) % len(texts)]  # noqa: E731
+        context = " ".join(at(j) for j in range(1 + i % 4))
+        question = " ".join(at(4 + choices).split()[:8]) + " ?"
+        items.append([pack(tokenizer, *choice_segments(context, question, at(4 + c)), max_length=length,
+                           offsets=False)[0] for c in range(choices)])
+    n = max(len(row) for rows in items for row in rows)
+    for rows in items:
+        x = pad(rows, n)
+        yield {"ids": x["token_ids"], "mask": x["padding_mask"], "segment_ids": x["segment_ids"]}
+
+
 def _segments_graph(context, question, choices):
     """`choice_segments` in the graph: context, question [batch] and choices [batch, choices] -> (first, second)
     [batch * choices]; an empty context or question is an absent one."""
@@ -131,7 +153,7 @@ def _score(records, predictions):
 TASK = ExportTask(
     name="multiple_choice", command="choose", outputs=OUTPUTS,
     signature=_signature, default_length=512, fixed_length=False,
-    input_rows=None, variants=("float32", "dynamic_int8"),
+    input_rows=None, variants=("float32", "dynamic_int8", "full_int8"), calibration=_calibration,
     runtime="keras_albert_export.tasks.multiple_choice:TFLiteMultipleChoice",
     measures="accuracy of every variant and its agreement with the Keras model (the same option) on held-out "
              "RACE-style questions",
