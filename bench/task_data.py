@@ -119,13 +119,14 @@ def distinct(rows, key):
 def build_pairs(docs, rng):
     """(sentence, phrase, entailment / not_entailment): every phrase is a real 4-8 word piece of this review,
     so only reading both texts tells whether the sentence contains it."""
+    order = rng.permutation(len(docs))
+
     def rows():
         for d in order:
             own = clean_sentences(docs[d])
             for k in (range(len(own)) if len(own) > 1 else ()):
                 a, b = own[k], own[(k + 1 + int(rng.integers(len(own) - 1))) % len(own)]  # b: any other sentence
                 yield _pair(a, b, rng)
-    order = rng.permutation(len(docs))
     return distinct((r for r in rows() if r), key=lambda r: r[0])
 
 

@@ -70,8 +70,8 @@ def test_info_says_how_a_model_directory_exports_or_why_not(tmp_path, tokenizer,
             ("multi", AlbertClassifier(backbone, 3, problem_type="multi_label_classification"),
              "export: multi_label_classification (float32, dynamic_int8, full_int8; outputs multi_label_probabilities; "
              "on-device metadata)"),
-            ("choice", AlbertMultipleChoice(backbone), "export: multiple_choice (float32, dynamic_int8, full_int8; outputs "
-                                                       "choice_probabilities)"),
+            ("choice", AlbertMultipleChoice(backbone),
+             "export: multiple_choice (float32, dynamic_int8, full_int8; outputs choice_probabilities)"),
             ("mlm", AlbertMaskedLM(backbone), "export: none (a masked_lm model cannot be exported yet; exportable "
                                               "tasks: classification, question_answering, token_classification, "
                                               "multiple_choice)")):
