@@ -1,5 +1,5 @@
-"""Shared pieces of the command-line tests: a tiny (untrained) classifier directory, and the real
-`keras-albert` run as a user runs it, in a subprocess."""
+"""Shared pieces of the command-line tests: a tiny (untrained) classifier directory, the real `keras-albert` run
+as a user runs it, in a subprocess, and the step a killed run's backup holds."""
 import json
 import os
 import re
@@ -38,3 +38,13 @@ def run_cli(*argv, timeout=600):
     proc = cli(*argv)
     out, err = proc.communicate(timeout=timeout)
     return proc.returncode, out, err
+
+
+def backup_step(backup):
+    """The step of the resume backup in `backup` (keras_albert.training.resume), or -1 while there is none or it
+    is being written: the kill tests wait for it, then kill."""
+    from keras_albert.training.resume import STATE, _load_arrays
+    try:
+        return _load_arrays(os.path.join(backup, STATE))[1]["step"]
+    except (OSError, ValueError, KeyError, EOFError):
+        return -1

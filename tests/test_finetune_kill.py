@@ -9,13 +9,12 @@ import time
 import keras
 import numpy as np
 import pytest
-from cli_common import cli
+from cli_common import backup_step, cli
 from conftest import tiny_config
 
 from keras_albert import AlbertBackbone
 from keras_albert.model_dir import load_model_dir, save_model_dir
 from keras_albert.staging import staging_path
-from keras_albert.training.resume import STATE, _load_arrays
 
 
 def _tagged(rt_texts, n):
@@ -27,13 +26,6 @@ def _tagged(rt_texts, n):
         tags = ["O"] * at + ["B-PER"] + ["I-PER"] * (len(name) - 1) + ["O"] * (len(words) - at)
         rows.append({"tokens": words[:at] + name + words[at:], "tags": tags})
     return rows
-
-
-def _step(backup):
-    try:
-        return _load_arrays(os.path.join(backup, STATE))[1]["step"]
-    except (OSError, ValueError, KeyError, EOFError):
-        return -1
 
 
 @pytest.mark.slow
@@ -57,12 +49,12 @@ def test_killed_cli_token_classification_resumes_to_identical_weights(tmp_path, 
     proc = cli(*command(killed))
     backup = os.path.join(staging_path(killed, "partial"), "backup")
     deadline = time.time() + 300
-    while _step(backup) < 0 and proc.poll() is None and time.time() < deadline:
+    while backup_step(backup) < 0 and proc.poll() is None and time.time() < deadline:
         time.sleep(0.01)
     os.kill(proc.pid, signal.SIGKILL)  # right after the first checkpoint (the end of epoch 1: 40 steps)
     proc.communicate()
     assert proc.returncode == -signal.SIGKILL
-    at_kill = _step(backup)
+    at_kill = backup_step(backup)
     assert 0 < at_kill < 120, at_kill
     assert not os.path.exists(killed)  # nothing under the final name until the run is complete
 

@@ -11,26 +11,20 @@ import numpy as np
 import pytest
 
 import keras
+from cli_common import backup_step
 from conftest import tiny_config
 
 from keras_albert import AlbertBackbone, AlbertClassifier
 from keras_albert.model_dir import load_model_dir
 from keras_albert.staging import staging_path
 from keras_albert.training import finetune
-from keras_albert.training.resume import STATE, _load_arrays
+from keras_albert.training.resume import STATE
 
 WORKER = os.path.join(os.path.dirname(__file__), "train_worker.py")
 
 
 def _run(*args):
     return subprocess.run([sys.executable, WORKER, *args], capture_output=True, text=True, timeout=600)
-
-
-def _step(backup):
-    try:
-        return _load_arrays(os.path.join(backup, STATE))[1]["step"]
-    except (OSError, ValueError, KeyError, EOFError):
-        return -1
 
 
 @pytest.mark.slow
@@ -44,12 +38,12 @@ def test_sigkill_mid_epoch_resumes_exactly(tmp_path, spiece_path, request):
                             stderr=subprocess.STDOUT, text=True)
     backup = os.path.join(staging_path(killed, "partial"), "backup")   # a fixed staging folder: found again
     deadline = time.time() + 300
-    while _step(backup) < 19 and proc.poll() is None and time.time() < deadline:
+    while backup_step(backup) < 19 and proc.poll() is None and time.time() < deadline:
         time.sleep(0.02)
     os.kill(proc.pid, signal.SIGKILL)        # in epoch 2 (16 steps per epoch), between two backups
     proc.wait()
     assert proc.returncode == -signal.SIGKILL
-    at_kill = _step(backup)
+    at_kill = backup_step(backup)
     assert 16 < at_kill < 32 and at_kill % 16, at_kill
     assert not os.path.exists(killed)        # nothing under the final name until the run is complete
 
