@@ -22,26 +22,30 @@ def _init(config):
     return keras.initializers.TruncatedNormal(stddev=config.initializer_range)
 
 
-_gamma_on_rows = contextvars.ContextVar("keras_albert_gamma_on_rows", default=False)
-
-
 @contextlib.contextmanager
-def gamma_on_rows(enabled=True):
-    """LayerNorms traced inside this scope multiply gamma onto the normalized rows instead of the per-row scale:
-    the same arithmetic, a graph the full-integer quantizer handles better. Scoped to this thread and context
-    (a model traced elsewhere meanwhile is not affected); read when a model is traced."""
-    token = _gamma_on_rows.set(bool(enabled))
+def _scoped(variable, value):
+    """`variable` (a ContextVar the layers read when a model is traced) set to `value` inside the `with` only:
+    scoped to this thread and context, so a model traced elsewhere meanwhile is not affected."""
+    token = variable.set(value)
     try:
         yield
     finally:
-        _gamma_on_rows.reset(token)
+        variable.reset(token)
+
+
+_gamma_on_rows = contextvars.ContextVar("keras_albert_gamma_on_rows", default=False)
+
+
+def gamma_on_rows(enabled=True):
+    """LayerNorms traced inside this scope multiply gamma onto the normalized rows instead of the per-row scale:
+    the same arithmetic, a graph the full-integer quantizer handles better. Read when a model is traced."""
+    return _scoped(_gamma_on_rows, bool(enabled))
 
 
 QKV_FORMS = ("fused", "separate", "blocks")
 _qkv_form = contextvars.ContextVar("keras_albert_qkv_form", default="fused")
 
 
-@contextlib.contextmanager
 def qkv_form(form):
     """How TransformerBlocks traced inside this scope project q, k, v for the explicit attention: "fused" (the
     default) is one [H, 3H] matmul, one transpose and a split; "separate" is three [H, H] matmuls, each
@@ -50,11 +54,7 @@ def qkv_form(form):
     Same arithmetic; an export choice (int8 GEMM shapes: a weight block a CPU core's L2 holds, and node count)."""
     if form not in QKV_FORMS:
         raise ValueError(f"unknown q/k/v form {form!r}; expected one of {', '.join(QKV_FORMS)}")
-    token = _qkv_form.set(form)
-    try:
-        yield
-    finally:
-        _qkv_form.reset(token)
+    return _scoped(_qkv_form, form)
 
 
 @keras.saving.register_keras_serializable(package="keras_albert")
@@ -132,7 +132,6 @@ ATTENTION_KINDS = ("auto", "fused", "explicit")
 _attention_kind = contextvars.ContextVar("keras_albert_attention", default="auto")
 
 
-@contextlib.contextmanager
 def attention_implementation(kind):
     """The attention that TransformerBlocks trace inside this scope. "explicit": 2-D matmuls and a softmax,
     the graph every export is written for; "fused": `keras.ops.dot_product_attention` (cuDNN flash attention
@@ -141,11 +140,7 @@ def attention_implementation(kind):
     first `fit` / `predict` / jitted call; training with attention dropout always takes the explicit path."""
     if kind not in ATTENTION_KINDS:
         raise ValueError(f"unknown attention implementation {kind!r}; expected one of {', '.join(ATTENTION_KINDS)}")
-    token = _attention_kind.set(kind)
-    try:
-        yield
-    finally:
-        _attention_kind.reset(token)
+    return _scoped(_attention_kind, kind)
 
 
 def fused_attention_enabled():
