@@ -85,6 +85,19 @@ class AlbertConfig:
         return cls.from_dict(d, ignore_unknown=ignore_unknown)
 
 
+def read_config_json(path):
+    """A checkpoint's config file (HF config.json, Google's albert_config.json) -> its JSON object, or one
+    ValueError naming the file and what is wrong with it."""
+    with open(path, encoding="utf-8") as f:
+        try:
+            raw = json.load(f)
+        except json.JSONDecodeError as e:
+            raise ValueError(f"{path} is not valid JSON: {e}") from None
+    if not isinstance(raw, dict):
+        raise ValueError(f"{path} holds a JSON {type(raw).__name__}, not an object of config fields")
+    return raw
+
+
 def _preset(hidden, layers, heads, ffn, v2):
     dropout = 0.0 if v2 else 0.1
     return AlbertConfig(hidden_size=hidden, num_hidden_layers=layers, num_attention_heads=heads,

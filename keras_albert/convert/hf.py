@@ -5,7 +5,7 @@ import re
 
 import numpy as np
 
-from keras_albert.config import AlbertConfig
+from keras_albert.config import AlbertConfig, read_config_json
 from keras_albert.convert.table import LINEAR_KINDS, Format, entries, export
 
 PREFIX = "albert."
@@ -29,13 +29,7 @@ def is_hf_dir(path):
 
 def read_config(path):
     """config.json -> (AlbertConfig, raw dict). Refuses other model types and unsupported variants."""
-    with open(os.path.join(path, "config.json"), encoding="utf-8") as f:
-        try:
-            raw = json.load(f)
-        except json.JSONDecodeError as e:
-            raise ValueError(f"{path}/config.json is not valid JSON: {e}") from None
-    if not isinstance(raw, dict):
-        raise ValueError(f"{path}/config.json holds a JSON {type(raw).__name__}, not an object of config fields")
+    raw = read_config_json(os.path.join(path, "config.json"))
     if raw.get("model_type", "albert") != "albert":
         raise ValueError(f"{path} holds a {raw['model_type']!r} model, not ALBERT")
     if raw.get("position_embedding_type", "absolute") != "absolute":

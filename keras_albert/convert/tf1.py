@@ -1,10 +1,9 @@
 """Original google-research ALBERT checkpoints: albert_config.json, model.ckpt-*, 30k-clean.model."""
 import glob
-import json
 import os
 import re
 
-from keras_albert.config import AlbertConfig
+from keras_albert.config import AlbertConfig, read_config_json
 from keras_albert.convert.table import Format
 
 CONFIG, VOCAB = "albert_config.json", "30k-clean.model"
@@ -22,13 +21,7 @@ def is_tf1_dir(path):
 
 def read_config(path):
     """albert_config.json -> AlbertConfig. Google's `gelu` is the tanh approximation (HF's `gelu_new`)."""
-    with open(os.path.join(path, CONFIG), encoding="utf-8") as f:
-        try:
-            raw = json.load(f)
-        except json.JSONDecodeError as e:
-            raise ValueError(f"{path}/{CONFIG} is not valid JSON: {e}") from None
-    if not isinstance(raw, dict):
-        raise ValueError(f"{path}/{CONFIG} holds a JSON {type(raw).__name__}, not an object of config fields")
+    raw = read_config_json(os.path.join(path, CONFIG))
     if raw.get("net_structure_type", 0) != 0 or raw.get("layers_to_keep"):
         raise ValueError(f"{path}: net_structure_type / layers_to_keep variants of ALBERT are not supported")
     if raw.get("hidden_act") == "gelu":
