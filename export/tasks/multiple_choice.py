@@ -127,7 +127,8 @@ def _read(path, labels, default, text_columns, label_column):
 
 
 def _items(records):
-    return [{"context": r["article"], "question": r["question"], "choices": r["options"]} for r in records]
+    from keras_albert.readers.race import race_item
+    return [race_item(r) for r in records]
 
 
 def _best(results, records):

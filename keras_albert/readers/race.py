@@ -54,6 +54,13 @@ def _question(row, line):
             "label": letters.index(answer.strip().upper()), "line": line}
 
 
+def race_item(record):
+    """A RACE question ({"article", "question", "options"}: a record or a raw line) as the `multiple-choice`
+    pipeline's input {"context", "question", "choices"}; an absent article or question stays absent."""
+    named = {"context": "article", "question": "question"}
+    return {**{k: record[name] for k, name in named.items() if name in record}, "choices": record["options"]}
+
+
 def write_race(path, records):
     """Records back to RACE-style JSON lines (the answer as its letter): the held-out split `finetune` records,
     which `read_race` (the int8 gate of an exported model) reads again."""

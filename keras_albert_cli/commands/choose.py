@@ -78,7 +78,5 @@ def _items(args):
 def _from_race(item):
     """A RACE line ({"article", "question", "options", "answer"}, what `finetune --task multiple_choice` reads)
     as the pipeline's input; any other object as it is."""
-    if isinstance(item, dict) and "options" in item and "choices" not in item:
-        return {**({"context": item["article"]} if "article" in item else {}),
-                **({"question": item["question"]} if "question" in item else {}), "choices": item["options"]}
-    return item
+    from keras_albert.readers.race import race_item
+    return race_item(item) if isinstance(item, dict) and "options" in item and "choices" not in item else item
