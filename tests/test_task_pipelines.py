@@ -230,6 +230,30 @@ def test_text_classification_default_scores_by_problem_type(models, name):
         assert abs(ours(TEXTS[0])[0]["score"] - logits) < 1e-4
 
 
+def test_one_output_left_open_shows_the_raw_score_as_its_exported_files_do(models, tmp_path):
+    """One output and no problem_type (an older STS-B checkpoint): transformers trains it as regression but its
+    pipeline shows a sigmoid; ours shows the raw score, the answer its SavedModel, .tflite and app give
+    (tests/test_export_problem_types.py), and gives transformers' sigmoid when asked for it."""
+    import copy
+    dirs, made, hf_tokenizer = models
+    shutil.copytree(dirs["regression"], tmp_path / "open")
+    config = json.loads((tmp_path / "open" / "config.json").read_text())
+    del config["problem_type"]
+    (tmp_path / "open" / "config.json").write_text(json.dumps(config))
+    open_model = copy.deepcopy(made["regression"])
+    open_model.config.problem_type = None
+    theirs = transformers.pipeline("text-classification", model=open_model, tokenizer=hf_tokenizer)
+    ours = pipeline("text-classification", model=str(tmp_path / "open"))
+    assert ours.model.problem_type is None
+    inputs = TEXTS[:2] + PAIRS
+    raw = _flat(theirs(inputs, top_k=None, function_to_apply="none"), "score")
+    np.testing.assert_allclose(_flat(ours(inputs, top_k=None), "score"), raw, atol=1e-4)
+    sigmoid = _flat(theirs(inputs, top_k=None), "score")  # transformers' default for this model
+    np.testing.assert_allclose(sigmoid, 1 / (1 + np.exp(-np.asarray(raw))), atol=1e-5)
+    np.testing.assert_allclose(_flat(ours(inputs, top_k=None, function_to_apply="sigmoid"), "score"), sigmoid,
+                               atol=1e-4)
+
+
 def _flat(result, key):
     if isinstance(result, dict):
         return [result[key]]

@@ -2,8 +2,11 @@
 import numpy as np
 
 from keras_albert.pipelines.base import SCORES, _UNSET, Pipeline, _positive
+from keras_albert.tasks.classification import resolve_problem_type
 
-# transformers' default scores by the classifier's problem_type (None: sigmoid for one output, else softmax)
+# the default scores by the classifier's problem, resolved as every exported file resolves it. transformers'
+# pipeline shows a sigmoid for one output with the problem left open, a model it trains as regression: ours
+# shows the raw score there, the answer the SavedModel, the .tflite and the app give for that model.
 DEFAULT_FUNCTION = {"regression": "none", "multi_label_classification": "sigmoid",
                     "single_label_classification": "softmax"}
 
@@ -13,7 +16,8 @@ class TextClassificationPipeline(Pipeline):
     labels best first (a list; top_k=None: all) when top_k is given. An input is a string or a pair
     `{"text": A, "text_pair": B}` (packed `[CLS] A [SEP] B [SEP]`, segment ids 0 then 1, the longer text cut
     first). Scores: `function_to_apply` "softmax", "sigmoid" or "none"; by default none for regression,
-    sigmoid for multi-label or one output, softmax otherwise (transformers' rule). Over-long input is cut like
+    sigmoid for multi-label, softmax otherwise (one output with the problem left open is regression, as it
+    trains and exports). Over-long input is cut like
     the exported models cut it unless truncation=False."""
     name, task, truncation = "text-classification", "classification", True
     needs = "a classifier (AlbertClassifier)"
@@ -48,8 +52,7 @@ class TextClassificationPipeline(Pipeline):
     def postprocess(self, item, rows, outputs, top_k=1, legacy=True, function_to_apply=None):
         scores = outputs[0]
         names = self.labels or [f"LABEL_{i}" for i in range(scores.shape[-1])]
-        default = DEFAULT_FUNCTION.get(getattr(self.model, "problem_type", None),
-                                       "sigmoid" if scores.shape[-1] == 1 else "softmax")
+        default = DEFAULT_FUNCTION[resolve_problem_type(getattr(self.model, "problem_type", None), scores.shape[-1])]
         probs = SCORES[function_to_apply or default](scores)
         if legacy:
             return {"label": names[int(np.argmax(probs))], "score": float(np.max(probs))}
