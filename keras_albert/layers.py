@@ -42,7 +42,7 @@ def gamma_on_rows(enabled=True):
     return _scoped(_gamma_on_rows, bool(enabled))
 
 
-QKV_FORMS = ("fused", "separate", "blocks", "heads")
+QKV_FORMS = ("fused", "separate", "blocks")
 _qkv_form = contextvars.ContextVar("keras_albert_qkv_form", default="fused")
 
 
@@ -51,9 +51,6 @@ def qkv_form(form):
     default) is one [H, 3H] matmul, one transpose and a split; "separate" is three [H, H] matmuls, each
     reshaped and transposed into heads; "blocks" is "separate" plus the feed-forward network as [H, H] weight
     blocks (ffn column blocks, each through the activation, times the matching ffn_output row block, summed).
-    "heads" is three batched matmuls of the rows by per-head kernels [heads, H, head_size], giving q, k, v
-    head-major with no transpose or split; the key bias is left out (it adds the same q.b_k to every score of a
-    row, which softmax does not see) and the value bias moves into the output bias (probability rows sum to 1).
     Same arithmetic; an export choice (int8 GEMM shapes: a weight block a CPU core's L2 holds, and node count)."""
     if form not in QKV_FORMS:
         raise ValueError(f"unknown q/k/v form {form!r}; expected one of {', '.join(QKV_FORMS)}")
@@ -209,11 +206,8 @@ class TransformerBlock(ConfigLayer):
             context = ops.transpose(ops.matmul(ops.cast(probs, self.compute_dtype), v), (0, 2, 1, 3))
             context = ops.reshape(context, (-1, c.hidden_size))
         out = self.attention_output
-        out_kernel = self._weight(out.kernel, (-1, c.hidden_size))
-        out_bias = ops.cast(out.bias, self.compute_dtype)
-        if _qkv_form.get() == "heads" and not fused_attention_enabled():  # the value bias, through the output
-            out_bias = out_bias + ops.matmul(self._weight(self.value.bias, (1, -1)), out_kernel)[0]
-        attended = ops.matmul(context, out_kernel) + out_bias
+        attended = ops.matmul(context, self._weight(out.kernel, (-1, c.hidden_size))) + \
+            ops.cast(out.bias, self.compute_dtype)
         attended = self.dropout(attended, training=training)
         h = ops.cast(self.attention_norm(rows + attended), self.compute_dtype)
         ffn = self.dropout(self._feed_forward(h), training=training)
@@ -249,8 +243,6 @@ class TransformerBlock(ConfigLayer):
     def _heads(self, rows, batch):
         """q, k, v as [b, n, s, d]: one transpose and a split of `_qkv`, or (`qkv_form("separate")`) three
         matmuls each transposed into heads."""
-        if _qkv_form.get() == "heads":
-            return self._head_major(rows, batch)
         if _qkv_form.get() != "fused":
             c = self.config
             out = []
@@ -264,18 +256,6 @@ class TransformerBlock(ConfigLayer):
                 out.append(ops.transpose(x, (0, 2, 1, 3)))
             return out
         return ops.split(ops.transpose(self._qkv(rows, batch), (0, 2, 1, 3)), 3, axis=1)
-
-    def _head_major(self, rows, batch):
-        """q, k, v as [b, n, s, d] from batched matmuls by [n, H, d] kernels (`qkv_form("heads")`): q with its
-        bias and pre-scaled; k and v without theirs (see `qkv_form`)."""
-        c = self.config
-        def project(p, scale=1.0):
-            kernel = ops.reshape(self._weight(p.kernel, (c.hidden_size, -1)) * scale,
-                                 (c.hidden_size, c.num_attention_heads, c.head_size))
-            y = ops.matmul(rows, ops.transpose(kernel, (1, 0, 2)))                        # [n, b * s, d]
-            return ops.transpose(ops.reshape(y, (c.num_attention_heads, batch, -1, c.head_size)), (1, 0, 2, 3))
-        bias = ops.reshape(self._weight(self.query.bias, (-1,)) * self.scale, (c.num_attention_heads, 1, -1))
-        return project(self.query, self.scale) + bias, project(self.key), project(self.value)
 
     def _qkv(self, rows, batch):
         """q|k|v as [b, s, 3 * heads, head_size] from ONE [H, 3H] matmul, the query kernel pre-scaled by
