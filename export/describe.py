@@ -1,6 +1,6 @@
 """What an exported .tflite is, read from the file alone (`keras-albert info FILE.tflite`): its task by the
 signature's outputs, its size, whether its weights are int8, where it cuts input, and where its vocabulary and
-labels come from."""
+labels come from (or that it has no vocabulary: every command that runs it needs one)."""
 import os
 
 
@@ -8,10 +8,11 @@ def describe_tflite(path):
     """-> lines of text about a .tflite written by `keras-albert export`; ValueError for another kind of file."""
     from keras_albert.model_dir import LABELS, SPIECE
     from keras_albert_export import tasks
-    from keras_albert_export.runtime import SIGNATURE, associated_files, interpreter_class, read_exported
+    from keras_albert.tokenizer import AlbertTokenizer
+    from keras_albert_export.runtime import SIGNATURE, associated_files, interpreter_class, read_with_files
     from keras_albert_export.tflite import input_limit, weight_types
 
-    content, tokenizer, labels = read_exported(path)
+    content, files = read_with_files(path)
     interpreter = interpreter_class()(model_content=content)
     signatures = interpreter.get_signature_list()
     outputs = set(signatures.get(SIGNATURE, {}).get("outputs", ()))
@@ -30,9 +31,11 @@ def describe_tflite(path):
     rows = "" if task.input_rows else " (one row per choice)"
     lines = [f"{path}: {task.name} model, {os.path.getsize(path) / 1e6:.2f} MB, {weights} weights",
              f"input: ids, mask, segment_ids{rows}; {length}; signatures: {', '.join(sorted(signatures, key=_order))}",
-             f"vocabulary: {tokenizer.vocab_size:,} pieces ({where[SPIECE]})"]
-    if labels:
-        lines.append(f"labels: {', '.join(labels)} ({where[LABELS]})")
+             f"vocabulary: {AlbertTokenizer(files[SPIECE]).vocab_size:,} pieces ({where[SPIECE]})" if SPIECE in files
+             else f"vocabulary: none (not in the file and no {SPIECE} beside it: put the model's {SPIECE} there "
+                  f"to run it)"]
+    if LABELS in files:
+        lines.append(f"labels: {', '.join(files[LABELS].decode('utf-8').split())} ({where[LABELS]})")
     lines.append(f"run: keras-albert {task.command} {path} ...")
     return lines
 

@@ -55,22 +55,31 @@ def read_exported(model_path):
     from keras_albert.model_dir import LABELS, SPIECE
     from keras_albert.tokenizer import AlbertTokenizer
 
+    content, files = read_with_files(model_path)
+    if SPIECE not in files:
+        raise FileNotFoundError(f"{model_path} carries no vocabulary and there is no {SPIECE} beside it")
+    labels = files[LABELS].decode("utf-8").split() if LABELS in files else None
+    return content, AlbertTokenizer(files[SPIECE]), labels
+
+
+def read_with_files(model_path):
+    """A .tflite -> (its bytes, {name: bytes}): the files packed in its metadata, and spiece.model / labels.txt
+    from beside it where the file has none."""
+    from keras_albert.model_dir import LABELS, SPIECE
+
     if not os.path.isfile(model_path):
         raise FileNotFoundError(f"no TFLite model at {model_path}")
     with open(model_path, "rb") as f:
         content = f.read()
     if content[4:8] != b"TFL3":
         raise ValueError(f"{model_path} is not a TFLite model")
-    packed = associated_files(content)
+    files = associated_files(content)
     folder = os.path.dirname(os.path.abspath(model_path))
     for name in (SPIECE, LABELS):
-        if name not in packed and os.path.isfile(os.path.join(folder, name)):
+        if name not in files and os.path.isfile(os.path.join(folder, name)):
             with open(os.path.join(folder, name), "rb") as f:
-                packed[name] = f.read()
-    if SPIECE not in packed:
-        raise FileNotFoundError(f"{model_path} carries no vocabulary and there is no {SPIECE} beside it")
-    labels = packed[LABELS].decode("utf-8").split() if LABELS in packed else None
-    return content, AlbertTokenizer(packed[SPIECE]), labels
+                files[name] = f.read()
+    return content, files
 
 
 def signature_outputs(model_content, signature=SIGNATURE):

@@ -51,6 +51,16 @@ def test_info_describes_a_model_directory_and_its_exports(tmp_path, spiece_path,
         assert lines[2] == f"vocabulary: {vocab:,} pieces ({where})"
         assert lines[3].startswith("labels: negative, positive (")
         assert lines[4] == f"run: keras-albert classify {path} ..."
+    alone = tmp_path / "alone" / "float.tflite"  # moved away from its vocabulary: still described
+    alone.parent.mkdir()
+    alone.write_bytes(plain.read_bytes())
+    assert main(["info", str(alone)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith(f"{alone}: classification model") and len(lines) == 4
+    assert lines[2] == "vocabulary: none (not in the file and no spiece.model beside it: put the model's " \
+                       "spiece.model there to run it)"
+    assert main(["classify", str(alone), "a fine film"]) == 2
+    assert "carries no vocabulary and there is no spiece.model beside it" in capsys.readouterr().err
     assert main(["info", str(tmp_path / "missing.tflite")]) == 2
     assert capsys.readouterr().err.strip() == f"keras-albert info: error: no such file or directory: " \
                                               f"{tmp_path / 'missing.tflite'}"
