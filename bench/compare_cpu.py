@@ -26,7 +26,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.dirname(HERE))
-from cpu_kind import cpu_kind  # noqa: E402
+from keras_albert_export.cpu import cpu_kind  # noqa: E402
 
 LENGTHS = (16, 32, 64, 128)
 PRESET = "albert-large-v2"

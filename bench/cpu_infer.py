@@ -20,7 +20,7 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cpu_kind import cpu_kind  # noqa: E402
+from keras_albert_export.cpu import cpu_kind  # noqa: E402
 
 LENGTHS, THREADS, BUCKETS = (16, 32, 64, 128), (1, 2), (16, 32, 64, 128)
 

@@ -106,7 +106,7 @@ def main():
                         help="N interleaved rounds of the whole-matrix floor vs the [H, H]-block floor instead")
     args = parser.parse_args()
     seqs, threads = [int(s) for s in args.seqs.split(",")], [int(t) for t in args.threads.split(",")]
-    from cpu_kind import cpu_kind
+    from keras_albert_export.cpu import cpu_kind
     print(f"{cpu_kind()}; load {os.getloadavg()}")
     if args.ab:
         return blocks_ab(seqs, threads, args.ab)

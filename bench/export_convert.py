@@ -22,7 +22,7 @@ def main():
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import keras
 
-    from cpu_kind import cpu_kind
+    from keras_albert_export.cpu import cpu_kind
     from keras_albert import AlbertBackbone, AlbertClassifier
     from keras_albert_export.tflite import convert, convert_variants
     keras.utils.set_random_seed(0)

@@ -53,7 +53,7 @@ def main():
     if args.child:
         print(json.dumps(_one(args.preset, args.child == "built")))
         return
-    from cpu_kind import cpu_kind
+    from keras_albert_export.cpu import cpu_kind
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     times = {"built": [], "keras": []}
     for r in range(args.rounds):

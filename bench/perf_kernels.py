@@ -88,7 +88,7 @@ def main():
     args = parser.parse_args()
     if args.child:
         return child(args.models[0], args.length, args.threads, args.seconds)
-    from cpu_kind import cpu_kind
+    from keras_albert_export.cpu import cpu_kind
     print(f"{cpu_kind()}; seq {args.length}, {args.threads} thread(s), dynamic signature, weight cache; load {os.getloadavg()}")
     for path in args.models:
         symbols, ms = profile(path, args.length, args.threads, args.seconds)

@@ -19,7 +19,7 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cpu_kind import cpu_kind  # noqa: E402
+from keras_albert_export.cpu import cpu_kind  # noqa: E402
 MEASURE = ("import resource, subprocess, sys; rc = subprocess.call(sys.argv[1:]); "
            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); sys.exit(rc)")
 FLAGS = ["--sequence-length", "128", "--max-predictions", "20", "--ngram", "3", "--quiet", "--overwrite"]

@@ -31,7 +31,7 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cpu_kind import cpu_kind  # noqa: E402
+from keras_albert_export.cpu import cpu_kind  # noqa: E402
 
 THREADS = (1, 2)
 # per task: the length timed, whether the export fixes it, the head's width, the outputs, transformers' class

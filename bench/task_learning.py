@@ -23,7 +23,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from bench.cpu_kind import cpu_kind  # noqa: E402
+from keras_albert_export.cpu import cpu_kind  # noqa: E402
 from bench.task_data import write_all  # noqa: E402
 
 SHAPE = dict(embedding_size=64, hidden_size=128, num_hidden_layers=4, num_attention_heads=4, intermediate_size=512,

@@ -87,7 +87,7 @@ def main():
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--layers", type=int, default=24)
     args = parser.parse_args()
-    from cpu_kind import cpu_kind
+    from keras_albert_export.cpu import cpu_kind
     total, by_kind = 0.0, {}
     print(f"{cpu_kind()}; seq {args.seq}, {args.threads} thread(s), load {os.getloadavg()}")
     print("| piece | ms each | per layer | x layers |\n|---|---|---|---|")

@@ -101,7 +101,7 @@ def main():
     if args.child is not None:
         return run(args.model, args.threads, args.runs, args.child, lengths, args.dynamic, args.real)
     cache_dir = args.cache_dir or tempfile.mkdtemp()
-    from cpu_kind import cpu_kind
+    from keras_albert_export.cpu import cpu_kind
     print(f"{cpu_kind()}; {os.path.basename(args.model)}, {args.threads} thread(s), load {os.getloadavg()}")
     print("| setting | " + " | ".join(f"seq {n} ms (min)" for n in lengths) + " | RSS MB |")
     print("|---|" + "---|" * (len(lengths) + 1))

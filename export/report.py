@@ -88,6 +88,7 @@ def build_report(model, tokenizer, files, records=None, *, gate=None, labels=Non
     """files: {variant: path}; records: the held-out records of the task's `Gate` (default: classification's,
     (text, label id) pairs), or None (sizes and latency only). The Keras model is the float reference. JSON-able:
     `keras` and each variant hold every metric of the gate (points), `main_metric` names the one gated."""
+    from keras_albert_export.cpu import cpu_kind
     from keras_albert_export.tflite import bucket_signature
     if gate is None:
         from keras_albert_export.tasks import get
@@ -99,7 +100,7 @@ def build_report(model, tokenizer, files, records=None, *, gate=None, labels=Non
     empty = dict.fromkeys(gate.metrics)
     report = {"test_sentences": 0, "test_examples": 0, "unit": gate.unit, "heldout": source,
               "max_length": max_length, "main_metric": gate.metrics[0], "metrics": list(gate.metrics),
-              "keras": dict(empty), "variants": {}}
+              "keras": dict(empty), "variants": {}, "cpu": cpu_kind()}
     if records is not None:
         records = list(records)
         reference = gate.keras(model, tokenizer, labels, records, max_length)
@@ -166,7 +167,8 @@ def to_markdown(report):
     if rows:
         threads = list(rows[0][1])
         lengths = list(rows[0][1][threads[0]])
-        lines += ["", "Latency (ms, median, batch 1, ai_edge_litert):", "",
+        on = f" on {report['cpu']}" if report.get("cpu") else ""  # (a report written before it was recorded)
+        lines += ["", f"Latency (ms, median, batch 1, ai_edge_litert){on}:", "",
                   "| variant | threads | " + " | ".join(f"seq {n}" for n in lengths) + " |",
                   "|---|---|" + "---|" * len(lengths)]
         lines += [f"| {k} | {t} | " + " | ".join(f"{table[t][n]:.2f}" for n in lengths) + " |"

@@ -17,9 +17,11 @@ def test_bench_prints_one_row_per_thread_count(tmp_path, capsys, tflite_bytes):
     path = tmp_path / "m.tflite"
     path.write_bytes(tflite_bytes)
     assert main(["bench", str(path), "--lengths", "8,32", "--threads", "1,2", "--runs", "3"]) == 0
+    from keras_albert_export.cpu import cpu_kind
     lines = capsys.readouterr().out.strip().splitlines()
-    assert lines[0].split("\t") == ["runtime", "threads", "seq 8 (ms)", "seq 32 (ms)"]
-    rows = [line.split("\t") for line in lines[1:]]
+    assert lines[0] == f"CPU: {cpu_kind()}"  # int8 times mean nothing without the CPU kind
+    assert lines[1].split("\t") == ["runtime", "threads", "seq 8 (ms)", "seq 32 (ms)"]
+    rows = [line.split("\t") for line in lines[2:]]
     assert [r[:2] for r in rows] == [["interpreter", "1"], ["interpreter", "2"], ["weight-cache", "1"],
                                      ["weight-cache", "2"]]
     assert all(float(ms) > 0 for r in rows for ms in r[2:])

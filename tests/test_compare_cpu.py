@@ -41,7 +41,7 @@ def test_table_shows_the_floor_as_the_least_ratio_any_graph_can_score():
 
 
 def test_cpu_kind_tells_zen3_from_zen4_and_names_the_int8_isa(monkeypatch):
-    from bench import cpu_kind
+    from keras_albert_export import cpu as cpu_kind
     zen3 = {"Model name": "AMD EPYC", "CPU family": "25", "Model": "1", "CPU(s)": "2", "Thread(s) per core": "1",
             "L2 cache": "1 MiB", "L3 cache": "32 MiB", "Flags": "sse avx avx2 fma"}
     zen4 = dict(zen3, Model="17", Flags="avx2 avx512f avx512_vnni avx512_bf16")

@@ -53,6 +53,7 @@ def test_export_never_touches_user_files_without_overwrite(exported):
 
 
 def test_export_writes_everything(exported):
+    from keras_albert_export.cpu import cpu_kind
     out, rc, _, _ = exported
     assert rc == 0
     names = set(os.listdir(out))
@@ -73,6 +74,8 @@ def test_export_writes_everything(exported):
     with open(os.path.join(out, "report.md")) as f:
         text = f.read()
     assert "| dynamic_int8 |" in text and "seq 128" in text
+    assert f"Latency (ms, median, batch 1, ai_edge_litert) on {cpu_kind()}:" in text  # a time names its CPU
+    assert report["cpu"] == cpu_kind()
     assert "Held-out set: 150 sentences from" in text
     word = "lost" if drop > 0 else "gained" if drop < 0 else "matched"
     assert f"dynamic_int8 {word}" in text and "Gate (at most 5 points lost): passed." in text

@@ -20,13 +20,14 @@ def _ints(text):
 def register(sub):
     p = sub.add_parser("bench", help="time an exported .tflite at several sequence lengths and thread counts")
     p.add_argument("model", help="a .tflite written by `keras-albert export`")
-    p.add_argument("--lengths", default="16,32,64,128")
-    p.add_argument("--threads", default="1,2")
-    p.add_argument("--runs", type=int, default=20)
+    p.add_argument("--lengths", default="16,32,64,128", help="comma-separated token counts (default: %(default)s)")
+    p.add_argument("--threads", default="1,2", help="comma-separated thread counts (default: %(default)s)")
+    p.add_argument("--runs", type=int, default=20, help="timed runs per cell; the median is shown (default: %(default)s)")
     p.set_defaults(run=run)
 
 
 def run(args):
+    from keras_albert_export.cpu import cpu_kind
     from keras_albert_export.report import latencies
     from keras_albert_export.tflite import input_limit
 
@@ -41,6 +42,7 @@ def run(args):
     if limit is not None and max(lengths) > limit:  # it would time `limit` tokens under another length's name
         raise ValueError(f"--lengths {max(lengths)}: {args.model} cuts its input at {limit} tokens (its export's "
                          f"--sequence-length); time lengths up to {limit}")
+    print(f"CPU: {cpu_kind()}")  # int8 speed differs a lot between CPU kinds: a time means nothing without it
     print("runtime\tthreads\t" + "\t".join(f"seq {n} (ms)" for n in lengths))
     for runtime, weight_cache in (("interpreter", False), ("weight-cache", True)):
         table = latencies(args.model, lengths=lengths, threads=threads, runs=args.runs, weight_cache=weight_cache)
