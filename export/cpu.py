@@ -1,6 +1,7 @@
-"""Which CPU a timing ran on (`keras-albert bench` and every script under bench/ print it). int8 speed depends on the CPU kind (AMX, AVX-512 VNNI or only AVX2 int8 GEMM
-kernels), so every figure we record names it; AMD's `lscpu` model name alone ("AMD EPYC") does not tell Zen 3
-from Zen 4, the family/model numbers and the ISA flags do."""
+"""Which CPU a timing ran on (`keras-albert bench`, the export report and every script under bench/ print it).
+int8 speed depends on the CPU kind (AMX, AVX-512 VNNI or only AVX2 int8 GEMM kernels), so every figure we record
+names it; AMD's `lscpu` model name alone ("AMD EPYC") does not tell Zen 3 from Zen 4, the family/model numbers
+and the ISA flags do."""
 import platform
 import subprocess
 

@@ -7,8 +7,8 @@ import os
 def describe_tflite(path):
     """-> lines of text about a .tflite written by `keras-albert export`; ValueError for another kind of file."""
     from keras_albert.model_dir import LABELS, SPIECE
-    from keras_albert_export import tasks
     from keras_albert.tokenizer import AlbertTokenizer
+    from keras_albert_export import tasks
     from keras_albert_export.runtime import SIGNATURE, associated_files, interpreter_class, read_with_files
     from keras_albert_export.tflite import input_limit, weight_types
 

@@ -17,8 +17,7 @@ class TextClassificationPipeline(Pipeline):
     `{"text": A, "text_pair": B}` (packed `[CLS] A [SEP] B [SEP]`, segment ids 0 then 1, the longer text cut
     first). Scores: `function_to_apply` "softmax", "sigmoid" or "none"; by default none for regression,
     sigmoid for multi-label, softmax otherwise (one output with the problem left open is regression, as it
-    trains and exports). Over-long input is cut like
-    the exported models cut it unless truncation=False."""
+    trains and exports). Over-long input is cut like the exported models cut it unless truncation=False."""
     name, task, truncation = "text-classification", "classification", True
     needs = "a classifier (AlbertClassifier)"
 
