@@ -22,7 +22,8 @@ def register(sub):
     p.add_argument("model", help="a .tflite written by `keras-albert export`")
     p.add_argument("--lengths", default="16,32,64,128", help="comma-separated token counts (default: %(default)s)")
     p.add_argument("--threads", default="1,2", help="comma-separated thread counts (default: %(default)s)")
-    p.add_argument("--runs", type=int, default=20, help="timed runs per cell; the median is shown (default: %(default)s)")
+    p.add_argument("--runs", type=int, default=20,
+                   help="timed runs per cell; the median is shown (default: %(default)s)")
     p.set_defaults(run=run)
 
 
