@@ -232,7 +232,7 @@ def test_text_classification_default_scores_by_problem_type(models, name):
 
 def test_one_output_left_open_shows_the_raw_score_as_its_exported_files_do(models, tmp_path):
     """One output and no problem_type (an older STS-B checkpoint): transformers trains it as regression but its
-    pipeline shows a sigmoid; ours shows the raw score, the answer its SavedModel, .tflite and app give
+    pipeline shows a sigmoid; ours shows the raw score, the answer its SavedModel and .tflite files give
     (tests/test_export_problem_types.py), and gives transformers' sigmoid when asked for it."""
     import copy
     dirs, made, hf_tokenizer = models

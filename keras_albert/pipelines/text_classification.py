@@ -6,7 +6,7 @@ from keras_albert.tasks.classification import resolve_problem_type
 
 # the default scores by the classifier's problem, resolved as every exported file resolves it. transformers'
 # pipeline shows a sigmoid for one output with the problem left open, a model it trains as regression: ours
-# shows the raw score there, the answer the SavedModel, the .tflite and the app give for that model.
+# shows the raw score there, the answer its SavedModel and .tflite files (and their runtimes) give.
 DEFAULT_FUNCTION = {"regression": "none", "multi_label_classification": "sigmoid",
                     "single_label_classification": "softmax"}
 
