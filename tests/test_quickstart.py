@@ -61,7 +61,7 @@ def test_quickstart_checks_numbers_before_work(tmp_path, capsys):
     from keras_albert_cli.cli import main
     for flags, message in ((["--limit", "0"], "--limit"), (["--max-accuracy-drop", "-1"], "--max-accuracy-drop"),
                            (["--epochs", "0"], "--epochs"), (["--sequence-length", "129"], "position table"),
-                           (["--variants", "float16"], "unknown TFLite variant")):
+                           (["--variants", "float16"], "unknown TFLite variant"), (["--seed", "-1"], "--seed")):
         assert main(["quickstart", "--out", str(tmp_path / "qs"), *flags]) == 2
         assert message in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []

@@ -36,8 +36,8 @@ def register(sub):
     p.add_argument("--max-accuracy-drop", type=float, default=None,
                    help="fail when an int8 variant loses more accuracy points than this against float (default 1.0)")
     p.add_argument("--seed", type=int, default=0,
-                   help="draws the new weights, dropout and the shuffling: the same command gives the same model "
-                        "(default 0)")
+                   help="draws the new weights, dropout and the shuffling: the same command on the same machine "
+                        "gives the same model (default 0)")
     p.add_argument("--overwrite", action="store_true", help="replace an earlier quickstart in --out as a whole")
     p.set_defaults(run=run)
 
@@ -69,6 +69,8 @@ def _check(args, variants):
     for flag in ("epochs", "vocab_size"):
         if getattr(args, flag) is not None and getattr(args, flag) < 1:
             raise ValueError(f"--{flag.replace('_', '-')} must be at least 1, got {getattr(args, flag)}")
+    if not 0 <= args.seed < 2**32:
+        raise ValueError(f"--seed must be between 0 and {2**32 - 1}, got {args.seed}")
     if not args.model and args.sequence_length > SMALL["max_position_embeddings"]:
         raise ValueError(f"--sequence-length {args.sequence_length} is longer than the small model's position "
                          f"table ({SMALL['max_position_embeddings']})")
