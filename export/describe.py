@@ -9,10 +9,10 @@ def describe_tflite(path):
     from keras_albert.model_dir import LABELS, SPIECE
     from keras_albert.tokenizer import AlbertTokenizer
     from keras_albert_export import tasks
-    from keras_albert_export.runtime import SIGNATURE, associated_files, interpreter_class, read_with_files
+    from keras_albert_export.runtime import SIGNATURE, interpreter_class, read_with_files
     from keras_albert_export.tflite import input_limit, weight_types
 
-    content, files = read_with_files(path)
+    content, files, packed = read_with_files(path)
     interpreter = interpreter_class()(model_content=content)
     signatures = interpreter.get_signature_list()
     outputs = set(signatures.get(SIGNATURE, {}).get("outputs", ()))
@@ -26,7 +26,6 @@ def describe_tflite(path):
     length = (f"a fixed window of {fixed} tokens" if fixed > 0 else
               f"any length, cut at {limit} tokens" if limit else "any length")
     weights = "int8" if "int8" in weight_types(content) else "float32"
-    packed = associated_files(content)
     where = {name: "in the file" if name in packed else f"{name} beside it" for name in (SPIECE, LABELS)}
     rows = "" if task.input_rows else " (one row per choice)"
     lines = [f"{path}: {task.name} model, {os.path.getsize(path) / 1e6:.2f} MB, {weights} weights",

@@ -55,7 +55,7 @@ def read_exported(model_path):
     from keras_albert.model_dir import LABELS, SPIECE
     from keras_albert.tokenizer import AlbertTokenizer
 
-    content, files = read_with_files(model_path)
+    content, files, _ = read_with_files(model_path)
     if SPIECE not in files:
         raise FileNotFoundError(f"{model_path} carries no vocabulary and there is no {SPIECE} beside it")
     labels = files[LABELS].decode("utf-8").split() if LABELS in files else None
@@ -63,8 +63,8 @@ def read_exported(model_path):
 
 
 def read_with_files(model_path):
-    """A .tflite -> (its bytes, {name: bytes}): the files packed in its metadata, and spiece.model / labels.txt
-    from beside it where the file has none."""
+    """A .tflite -> (its bytes, {name: bytes}, the names packed in the file): the files packed in its metadata,
+    and spiece.model / labels.txt from beside it where the file has none."""
     from keras_albert.model_dir import LABELS, SPIECE
 
     if not os.path.isfile(model_path):
@@ -74,12 +74,13 @@ def read_with_files(model_path):
     if content[4:8] != b"TFL3":
         raise ValueError(f"{model_path} is not a TFLite model")
     files = associated_files(content)
+    packed = frozenset(files)
     folder = os.path.dirname(os.path.abspath(model_path))
     for name in (SPIECE, LABELS):
         if name not in files and os.path.isfile(os.path.join(folder, name)):
             with open(os.path.join(folder, name), "rb") as f:
                 files[name] = f.read()
-    return content, files
+    return content, files, packed
 
 
 def signature_outputs(model_content, signature=SIGNATURE):
