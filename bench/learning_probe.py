@@ -6,6 +6,7 @@ its L2 strength chosen on validation, and the test accuracy reported. The random
 vocabulary and seed-0 initialization as the from-scratch fine-tuning in bench/learning_finetune.py.
     python bench/learning_probe.py PRETRAINED_DIR [PRETRAINED_DIR ...]
 """
+import argparse
 import os
 import sys
 
@@ -40,6 +41,11 @@ def ridge_probe(splits):
 
 
 def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("model_dirs", nargs="+", metavar="PRETRAINED_DIR",
+                        help="a model directory (keras-albert pretrain's output); its backbone is probed, and a "
+                             "random-init backbone of the same shape beside it")
+    args = parser.parse_args()
     import keras
 
     from keras_albert import AlbertBackbone, data
@@ -47,7 +53,7 @@ def main():
     from keras_albert.preprocessor import AlbertPreprocessor
 
     rt = data.splits("rotten_tomatoes")
-    for path in sys.argv[1:]:
+    for path in args.model_dirs:
         model, tokenizer, _ = load_model_dir(path)
         pretrained = getattr(model, "backbone", model)
         preprocessor = AlbertPreprocessor(tokenizer, sequence_length=64)
