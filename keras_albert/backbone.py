@@ -32,8 +32,36 @@ class ConfigModel(keras.Model):
         return super().__call__(inputs, *args, **kwargs)
 
     def predict(self, x, *args, **kwargs):
+        return super().predict(self.checked(x), *args, **kwargs)
+
+    # Training and evaluation check the same way: an id past the vocabulary would otherwise be a deep TensorFlow
+    # error, or on JAX no error at all (the gather reads garbage and every weight turns NaN).
+    def fit(self, x=None, y=None, *args, validation_data=None, **kwargs):
+        if isinstance(validation_data, (tuple, list)) and validation_data:
+            validation_data = (self.checked(validation_data[0]), *validation_data[1:])
+        else:
+            validation_data = self.checked(validation_data)
+        return super().fit(self.checked(x), y, *args, validation_data=validation_data, **kwargs)
+
+    def evaluate(self, x=None, y=None, *args, **kwargs):
+        return super().evaluate(self.checked(x), y, *args, **kwargs)
+
+    def train_on_batch(self, x, y=None, *args, **kwargs):
+        return super().train_on_batch(self.checked(x), y, *args, **kwargs)
+
+    def test_on_batch(self, x, y=None, *args, **kwargs):
+        return super().test_on_batch(self.checked(x), y, *args, **kwargs)
+
+    def predict_on_batch(self, x):
+        return super().predict_on_batch(self.checked(x))
+
+    def checked(self, x):
+        """`x` checked now (arrays, tensors) or as it streams (a tf.data.Dataset: each batch's ids checked in the
+        pipeline, the message naming the input and its range); anything else as Keras takes it."""
+        if is_tf_dataset(x):
+            return checked_dataset(x, self.config)
         self.check_inputs(x)
-        return super().predict(x, *args, **kwargs)
+        return x
 
 
 @keras.saving.register_keras_serializable(package="keras_albert")
@@ -89,6 +117,30 @@ def _concrete(value):
         return ops.convert_to_numpy(value)
     except Exception:
         return None
+
+
+def is_tf_dataset(x):
+    return type(x).__module__.startswith("tensorflow") and hasattr(x, "element_spec") and hasattr(x, "map")
+
+
+def checked_dataset(dataset, config):
+    """`dataset` with every element's ids range-checked in the pipeline (elements: inputs, or (inputs, labels...))."""
+    import tensorflow as tf
+    limits = {"token_ids": config.vocab_size, "segment_ids": config.type_vocab_size, "padding_mask": 2}
+
+    def check(*element):
+        inputs = element[0]
+        if isinstance(inputs, dict):
+            asserts = [tf.debugging.assert_less(tf.cast(inputs[n], tf.int64), tf.cast(limit, tf.int64),
+                                                message=f"`{n}` values must be in [0, {limit})")
+                       for n, limit in limits.items() if n in inputs]
+            asserts += [tf.debugging.assert_non_negative(inputs[n], message=f"`{n}` values must be in [0, {limit})")
+                        for n, limit in limits.items() if n in inputs]
+            with tf.control_dependencies(asserts):
+                inputs = {k: tf.identity(v) for k, v in inputs.items()}
+        return (inputs, *element[1:]) if len(element) > 1 else inputs
+
+    return dataset.map(check, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
 
 
 def check_backbone_inputs(inputs, config):

@@ -18,7 +18,10 @@ class AlbertPreprocessor:
         import tensorflow as tf
         import tensorflow_text as tf_text
 
-        segments = [self._ids(first)] + ([] if second is None else [self._ids(second)])
+        segments = [self._ids(first, "text")] + ([] if second is None else [self._ids(second, "text pair")])
+        counts = [s.nrows() for s in segments]
+        if len(counts) == 2 and tf.executing_eagerly() and int(counts[0]) != int(counts[1]):
+            raise ValueError(f"{int(counts[0])} texts but {int(counts[1])} text pairs: give one second text per text")
         budget = (self.sequence_length or 512) - 1 - len(segments)  # room left after [CLS] and the [SEP]s
         segments = _trim_longest_first(segments, budget)
         ids, segment_ids = tf_text.combine_segments(segments, start_of_sequence_id=CLS_ID, end_of_segment_id=SEP_ID)
@@ -28,9 +31,12 @@ class AlbertPreprocessor:
         return {"token_ids": tf.cast(token_ids, tf.int32), "segment_ids": tf.cast(segment_ids, tf.int32),
                 "padding_mask": tf.cast(mask, tf.int32)}
 
-    def _ids(self, texts):
+    def _ids(self, texts, what):
         import tensorflow as tf
         if isinstance(texts, (list, tuple)):  # Python strings: lone surrogates as the Python tokenizer takes them
+            bad = next((i for i, t in enumerate(texts) if not isinstance(t, (str, bytes, list, tuple))), None)
+            if bad is not None:
+                raise ValueError(f"{what} {bad} is {type(texts[bad]).__name__}, not a string")
             texts = [valid_text(t) if isinstance(t, str) else t for t in texts]
         texts = tf.convert_to_tensor(texts, dtype=tf.string)
         if texts.shape.rank != 1:

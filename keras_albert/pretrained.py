@@ -43,11 +43,11 @@ def load_pretrained(name_or_path, task=None, num_classes=None, num_labels=None, 
         architecture = (raw.get("architectures") or [None])[0]
         named = tasks.of_architecture(architecture)
         source = Source(f"{path} ({architecture or 'a Hugging Face checkpoint'})", lambda n: hf.labels_of(raw, n),
-                        raw, named)
+                        raw, named, hf.label_count(raw))
         vocab = hf.vocab_path(path)
     elif tf1.is_tf1_dir(path):
         config, tensors, fmt = tf1.read_config(path), tf1.read_weights(path), tf1.FORMAT
-        source, vocab = Source(f"{path} (a TF1 checkpoint)", lambda n: None, {}, None), tf1.vocab_path(path)
+        source, vocab = Source(f"{path} (a TF1 checkpoint)", lambda n: None, {}, None, None), tf1.vocab_path(path)
     else:
         raise ValueError(f"{path} is not an ALBERT checkpoint: expected config.json + model.safetensors or "
                          f"pytorch_model.bin (Hugging Face), albert_config.json + model.ckpt-* (TF1), or model.keras")
@@ -56,8 +56,8 @@ def load_pretrained(name_or_path, task=None, num_classes=None, num_labels=None, 
 
 
 # Where the weights come from: a name for errors, its label names, its head arguments (an HF config.json dict),
-# and the task its config names (None: guess from the tensors).
-Source = collections.namedtuple("Source", "name labels_from raw named_task")
+# the task its config names (None: guess from the tensors) and how many labels its config states (None: none).
+Source = collections.namedtuple("Source", "name labels_from raw named_task label_count")
 
 
 def resolve(name_or_path):
@@ -115,13 +115,19 @@ def _build_and_load(config, tensors, fmt, task, size, source, trained_head=False
             raise ValueError(f"{source.name} has no {names[group]}: task {task.name!r} needs a checkpoint "
                              f"that has one")
     found = table.open_size(tensors, fmt, task.entries(config)) if task.size_arg else None
-    if task.size_arg and size is None and found is None:
-        raise ValueError(f"{source.name} has no {' or '.join(task.groups.values())}: task {task.name!r} needs a "
-                         f"checkpoint fine-tuned for it, or {task.size_arg} (num_classes) passed for a new, untrained "
-                         "head")
-    size = size or found
+    stated = source.label_count if task.size_arg else None  # config.json's num_labels / id2label
+    if found is not None and stated is not None and found != stated and size in (None, found):
+        raise ValueError(f"{source.name}: its config states {stated} labels but its "
+                         f"{' or '.join(task.groups.values())} has {found} outputs: config and weights do not belong "
+                         "together")
+    if task.size_arg and size is None and found is None and stated is None:
+        raise ValueError(f"{source.name} has no {' or '.join(task.groups.values())} and its config states no "
+                         f"labels: task {task.name!r} needs a checkpoint fine-tuned for it, or num_classes= "
+                         "(num_labels=) passed for a new, untrained head")
+    size = size or found or stated  # (a new head of the config's size, as transformers builds it, with a warning)
     from_checkpoint = found is not None and found == size  # the head is the checkpoint's: so are its labels
-    labels = source.labels_from(size) if task.labelled and from_checkpoint else None
+    labels = source.labels_from(size) if task.labelled and (from_checkpoint or found is None and size == stated) \
+        else None
     head_args = task.hf_args(source.raw) if from_checkpoint else {}
     weights = table.check(tensors, fmt, config, spec, table.entries(config, task.entries(config, size)),
                           known={fmt.name(e) for e in other_heads})
@@ -153,6 +159,6 @@ def _from_keras(path, task, size, trained_head):
     state = hf.strip_prefix(hf.export_state(model, ("backbone", "pooler", *shared)))
     raw = {f: getattr(model, f) for f in target.hf_fields if hasattr(model, f)} if target is saved else {}
     source = Source(f"{path} (a saved {type(model).__name__})",
-                    lambda n: labels if labels and target is saved and len(labels) == n else None, raw, None)
+                    lambda n: labels if labels and target is saved and len(labels) == n else None, raw, None, None)
     model, labels = _build_and_load(model.config, state, hf.FORMAT, target.name, size, source, trained_head)
     return Pretrained(model, tokenizer, labels)

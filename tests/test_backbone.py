@@ -1,8 +1,9 @@
+import keras
 import numpy as np
 import pytest
 from conftest import random_inputs, tiny_config
 
-from keras_albert import AlbertBackbone
+from keras_albert import AlbertBackbone, AlbertClassifier
 
 
 def test_albert_large_v2_has_exactly_the_published_parameter_count():
@@ -86,6 +87,38 @@ def test_bad_inputs_raise_clear_errors(change, message):
         backbone(change(random_inputs(config)))
     with pytest.raises(ValueError, match=message):
         backbone.predict(change(random_inputs(config)), verbose=0)
+
+
+@pytest.mark.parametrize("run", [
+    lambda m, x, y: m.fit(x, y, verbose=0), lambda m, x, y: m.evaluate(x, y, verbose=0),
+    lambda m, x, y: m.fit(random_inputs(m.config), y, validation_data=(x, y), verbose=0),
+    lambda m, x, y: m.train_on_batch(x, y), lambda m, x, y: m.test_on_batch(x, y)])
+def test_training_checks_its_inputs_too(run):
+    """An id past the vocabulary in fit/evaluate is the same one line as in a call (not a deep TensorFlow error;
+    on JAX not silently NaN weights: tests/test_backends.py)."""
+    config = tiny_config()
+    model = AlbertClassifier(AlbertBackbone(config), 2)
+    model.compile(optimizer="sgd", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    x = random_inputs(config)
+    x["token_ids"][:, 1] = 700
+    with pytest.raises(ValueError, match=r"`token_ids` values must be in \[0, 500\), got range \[0, 700\]"):
+        run(model, x, np.zeros(len(x["token_ids"])))
+
+
+def test_a_dataset_is_checked_as_it_streams():
+    import tensorflow as tf
+    config = tiny_config()
+    model = AlbertClassifier(AlbertBackbone(config), 2)
+    model.compile(optimizer="sgd", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    x, y = random_inputs(config, batch=4), np.zeros(4)
+    good = model.fit(tf.data.Dataset.from_tensor_slices((x, y)).batch(2), verbose=0)
+    assert np.isfinite(good.history["loss"][0])
+    x["token_ids"][3, 1] = 700  # in the second batch only
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"`token_ids` values must be in \[0, 500\)"):
+        model.fit(tf.data.Dataset.from_tensor_slices((x, y)).batch(2), verbose=0)
+    x["token_ids"][3, 1], x["segment_ids"][0, 0] = 1, -1
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"`segment_ids` values must be in \[0, 2\)"):
+        model.predict(tf.data.Dataset.from_tensor_slices(x).batch(2), verbose=0)
 
 
 def test_config_round_trip_through_get_config():

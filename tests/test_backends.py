@@ -28,3 +28,17 @@ def test_jax_backend_matches_tensorflow(tmp_path):
     np.testing.assert_allclose(jax_out["sequence_output"] * mask, np.asarray(tf_out["sequence_output"]) * mask,
                                atol=1e-5)
     np.testing.assert_allclose(jax_out["pooled_output"], np.asarray(tf_out["pooled_output"]), atol=1e-5)
+
+
+def test_jax_training_refuses_ids_past_the_vocabulary(tmp_path):
+    """On JAX an out-of-range gather raises nothing: without the check, fit turns every weight NaN in silence."""
+    script = ("import numpy as np, keras, sys; sys.path.insert(0, %r); from conftest import random_inputs, "
+              "tiny_config; from keras_albert import AlbertBackbone, AlbertClassifier\n"
+              "config = tiny_config(); m = AlbertClassifier(AlbertBackbone(config), 2)\n"
+              "m.compile(optimizer='sgd', loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))\n"
+              "x = random_inputs(config); x['token_ids'][:, 1] = 700\n"
+              "try:\n    m.fit(x, np.zeros(len(x['token_ids'])), verbose=0)\nexcept ValueError as e:\n    print(e)\n"
+              "print('finite', all(np.isfinite(np.asarray(w)).all() for w in m.weights))") % HERE
+    env = dict(os.environ, KERAS_BACKEND="jax", JAX_PLATFORMS="cpu")
+    out = subprocess.run([sys.executable, "-c", script], env=env, check=True, capture_output=True, text=True).stdout
+    assert out.splitlines() == ["`token_ids` values must be in [0, 500), got range [0, 700]", "finite True"]

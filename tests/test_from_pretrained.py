@@ -84,8 +84,39 @@ def test_files_that_are_not_checkpoints(pretraining_dir, tmp_path):
         keras_albert.from_pretrained(str(tmp_path / "missing" / "dir"))
     with pytest.raises(ValueError, match="unknown task"):
         keras_albert.from_pretrained(path, task="qa")
-    with pytest.raises(ValueError, match="has no classifier head: task 'classification' needs .* or num_classes"):
-        keras_albert.from_pretrained(path, task="classification")
+    unstated = copy_with(path, tmp_path / "no_labels")
+    raw = json.loads((unstated / "config.json").read_text())
+    raw.pop("id2label", None), raw.pop("label2id", None), raw.pop("num_labels", None)
+    (unstated / "config.json").write_text(json.dumps(raw))
+    with pytest.raises(ValueError, match="has no classifier head and its config states no labels: task "
+                                         "'classification' needs .* or num_classes="):
+        keras_albert.from_pretrained(unstated, task="classification")
+
+
+def test_a_new_head_takes_the_size_and_names_its_config_states(pretraining_dir, tmp_path):
+    """As transformers: a checkpoint without the head, whose config.json names labels, gets a new head of that
+    many outputs (with a warning), and the names come with it."""
+    path, _ = pretraining_dir
+    named = copy_with(path, tmp_path / "named", config={"id2label": {"0": "neg", "1": "neu", "2": "pos"},
+                                                        "label2id": {"neg": 0, "neu": 1, "pos": 2}})
+    reference = transformers.AlbertForSequenceClassification.from_pretrained(named)
+    with pytest.warns(UserWarning, match="no classifier head"):
+        model, _, labels = load_pretrained(named, task="classification")
+    assert model.num_classes == reference.config.num_labels == 3 and labels == ["neg", "neu", "pos"]
+
+
+def test_config_and_head_that_disagree_are_refused(pretraining_dir, tmp_path):
+    """transformers refuses a config whose labels and classifier tensors disagree; so do we (not a silent
+    model of the tensors' size with the config's names dropped)."""
+    path, _ = pretraining_dir
+    head = {"classifier.weight": np.zeros((2, 32), "float32"), "classifier.bias": np.zeros(2, "float32")}
+    bad = copy_with(path, tmp_path / "disagree", config={"architectures": ["AlbertForSequenceClassification"],
+                                                         "id2label": {"0": "a", "1": "b", "2": "c"},
+                                                         "label2id": {"a": 0, "b": 1, "c": 2}}, tensors=head)
+    with pytest.raises(RuntimeError):
+        transformers.AlbertForSequenceClassification.from_pretrained(bad)
+    with pytest.raises(ValueError, match="its config states 3 labels but its classifier head has 2 outputs"):
+        keras_albert.from_pretrained(bad, task="auto")
 
 
 def test_new_heads_start_fresh_with_a_warning(pretraining_dir):

@@ -99,3 +99,38 @@ def test_task_heads_save_and_load_with_identical_outputs(tmp_path, name):
     assert type(loaded) is type(model) and loaded.config == config
     for key, value in _outputs(model, x).items():
         np.testing.assert_array_equal(value, _outputs(loaded, x)[key])
+
+
+@pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"])
+def test_every_head_gives_float32_outputs_under_mixed_precision(policy):
+    """docs/training.md: weights and logits float32 (the softmax over choices too), the encoder in 16 bits."""
+    from keras_albert import tasks
+    keras.config.set_dtype_policy(policy)
+    try:
+        config = tiny_config()
+        for task in tasks.TASKS.values():
+            model = task.build(AlbertBackbone(config), 3 if task.size_arg else None)
+            x = random_inputs(config, batch=2, seq=6)
+            if task.name == "multiple_choice":
+                x = {k: np.stack([v, v[::-1]], axis=1) for k, v in x.items()}
+            outputs = model(x)
+            outputs = outputs if isinstance(outputs, dict) else {"logits": outputs}
+            for key, value in outputs.items():
+                expected = policy.split("_")[1] if task.head is None else "float32"
+                assert keras.backend.standardize_dtype(value.dtype) == expected, (task.name, key, value.dtype)
+    finally:
+        keras.config.set_dtype_policy("float32")
+
+
+def test_multiple_choice_checks_tensors_as_it_checks_arrays():
+    import tensorflow as tf
+    from keras_albert import AlbertMultipleChoice
+    config = tiny_config()
+    model = AlbertMultipleChoice(AlbertBackbone(config))
+    x = random_inputs(config)
+    with pytest.raises(ValueError, match=r"`token_ids` must have rank 3 \[batch, choices, seq\]"):
+        model({k: tf.constant(v) for k, v in x.items()})
+    three = {k: tf.constant(np.stack([v, v], axis=1)) for k, v in x.items()}
+    with pytest.raises(ValueError, match=r"`token_ids` values must be in \[0, 500\)"):
+        model(dict(three, token_ids=three["token_ids"] + 600))
+    assert model(three).shape == (len(x["token_ids"]), 2)

@@ -59,3 +59,9 @@ def test_bad_arguments(tokenizer):
     with pytest.raises(ValueError, match="rank-1"):
         AlbertPreprocessor(tokenizer, 8)([["nested"]])
     assert np.array_equal(AlbertPreprocessor(tokenizer, 4)(["x"])["token_ids"].numpy()[0][[0]], [2])
+    with pytest.raises(ValueError, match="3 texts but 2 text pairs"):
+        AlbertPreprocessor(tokenizer, 8)(["a b", "c d", "e"], ["x", "y"])
+    with pytest.raises(ValueError, match="text 1 is NoneType, not a string"):
+        AlbertPreprocessor(tokenizer, 8)(["a", None])
+    with pytest.raises(ValueError, match="text pair 0 is int, not a string"):
+        AlbertPreprocessor(tokenizer, 8)(["a"], [3])

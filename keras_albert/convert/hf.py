@@ -53,6 +53,11 @@ def labels_of(raw, num_classes):
     return None
 
 
+def label_count(raw):
+    """How many labels an HF config.json dict states (its id2label, else num_labels), or None."""
+    return len(raw["id2label"]) if raw.get("id2label") else raw.get("num_labels")
+
+
 def read_weights(path):
     """name -> numpy array, "albert." prefix removed; safetensors preferred, pickles never executed."""
     files = [os.path.join(path, n) for n in ("model.safetensors", "model.safetensors.index.json",

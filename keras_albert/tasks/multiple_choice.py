@@ -1,9 +1,8 @@
 """Multiple choice (RACE, SWAG): every (context, option) pair through the encoder, one score each."""
 import keras
-import numpy as np
 from keras import ops
 
-from keras_albert.backbone import INPUT_NAMES, check_backbone_inputs
+from keras_albert.backbone import INPUT_NAMES, _concrete, check_backbone_inputs
 from keras_albert.convert.table import output_entries
 from keras_albert.heads import AlbertTask
 from keras_albert.layers import _init
@@ -45,15 +44,20 @@ class AlbertMultipleChoice(AlbertTask):
         pooled = backbone({n: fold(x) for n, x in inputs.items()})["pooled_output"]
         pooled = keras.layers.Dropout(self.dropout, name="classifier_dropout")(pooled)
         scores = keras.layers.Dense(1, kernel_initializer=_init(c), dtype="float32", name="classifier")(pooled)
-        logits = UnfoldChoices(name="unfold_choices")(scores, inputs["token_ids"])
+        # float32 like every head's logits: under a mixed policy the softmax over the choices stays float32
+        logits = UnfoldChoices(dtype="float32", name="unfold_choices")(scores, inputs["token_ids"])
         super().__init__(backbone, inputs, logits, name=name, **kwargs)
 
     def check_inputs(self, inputs):
-        if isinstance(inputs, dict) and all(isinstance(inputs.get(n), np.ndarray) for n in INPUT_NAMES):
-            for n in INPUT_NAMES:
-                if inputs[n].ndim != 3:
-                    raise ValueError(f"`{n}` must have rank 3 [batch, choices, seq], got shape {inputs[n].shape}")
-            check_backbone_inputs({n: inputs[n].reshape(-1, inputs[n].shape[-1]) for n in INPUT_NAMES}, self.config)
+        if not isinstance(inputs, dict):
+            return
+        arrays = {n: _concrete(inputs[n]) for n in INPUT_NAMES if n in inputs}  # (missing keys: named below)
+        if len(arrays) == len(INPUT_NAMES) and all(a is not None for a in arrays.values()):
+            for n, a in arrays.items():
+                if a.ndim != 3:
+                    raise ValueError(f"`{n}` must have rank 3 [batch, choices, seq], got shape {a.shape}")
+            inputs = {n: a.reshape(-1, a.shape[-1]) for n, a in arrays.items()}
+        check_backbone_inputs(inputs, self.config)
 
     def head_config(self):
         return {"dropout": self.dropout}
