@@ -6,10 +6,9 @@ import os
 
 def describe_tflite(path):
     """-> lines of text about a .tflite written by `keras-albert export`; ValueError for another kind of file."""
-    from keras_albert.model_dir import LABELS, SPIECE
-    from keras_albert.tokenizer import AlbertTokenizer
+    from keras_albert.model_dir import LABELS, SPIECE, parse_labels
     from keras_albert_export import tasks
-    from keras_albert_export.runtime import SIGNATURE, interpreter_class, read_with_files
+    from keras_albert_export.runtime import SIGNATURE, interpreter_class, read_with_files, tokenizer_of
     from keras_albert_export.tflite import input_limit, weight_types
 
     content, files, packed = read_with_files(path)
@@ -30,11 +29,12 @@ def describe_tflite(path):
     rows = "" if task.input_rows else " (one row per choice)"
     lines = [f"{path}: {task.name} model, {os.path.getsize(path) / 1e6:.2f} MB, {weights} weights",
              f"input: ids, mask, segment_ids{rows}; {length}; signatures: {', '.join(sorted(signatures, key=_order))}",
-             f"vocabulary: {AlbertTokenizer(files[SPIECE]).vocab_size:,} pieces ({where[SPIECE]})" if SPIECE in files
+             f"vocabulary: {tokenizer_of(path, files, packed).vocab_size:,} pieces ({where[SPIECE]})" if SPIECE in files
              else f"vocabulary: none (not in the file and no {SPIECE} beside it: put the model's {SPIECE} there "
                   f"to run it)"]
     if LABELS in files:
-        lines.append(f"labels: {', '.join(files[LABELS].decode('utf-8').split())} ({where[LABELS]})")
+        names = parse_labels(files[LABELS].decode('utf-8', 'replace'))
+        lines.append(f"labels: {', '.join(names)} ({where[LABELS]})")
     lines.append(f"run: keras-albert {task.command} {path} ...")
     return lines
 

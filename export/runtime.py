@@ -52,14 +52,25 @@ def associated_files(tflite_bytes):
 def read_exported(model_path):
     """A .tflite written by `keras-albert export` -> (its bytes, AlbertTokenizer, labels or None): the vocabulary
     and labels from the file's metadata or, failing that, spiece.model / labels.txt beside it."""
-    from keras_albert.model_dir import LABELS, SPIECE
-    from keras_albert.tokenizer import AlbertTokenizer
+    from keras_albert.model_dir import LABELS, SPIECE, parse_labels
 
-    content, files, _ = read_with_files(model_path)
+    content, files, packed = read_with_files(model_path)
     if SPIECE not in files:
         raise FileNotFoundError(f"{model_path} carries no vocabulary and there is no {SPIECE} beside it")
-    labels = files[LABELS].decode("utf-8").split() if LABELS in files else None
-    return content, AlbertTokenizer(files[SPIECE]), labels
+    labels = parse_labels(files[LABELS].decode("utf-8", "replace")) if LABELS in files else None
+    return content, tokenizer_of(model_path, files, packed), labels
+
+
+def tokenizer_of(model_path, files, packed):
+    """The AlbertTokenizer of a .tflite's vocabulary (`read_with_files`' files); one line naming it if broken."""
+    from keras_albert.model_dir import SPIECE
+    from keras_albert.tokenizer import AlbertTokenizer
+    try:
+        return AlbertTokenizer(files[SPIECE])
+    except RuntimeError:  # sentencepiece's own parse error
+        where = (f"the {SPIECE} packed in {model_path}" if SPIECE in packed
+                 else os.path.join(os.path.dirname(model_path) or ".", SPIECE))
+        raise ValueError(f"{where} is not a SentencePiece model") from None
 
 
 def read_with_files(model_path):
@@ -132,7 +143,10 @@ class TFLiteClassifier:
     @staticmethod
     def names(labels, values):
         """Label names for the output's columns: the model's labels, else the column numbers."""
-        return list(labels) if labels and len(labels) == len(values) else [str(i) for i in range(len(values))]
+        if labels and len(labels) != len(values):
+            raise ValueError(f"the labels name {len(labels)} classes but the model has {len(values)} outputs: "
+                             f"labels.txt does not belong to this model")
+        return list(labels) if labels else [str(i) for i in range(len(values))]
 
     def result(self, values, labels=None):
         """One prediction in words: the best class and its probability, and every class's probability."""

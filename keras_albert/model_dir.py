@@ -16,6 +16,12 @@ MODEL, CONFIG, SPIECE, LABELS = "model.keras", "config.json", "spiece.model", "l
 HELDOUT, HELDOUT_SQUAD = "heldout.jsonl", "heldout.json"
 
 
+def parse_labels(text):
+    """labels.txt's class names: one per line (a name may hold spaces), blank lines ignored, as the Java core
+    reads them."""
+    return [line for line in text.splitlines() if line.strip()]
+
+
 def save_model_dir(out_dir, model, tokenizer=None, labels=None, overwrite=False):
     """Write the directory; refuses to replace an existing model unless `overwrite`."""
     os.makedirs(out_dir, exist_ok=True)
@@ -52,7 +58,7 @@ def load_model_dir(path, compile=False):
     labels = None
     if os.path.isfile(labels_path):
         with open(labels_path, encoding="utf-8") as f:
-            labels = [line.rstrip("\n") for line in f if line.strip()]
+            labels = parse_labels(f.read())
     return model, tokenizer, labels
 
 

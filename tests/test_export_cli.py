@@ -2,6 +2,7 @@
 import csv
 import json
 import os
+import shutil
 import sys
 
 import numpy as np
@@ -233,6 +234,31 @@ def test_classify_errors(exported, tmp_path, monkeypatch, capsys):
     capsys.readouterr()
     assert main(["classify", os.path.join(exported[0], "model_float32.tflite"), "x"]) == 2
     assert "no TFLite runtime installed" in capsys.readouterr().err
+
+
+def test_files_beside_a_tflite_are_read_as_the_model_directory_reads_them(exported, spiece_path, tmp_path, capsys):
+    """labels.txt: one name per line, spaces and all (as load_model_dir and the Java core read it); a file naming
+    another number of classes, or a broken spiece.model, is one line naming it, not ids or a traceback."""
+    from keras_albert_cli.cli import main
+    folder = tmp_path / "beside"
+    folder.mkdir()
+    shutil.copy(os.path.join(exported[0], "model_float32.tflite"), folder / "m.tflite")
+    shutil.copy(spiece_path, folder / "spiece.model")
+    (folder / "labels.txt").write_text("very bad\n\nvery good\n", encoding="utf-8")
+    assert main(["classify", str(folder / "m.tflite"), "a fine film"]) == 0
+    assert capsys.readouterr().out.split("\t")[0] in ("very bad", "very good")
+    assert main(["info", str(folder / "m.tflite")]) == 0
+    assert "labels: very bad, very good (labels.txt beside it)" in capsys.readouterr().out
+    (folder / "labels.txt").write_text("a\nb\nc\n", encoding="utf-8")
+    assert main(["classify", str(folder / "m.tflite"), "a fine film"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["keras-albert classify: error: the labels name 3 classes but the model has 2 outputs: labels.txt "
+                   "does not belong to this model"]
+    (folder / "spiece.model").write_bytes(open(spiece_path, "rb").read()[:500])
+    for command in (["classify", str(folder / "m.tflite"), "a fine film"], ["info", str(folder / "m.tflite")]):
+        assert main(command) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert err == [f"keras-albert {command[0]}: error: {folder / 'spiece.model'} is not a SentencePiece model"]
 
 
 def test_classify_prints_lone_surrogates_escaped(exported, capsys):
