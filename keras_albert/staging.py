@@ -32,7 +32,22 @@ def check_output(out, overwrite=False, inputs=()):
         raise ValueError(f"{parent} is a file, not a folder")
     if os.path.isdir(out) and os.listdir(out) and not overwrite:
         raise FileExistsError(f"{out} already exists and is not empty; pass --overwrite to replace it as a whole")
+    _check_writable(out, parent)
     return out
+
+
+def _check_writable(out, parent):
+    """Where the staging folder will go must take a new folder: tried now (a probe folder, removed at once), since
+    permissions alone do not tell (root, read-only mounts, /proc)."""
+    import tempfile
+    existing = parent
+    while not os.path.isdir(existing) and os.path.dirname(existing) != existing:
+        existing = os.path.dirname(existing)
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".write-probe-", dir=existing))
+    except OSError as e:
+        raise ValueError(f"cannot write the output {out}: {existing} does not take new folders "
+                         f"({e.strerror or e})") from None
 
 
 def staging_path(out, tag=None):

@@ -89,6 +89,14 @@ def main(argv=None):
         message = e.args[0] if isinstance(e, KeyError) and e.args else e
         print(f"keras-albert {args.command}: error: {message}", file=sys.stderr)
         return 2
+    except OSError as e:  # a file the system refused (permissions, a full disk): its name and the reason
+        if not e.filename:
+            raise
+        print(f"keras-albert {args.command}: error: {e.filename}: {e.strerror or e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:  # Ctrl-C: what was written stays whole (staged outputs), no traceback
+        print(f"keras-albert {args.command}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

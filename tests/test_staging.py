@@ -66,3 +66,30 @@ def test_an_output_that_is_or_holds_an_input_is_refused_even_with_overwrite(tmp_
             assert f"the output {out} is or holds the input {model_dir}" in capsys.readouterr().err
     assert sorted(os.listdir(model_dir)) == before
     assert check_output(os.path.join(model_dir, "export"), inputs=(model_dir,))  # inside the input: allowed
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux's /proc: a place no one may write")
+def test_a_place_that_takes_no_folder_is_refused_before_work(tmp_path):
+    """Permissions alone do not tell (root writes anywhere but into /proc): the check tries a folder there."""
+    with pytest.raises(ValueError, match=r"cannot write the output /proc/out: /proc does not take new folders"):
+        with staged_output("/proc/out"):
+            raise AssertionError("work must not start")
+    assert check_output(tmp_path / "new" / "deeper") == str(tmp_path / "new" / "deeper")
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # the probe is gone, nothing made yet
+
+
+def test_ctrl_c_and_refused_files_are_one_line(monkeypatch, capsys, tmp_path):
+    import keras_albert_cli.commands.info as info
+    from keras_albert_cli.cli import main
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    def refused(args):
+        open(tmp_path, "w")  # a folder: IsADirectoryError, an OSError with its file name
+
+    for run, code, line in ((interrupted, 130, "keras-albert info: interrupted"),
+                            (refused, 2, f"keras-albert info: error: {tmp_path}: Is a directory")):
+        monkeypatch.setattr(info, "run", run)  # (what `info` registers as its run)
+        assert main(["info", "x"]) == code
+        assert capsys.readouterr().err.strip().splitlines() == [line]
