@@ -94,6 +94,21 @@ def read_with_files(model_path):
     return content, files, packed
 
 
+def window(model_content, model_path="the model", signature=SIGNATURE):
+    """The fixed input length of a .tflite's signature (a question-answering window), or None for any length;
+    a file LiteRT cannot read is one ValueError naming it."""
+    try:
+        runner = interpreter_class()(model_content=model_content).get_signature_runner(signature)
+    except ValueError as e:  # "The model is not a valid Flatbuffer buffer", a missing signature
+        raise ValueError(f"{model_path}: {str(e).splitlines()[0] if str(e) else 'not a TFLite model LiteRT reads'}") \
+            from None
+    details = runner.get_input_details()
+    if any(n not in details for n in INPUTS):
+        raise ValueError(f"{model_path} is not a file `keras-albert export` writes: inputs {sorted(details)}")
+    length = int(details["ids"]["shape_signature"][-1])
+    return length if length > 0 else None
+
+
 def signature_outputs(model_content, signature=SIGNATURE):
     """The output names of a .tflite's signature (what tells an exported task's file from another's)."""
     return tuple(interpreter_class()(model_content=model_content).get_signature_list().get(signature, {})

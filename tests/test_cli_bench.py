@@ -59,3 +59,26 @@ def test_bench_bad_input_is_one_line(tmp_path, capsys):
     assert "is not a TFLite model" in capsys.readouterr().err
     assert main(["bench", str(tmp_path / "missing.tflite")]) == 2
     assert main(["bench", str(not_tflite), "--lengths", "a,b"]) == 2
+
+
+def test_bench_refuses_before_its_table(tmp_path, capsys, tflite_bytes):
+    """A truncated file, a fixed-window (question-answering) file at other lengths, no runs or absurd thread
+    counts: one line each, before the CPU line and the header (a traceback or a table of nan before)."""
+    from keras_albert import AlbertQuestionAnswerer
+    from keras_albert_export.tflite import convert
+    truncated = tmp_path / "t.tflite"
+    truncated.write_bytes(tflite_bytes[:3000])
+    qa = tmp_path / "qa.tflite"
+    qa.write_bytes(convert(AlbertQuestionAnswerer(AlbertBackbone(tiny_config())), "float32", sequence_length=32))
+    good = tmp_path / "m.tflite"
+    good.write_bytes(tflite_bytes)
+    for argv, message in (([str(truncated)], f"{truncated}: "),
+                          ([str(qa), "--lengths", "16,32"], f"{qa} runs a fixed window of 32 tokens: time it with "
+                                                            "--lengths 32"),
+                          ([str(good), "--runs", "0"], "--runs must be at least 1, got 0"),
+                          ([str(good), "--threads", "1,100000"], "--threads must be from 1 to 1024, got 100000")):
+        assert main(["bench", *argv]) == 2
+        captured = capsys.readouterr()
+        assert captured.out == "" and len(captured.err.strip().splitlines()) == 1 and message in captured.err
+    assert main(["bench", str(qa), "--lengths", "32", "--threads", "1", "--runs", "1"]) == 0
+    assert capsys.readouterr().out.strip().splitlines()[-1].startswith("weight-cache\t1\t")

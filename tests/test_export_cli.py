@@ -213,7 +213,8 @@ def test_classify_escapes_what_would_break_lines_or_reach_the_terminal(exported,
 @pytest.mark.parametrize("flags, message", [(["--sequence-length", "1"], "at least 3"),
                                             (["--sequence-length", "0"], "at least 3"),
                                             (["--sequence-length", "-5"], "at least 3"),
-                                            (["--threads", "0"], "--threads must be at least 1"),
+                                            (["--threads", "0"], "--threads must be from 1 to 1024, got 0"),
+                                            (["--threads", "100000"], "--threads must be from 1 to 1024"),
                                             (["--file", "/no/such/file.txt"], "no sentence file"),
                                             ([], "no sentences")])
 def test_classify_bad_numbers_are_one_line(exported, capsys, flags, message):

@@ -4,7 +4,7 @@ packed once: the fast path for large models).
 
 The full comparisons against other implementations are scripts under bench/ (results in BENCHMARKS.md).
 """
-import os
+from keras_albert_cli.commands.classify import check_threads
 
 
 def _ints(text):
@@ -32,14 +32,15 @@ def run(args):
     from keras_albert_export.report import latencies
     from keras_albert_export.tflite import input_limit
 
-    if not os.path.isfile(args.model):
-        raise FileNotFoundError(f"no TFLite model at {args.model}")
-    with open(args.model, "rb") as f:
-        if f.read(8)[4:8] != b"TFL3":
-            raise ValueError(f"{args.model} is not a TFLite model")
-        f.seek(0)
-        limit = input_limit(f.read())
-    lengths, threads = _ints(args.lengths), _ints(args.threads)
+    from keras_albert_export.runtime import read_with_files, window
+
+    lengths, threads = _ints(args.lengths), check_threads(_ints(args.threads))
+    if args.runs < 1:
+        raise ValueError(f"--runs must be at least 1, got {args.runs}")
+    content, _, _ = read_with_files(args.model)
+    fixed, limit = window(content, args.model), input_limit(content)
+    if fixed and lengths != [fixed]:  # a question-answering file: one window length is all it runs
+        raise ValueError(f"{args.model} runs a fixed window of {fixed} tokens: time it with --lengths {fixed}")
     if limit is not None and max(lengths) > limit:  # it would time `limit` tokens under another length's name
         raise ValueError(f"--lengths {max(lengths)}: {args.model} cuts its input at {limit} tokens (its export's "
                          f"--sequence-length); time lengths up to {limit}")

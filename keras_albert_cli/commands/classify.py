@@ -77,12 +77,22 @@ def read_sentences(path):
     return [line.rstrip("\r") for line in raw.decode("utf-8", "surrogateescape").split("\n") if line.strip()]
 
 
+MAX_THREADS = 1024  # (LiteRT's thread pool crashes far above any core count: 100,000 is a segfault)
+
+
+def check_threads(counts):
+    """Thread counts a runtime takes: 1 to MAX_THREADS (the counts, for chaining)."""
+    for n in counts:
+        if not 1 <= n <= MAX_THREADS:
+            raise ValueError(f"--threads must be from 1 to {MAX_THREADS}, got {n}")
+    return counts
+
+
 def run(args):
     from keras_albert_export.runtime import pack
     if args.sequence_length is not None and args.sequence_length < 3:
         raise ValueError(f"--sequence-length must be at least 3 ([CLS] a token [SEP]), got {args.sequence_length}")
-    if args.threads < 1:
-        raise ValueError(f"--threads must be at least 1, got {args.threads}")
+    check_threads([args.threads])
     sentences = [s for arg in args.sentences for s in (read_sentences("-") if arg == "-" else [arg])]
     sentences += read_sentences(args.file) if args.file else []
     if not sentences:
