@@ -8,8 +8,8 @@ def read_json_items(path):
     JSON or no items at all is one ValueError naming the file (and line)."""
     if not os.path.isfile(path):
         raise FileNotFoundError(f"no question file at {path}")
-    with open(path, encoding="utf-8") as f:
-        text = f.read()
+    from keras_albert.datasets import utf8_lines
+    text = "".join(utf8_lines(path))  # (bytes that are not UTF-8: one line naming the file and line)
     try:
         items = json.loads(text)
     except json.JSONDecodeError:

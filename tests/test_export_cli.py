@@ -216,6 +216,7 @@ def test_classify_escapes_what_would_break_lines_or_reach_the_terminal(exported,
                                             (["--threads", "0"], "--threads must be from 1 to 1024, got 0"),
                                             (["--threads", "100000"], "--threads must be from 1 to 1024"),
                                             (["--file", "/no/such/file.txt"], "no sentence file"),
+                                            (["  "], "sentence 2 is empty"),
                                             ([], "no sentences")])
 def test_classify_bad_numbers_are_one_line(exported, capsys, flags, message):
     from keras_albert_cli.cli import main

@@ -79,6 +79,8 @@ def test_savedmodel_packs_choices_in_the_graph(exported, tokenizer):
                     choices=tf.constant([i["choices"] for i in group]))
         for row, item in enumerate(group):
             expected = {r["choice"]: r["score"] for r in keras_chooser(item)}
+            if "context" not in item:  # an empty context is an absent one on every path, as in the graph
+                assert keras_chooser({**item, "context": ""}) == keras_chooser(item)
             np.testing.assert_allclose(got["probabilities"].numpy()[row], [expected[c] for c in item["choices"]],
                                        atol=1e-4)
             assert item["choices"][int(got["choice"].numpy()[row])] == keras_chooser(item)[0]["choice"]
@@ -149,4 +151,9 @@ def test_cli_choose_gives_the_same_answer_from_the_model_and_the_tflite(exported
     questions.write_text('{"question": "q", "choices": "ab"}\n')
     assert main(["choose", model_dir, "--file", str(questions)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "'choices' must be a non-empty list of strings" in err[0]
+    assert len(err) == 1 and "'choices' must be a non-empty list of non-empty strings" in err[0]
+    for argv, message in ((["--context", "c", "--choice", "", "--choice", "b"], "non-empty strings"),
+                          (["--question", " ", "--choice", "a", "--choice", "b"], "has no 'context' or 'question' text")):
+        assert main(["choose", model_dir, *argv]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and message in err[0]

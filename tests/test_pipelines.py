@@ -112,6 +112,10 @@ def test_cli_convert_and_fill_mask(hf_dirs, tmp_path, capsys):
         assert f"{p['score']:.4f}  {p['token_str']:<16} {p['sequence']}" in printed
     assert main(["fill-mask", str(out), "no mask"]) == 2
     assert "no [MASK]" in capsys.readouterr().err
+    assert main(["fill-mask", str(out), SENTENCES[0], "no mask"]) == 2  # checked before the first answer
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.strip() == ("keras-albert fill-mask: error: no [MASK] token in text 2: "
+                                                           "'no mask'")
 
 
 @pytest.fixture(scope="module")

@@ -134,3 +134,24 @@ def test_cli_answer_prints_the_pipelines_answers(qa_dir, rt_texts, tmp_path, cap
     assert main(["answer", qa_dir, "--question", "who?"]) == 2
     assert capsys.readouterr().err.strip() == ("keras-albert answer: error: give the context with --context C or "
                                                "--context-file FILE (one of them)")
+
+
+def test_cli_answer_names_the_input_that_fails(qa_dir, tmp_path, capsys):
+    """A blank question is refused like an empty context; a file that is not UTF-8, or a question too long for
+    the window, is named (file, line or item), not a bare codec or packing message."""
+    from keras_albert_cli.cli import main
+    assert main(["answer", qa_dir, "-q", "  ", "-c", "Bob did it."]) == 2
+    assert capsys.readouterr().err.strip() == "keras-albert answer: error: the question is empty"
+    (tmp_path / "ctx.txt").write_bytes(b"Bob \xff did it.\n")
+    assert main(["answer", qa_dir, "-q", "who?", "--context-file", str(tmp_path / "ctx.txt")]) == 2
+    assert capsys.readouterr().err.strip() == (f"keras-albert answer: error: {tmp_path / 'ctx.txt'}:1: byte 0xff at "
+                                               "column 5 is not UTF-8 text; save the file as UTF-8")
+    long_question = " ".join(["why"] * 40)
+    (tmp_path / "qs.jsonl").write_text("\n".join(json.dumps({"question": q, "context": "Bob did it."})
+                                                 for q in ("who?", long_question)), encoding="utf-8")
+    assert main(["answer", qa_dir, "--file", str(tmp_path / "qs.jsonl"), "--max-seq-len", "16"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"keras-albert answer: error: {tmp_path / 'qs.jsonl'}: item 2: ")
+    (tmp_path / "blank.jsonl").write_text(json.dumps({"question": " ", "context": "Bob did it."}), encoding="utf-8")
+    assert main(["answer", qa_dir, "--file", str(tmp_path / "blank.jsonl")]) == 2
+    assert "item 1 is not an object with a non-empty" in capsys.readouterr().err

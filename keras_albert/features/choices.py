@@ -13,8 +13,9 @@ def choice_segments(context, question, choice):
     """(first, second) text of one choice's row `[CLS] first [SEP] second [SEP]`, the one rule for training, the
     pipeline and the exported runtimes: first = the context (the question when there is none); second = the
     question with the choice in place of its blank `_` (RACE's cloze questions), else the question and the choice
-    joined by a space, or the choice alone when the question is already first or absent (SWAG)."""
-    if context is None:
+    joined by a space, or the choice alone when the question is already first or absent (SWAG). An empty context
+    or question is an absent one, as the exported SavedModel's graph reads it."""
+    if not context:
         return question, choice
     if not question:
         return context, choice

@@ -11,11 +11,11 @@ def check_item(i, item):
     if not isinstance(item, dict) or set(item) - {"context", "question", "choices"}:
         raise ValueError(f"input {i}: expected a dict with 'choices' and a 'context' and/or 'question', "
                          f"got {item!r:.80}")
-    if not any(isinstance(item.get(k), str) for k in ("context", "question")):
-        raise ValueError(f"input {i} has no 'context' or 'question' string")
+    if not any(isinstance(item.get(k), str) and item[k].strip() for k in ("context", "question")):
+        raise ValueError(f"input {i} has no 'context' or 'question' text")
     choices = item.get("choices")
-    if isinstance(choices, str) or not choices or not all(isinstance(c, str) for c in choices):
-        raise ValueError(f"input {i}: 'choices' must be a non-empty list of strings, got {choices!r:.80}")
+    if isinstance(choices, str) or not choices or not all(isinstance(c, str) and c.strip() for c in choices):
+        raise ValueError(f"input {i}: 'choices' must be a non-empty list of non-empty strings, got {choices!r:.80}")
 
 
 class MultipleChoicePipeline(Pipeline):

@@ -38,8 +38,11 @@ def run(args):
     options.update({k: v for k, v in (("max_seq_len", args.max_seq_len), ("doc_stride", args.doc_stride))
                     if v is not None})
     qa = _answerer(args.model, options)  # bad options fail before any answer
-    for example in examples:
-        result = qa(example["question"], example["context"])
+    for number, example in enumerate(examples, 1):
+        try:
+            result = qa(example["question"], example["context"])
+        except ValueError as e:  # (a question too long for the window): which one, when there are many
+            raise ValueError(f"{args.file}: item {number}: {e}" if args.file else e) from None
         if args.json:
             print(json.dumps({"question": example["question"], "answers": _as_list(result)}, ensure_ascii=False))
             continue
@@ -70,8 +73,10 @@ def _examples(args):
         if args.question or args.context or args.context_file:
             raise ValueError("give --file, or --question with --context / --context-file, not both")
         return _read_examples(args.file)
-    if not args.question:
+    if args.question is None:
         raise ValueError("no question: give --question Q with --context C (or --context-file FILE), or --file")
+    if not args.question.strip():
+        raise ValueError("the question is empty")
     if (args.context is None) == (args.context_file is None):
         raise ValueError("give the context with --context C or --context-file FILE (one of them)")
     context = args.context if args.context is not None else _read_text(args.context_file)
@@ -87,8 +92,8 @@ def _read_text(path):
         return sys.stdin.read()
     if not os.path.isfile(path):
         raise FileNotFoundError(f"no context file at {path}")
-    with open(path, encoding="utf-8") as f:
-        return f.read()
+    from keras_albert.datasets import utf8_lines
+    return "".join(utf8_lines(path))  # (bytes that are not UTF-8: one line naming the file and line)
 
 
 def _read_examples(path):
@@ -96,6 +101,6 @@ def _read_examples(path):
     items = read_json_items(path)
     for i, item in enumerate(items):
         if not (isinstance(item, dict) and isinstance(item.get("question"), str)
-                and isinstance(item.get("context"), str) and item["question"] and item["context"]):
+                and isinstance(item.get("context"), str) and item["question"].strip() and item["context"].strip()):
             raise ValueError(f"{path}: item {i + 1} is not an object with a non-empty \"question\" and \"context\"")
     return items

@@ -88,6 +88,13 @@ def check_threads(counts):
     return counts
 
 
+def check_not_blank(texts, what):
+    """A blank text given as an argument is a mistake (a file's blank lines are skipped): one line naming it."""
+    blank = next((i for i, t in enumerate(texts) if not t.strip()), None)
+    if blank is not None:
+        raise ValueError(f"{what} {blank + 1} is empty")
+
+
 def run(args):
     from keras_albert_export.runtime import pack
     if args.sequence_length is not None and args.sequence_length < 3:
@@ -97,6 +104,7 @@ def run(args):
     sentences += read_sentences(args.file) if args.file else []
     if not sentences:
         raise ValueError("no sentences: give them as arguments or with --file FILE (`-` for standard input)")
+    check_not_blank(sentences, "sentence")
     pairs = args.pair if args.pair is not None else [None] * len(sentences)
     if len(pairs) != len(sentences):
         raise ValueError(f"{len(sentences)} sentences but {len(pairs)} --pair texts: give one --pair per sentence")

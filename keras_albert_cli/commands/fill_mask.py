@@ -15,6 +15,9 @@ def run(args):
     from keras_albert.pipelines import pipeline
     if args.top_k < 1:
         raise ValueError(f"--top-k must be at least 1, got {args.top_k}")
+    unmaskable = [i for i, text in enumerate(args.text) if "[MASK]" not in text]
+    if unmaskable:  # every text checked before the model loads, not after the first answers
+        raise ValueError(f"no [MASK] token in text {unmaskable[0] + 1}: {args.text[unmaskable[0]]!r}")
     unmasker = pipeline("fill-mask", model=args.model)
     for text in args.text:
         result = unmasker(text, top_k=args.top_k)

@@ -25,11 +25,12 @@ def register(sub):
 
 
 def run(args):
-    from keras_albert_cli.commands.classify import read_sentences, shown
+    from keras_albert_cli.commands.classify import check_not_blank, read_sentences, shown
     texts = [t for arg in args.texts for t in (read_sentences("-") if arg == "-" else [arg])]
     texts += read_sentences(args.file) if args.file else []
     if not texts:
         raise ValueError("no texts: give them as arguments or with --file FILE (`-` for standard input)")
+    check_not_blank(texts, "text")
     ignore = [label for label in args.ignore_labels.split(",") if label]
     tagger = _tagger(args.model, dict(aggregation_strategy=args.aggregation_strategy, ignore_labels=ignore))
     for text in texts:
