@@ -73,7 +73,7 @@ def export_all(model_dir, out, *, variants=("float32", "dynamic_int8"), compat=N
     table = model.config.max_position_embeddings
     if (sequence_length or 0) > table or any(n > table for n in buckets):
         raise ValueError(f"--sequence-length/--buckets longer than {model_dir}'s position table ({table} tokens)")
-    sequence_length = sequence_length or min(task.default_length, table)
+    sequence_length = task.length(table, sequence_length)
     labels = labels or (task.labels(model) if task.labels else None)
     test = source = None
     if task.gate is not None and (gated or data is not None or gate.has_heldout(task, model_dir)):

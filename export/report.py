@@ -30,7 +30,7 @@ def keras_outputs(model, tokenizer, texts, max_length=128, batch_size=64):
     import numpy as np
 
     from keras_albert.preprocessor import AlbertPreprocessor
-    pre = AlbertPreprocessor(tokenizer, sequence_length=max_length)
+    pre = AlbertPreprocessor(tokenizer, sequence_length=max_length, padding="longest")
     first, second = _segments(texts)
     out = []
     for i in range(0, len(first), batch_size):

@@ -139,8 +139,7 @@ def _check(model, variants, compat, tokenizer, calibration_texts, buckets, seque
     table = model.config.max_position_embeddings
     if sequence_length is not None and not 3 <= int(sequence_length):
         raise ValueError(f"sequence_length must be at least 3, got {sequence_length}")
-    default = task.default_length if task.fixed_length else table  # a fixed window costs its full length
-    limit = min(int(sequence_length or default), table)
+    limit = task.length(table, sequence_length)
     if any(not 3 <= int(n) <= limit for n in buckets):
         raise ValueError(f"length buckets must be between 3 and {limit} (the sequence length), got {list(buckets)}")
     return task, limit

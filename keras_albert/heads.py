@@ -34,6 +34,16 @@ class AlbertTask(ConfigModel):
         return cls(**config)
 
 
+def checked_labels(labels, size):
+    """A labelled head's class names (id2label as a list), or None: one name per output, as strings."""
+    if labels is None:
+        return None
+    labels = list(labels)
+    if len(labels) != size or not all(isinstance(n, str) and n for n in labels):
+        raise ValueError(f"labels must be {size} non-empty strings (one per output), got {labels!r:.120}")
+    return labels
+
+
 def __getattr__(name):
     if name not in _MOVED:
         raise AttributeError(f"module 'keras_albert.heads' has no attribute {name!r}")

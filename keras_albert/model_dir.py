@@ -28,6 +28,10 @@ def save_model_dir(out_dir, model, tokenizer=None, labels=None, overwrite=False)
     target = os.path.join(out_dir, MODEL)
     if os.path.exists(target) and not overwrite:
         raise FileExistsError(f"{target} already exists; pass overwrite=True (--overwrite) to replace it")
+    if labels is not None and hasattr(model, "labels"):  # the names given are the model's own from now on
+        from keras_albert.heads import checked_labels
+        model.labels = checked_labels(labels, len(labels)) if len(labels) == len(model.labels or labels) else None
+    labels = labels if labels is not None else getattr(model, "labels", None)
     model.save(target)
     model.config.to_json(os.path.join(out_dir, CONFIG))
     if tokenizer is not None:
@@ -59,7 +63,7 @@ def load_model_dir(path, compile=False):
     if os.path.isfile(labels_path):
         with open(labels_path, encoding="utf-8") as f:
             labels = parse_labels(f.read())
-    return model, tokenizer, labels
+    return model, tokenizer, labels or getattr(model, "labels", None)
 
 
 def archived_class(path):

@@ -6,13 +6,16 @@ class AlbertPreprocessor:
     """Tokenize one or two segments, trim the longer segment first, pack and pad: `packing.pack` in TF ops.
 
     Runs eagerly on Python strings and inside `tf.data` / `tf.function` on string tensors.
-    `sequence_length=None` pads each batch only to its longest row (for length bucketing).
+    `sequence_length=None` pads each batch only to its longest row (for length bucketing); so does
+    `padding="longest"`, still cutting at `sequence_length` (a server's graph: a short text costs a short run).
     """
 
-    def __init__(self, tokenizer, sequence_length=128):
+    def __init__(self, tokenizer, sequence_length=128, padding="max_length"):
         if sequence_length is not None and sequence_length < 3:
             raise ValueError(f"sequence_length must be at least 3, got {sequence_length}")
-        self.tokenizer, self.sequence_length = tokenizer, sequence_length
+        if padding not in ("max_length", "longest"):
+            raise ValueError(f"padding must be 'max_length' or 'longest', got {padding!r}")
+        self.tokenizer, self.sequence_length, self.padding = tokenizer, sequence_length, padding
 
     def __call__(self, first, second=None):
         import tensorflow as tf
@@ -25,7 +28,8 @@ class AlbertPreprocessor:
         budget = (self.sequence_length or 512) - 1 - len(segments)  # room left after [CLS] and the [SEP]s
         segments = _trim_longest_first(segments, budget)
         ids, segment_ids = tf_text.combine_segments(segments, start_of_sequence_id=CLS_ID, end_of_segment_id=SEP_ID)
-        length = self.sequence_length or tf.cast(tf.reduce_max(ids.row_lengths()), tf.int32)
+        longest = tf.cast(tf.reduce_max(ids.row_lengths()), tf.int32)
+        length = longest if self.padding == "longest" or not self.sequence_length else self.sequence_length
         token_ids, mask = tf_text.pad_model_inputs(ids, length)
         segment_ids, _ = tf_text.pad_model_inputs(segment_ids, length)
         return {"token_ids": tf.cast(token_ids, tf.int32), "segment_ids": tf.cast(segment_ids, tf.int32),

@@ -131,6 +131,8 @@ def _build_and_load(config, tensors, fmt, task, size, source, trained_head=False
     head_args = task.hf_args(source.raw) if from_checkpoint else {}
     weights = table.check(tensors, fmt, config, spec, table.entries(config, task.entries(config, size)),
                           known={fmt.name(e) for e in other_heads})
+    if labels:  # the names travel with the model: its .keras, save_hf's id2label, the pipelines
+        head_args["labels"] = labels
     model = task.build(_backbone(config), size, **head_args)
     table.assign(model, weights)
     for group in spec["optional"]:

@@ -301,3 +301,40 @@ def test_classify_packs_to_the_files_own_cut(spiece_path, rt_texts, tmp_path, ca
     got = json.loads(capsys.readouterr().out)["probabilities"]
     np.testing.assert_allclose([got["0"], got["1"]], expected, atol=1e-6)
     assert not np.allclose(runtime(pack(tokenizer, text, 128)), expected, atol=1e-4)  # what the old default gave
+
+
+def test_a_long_text_gets_the_pipelines_answer_from_every_export(spiece_path, rt_texts, tmp_path, capsys):
+    """With no --sequence-length the export cuts where the pipeline does (the position table, here 256), not at
+    128: a 200-piece text gets the pipeline's probabilities from the SavedModel and the .tflite (`classify`); the
+    SavedModel pads a batch only to its longest row, so a short text next to it gets its own answer too."""
+    import keras
+    import tensorflow as tf
+    import tensorflow_text  # noqa: F401  (the SavedModel's tokenizer ops)
+
+    from conftest import tiny_config
+    from keras_albert import AlbertBackbone, AlbertClassifier
+    from keras_albert.model_dir import save_model_dir
+    from keras_albert.pipelines import pipeline
+    from keras_albert.tokenizer import AlbertTokenizer
+    from keras_albert_cli.cli import main
+    tokenizer = AlbertTokenizer.from_file(spiece_path)
+    keras.utils.set_random_seed(5)
+    model = AlbertClassifier(AlbertBackbone(tiny_config(vocab_size=tokenizer.vocab_size, initializer_range=0.2,
+                                                        max_position_embeddings=256)), 2)
+    save_model_dir(str(tmp_path / "m"), model, tokenizer, ["neg", "pos"])
+    assert main(["export", str(tmp_path / "m"), "--out", str(tmp_path / "out"), "--variants", "float32",
+                 "--metadata", "off", "--no-gate"]) == 0
+    capsys.readouterr()
+    words = " ".join(rt_texts[0][:30]).split()
+    long_text = next(" ".join(words[:n]) for n in range(40, len(words))
+                     if len(tokenizer.tokenize(" ".join(words[:n]))) > 180)
+    short_text = rt_texts[0][0]
+    assert 180 < len(tokenizer.tokenize(long_text)) < 254
+    expected = pipeline("text-classification", str(tmp_path / "m"), top_k=None)([long_text, short_text])
+    expected = [{r["label"]: r["score"] for r in rows} for rows in expected]
+    serve = tf.saved_model.load(str(tmp_path / "out" / "saved_model")).signatures["serving_default"]
+    served = serve(text=tf.constant([long_text, short_text]))["probabilities"].numpy()
+    np.testing.assert_allclose(served, [[e["neg"], e["pos"]] for e in expected], atol=1e-4)
+    assert main(["classify", str(tmp_path / "out" / "model_float32.tflite"), "--json", long_text]) == 0
+    got = json.loads(capsys.readouterr().out)["probabilities"]
+    np.testing.assert_allclose([got["neg"], got["pos"]], [expected[0]["neg"], expected[0]["pos"]], atol=1e-4)

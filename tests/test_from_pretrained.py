@@ -266,3 +266,26 @@ def test_hub_ids_load_from_the_hub_cache_and_fail_clearly_offline(pretraining_di
     last = done.stderr.strip().splitlines()[-1]
     assert "could not download model 'nobody/no-such-albert' from the Hugging Face Hub" in last, done.stderr[-2000:]
     assert not (tmp_path / "out").exists()
+
+
+def test_label_names_travel_with_the_model(tmp_path, spiece_path):
+    """from_pretrained -> save_hf keeps the checkpoint's id2label (it wrote LABEL_0.. before), and so do a .keras
+    file and the pipelines on the model object, as transformers keeps them in its config."""
+    from keras_albert.pipelines import pipeline
+    from keras_albert.tokenizer import AlbertTokenizer
+    names = {0: "O", 1: "B-PER", 2: "I-PER"}
+    tokenizer = AlbertTokenizer.from_file(spiece_path)
+    hf = hf_model(transformers.AlbertForTokenClassification,
+                  hf_config(vocab_size=tokenizer.vocab_size, num_labels=3, id2label=names,
+                            label2id={v: k for k, v in names.items()}), seed=5)
+    hf.save_pretrained(tmp_path / "hf")
+    model = keras_albert.from_pretrained(tmp_path / "hf", task="auto")
+    assert model.labels == ["O", "B-PER", "I-PER"]
+    keras_albert.save_hf(model, tmp_path / "back", tokenizer=tokenizer)
+    assert transformers.AutoConfig.from_pretrained(tmp_path / "back").id2label == names
+    model.save(str(tmp_path / "m.keras"))
+    assert load_pretrained(tmp_path / "m.keras", task="auto").labels == ["O", "B-PER", "I-PER"]
+    tagged = pipeline("token-classification", model=model, tokenizer=tokenizer)("bob went home")
+    assert {e["entity"] for e in tagged} <= {"B-PER", "I-PER"}
+    with pytest.raises(ValueError, match="labels must be 3 non-empty strings"):
+        keras_albert.AlbertTokenClassifier(model.backbone, 3, labels=["O", "B-PER"])

@@ -15,7 +15,8 @@ class ExportTask:
     #                            problem's (`problem_type`) for the classifier's other two problems
     outputs: tuple             # the TFLite signature's output names
     signature: Callable        # (keras model, backbone inputs) -> {output name: tensor}, traced into the export
-    default_length: int        # sequence length when the user gives none (capped at the position table)
+    default_length: int        # a fixed window's length when the user gives none (capped at the position table);
+    #                            None: any length, cut where the pipelines cut (the position table)
     fixed_length: bool         # serving_default at [1, length] (the Task Library reads its window from it)
     variants: tuple            # TFLite variants offered
     runtime: str               # "module:Class" of the Python runtime, imported on use
@@ -32,6 +33,12 @@ class ExportTask:
     input_rows: int = 1        # the TFLite inputs' first axis: 1 (one text a run), None (a row per choice)
     problem_type: str = None   # the classifier problem it exports (keras_albert.tasks.classification.PROBLEM_TYPES)
     command: str = None        # the `keras-albert` command that runs its .tflite (classify, answer, tag, choose)
+
+    def length(self, table, asked=None):
+        """Where the export cuts input: the length asked for, else the fixed window (a fixed window costs its full
+        length), else the model's position table, where the library's pipelines cut: so a long text gives every
+        path the same answer."""
+        return min(int(asked or self.default_length or table), table)
 
     @property
     def exports(self):

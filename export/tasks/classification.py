@@ -65,7 +65,7 @@ def text_endpoints(model, tokenizer, sequence_length, pairs, head):
     # A private copy over the vocabulary with `normalize` compiled in (the graph hands raw text to SentencePiece):
     # its in-graph tokenizer is built inside the export's graph and must not leak into the caller's tokenizer
     # (an eager call after the export would hit an out-of-scope tensor).
-    preprocessor = AlbertPreprocessor(type(tokenizer)(tokenizer.raw_text_proto), sequence_length=sequence_length)
+    preprocessor = AlbertPreprocessor(type(tokenizer)(tokenizer.raw_text_proto), sequence_length, padding="longest")
 
     def predict(inputs):
         return head(model(inputs, training=False))
@@ -82,7 +82,7 @@ def text_endpoints(model, tokenizer, sequence_length, pairs, head):
 
 TASK = ExportTask(
     name="classification", command="classify", problem_type="single_label_classification", outputs=("probabilities",),
-    signature=_signature, default_length=128,
+    signature=_signature, default_length=None,
     fixed_length=False, variants=("float32", "dynamic_int8", "full_int8"),
     runtime="keras_albert_export.runtime:TFLiteClassifier",
     measures="accuracy of every variant and its agreement with the Keras model on held-out labelled sentences",

@@ -70,7 +70,7 @@ def _score(records, predictions):
 TASK = ExportTask(
     name="multi_label_classification", task="classification", command="classify",
     problem_type="multi_label_classification",
-    outputs=OUTPUTS, signature=_signature, default_length=128, fixed_length=False,
+    outputs=OUTPUTS, signature=_signature, default_length=None, fixed_length=False,
     variants=("float32", "dynamic_int8", "full_int8"), full_int8_float_ops=("LOGISTIC",),
     runtime="keras_albert_export.runtime:TFLiteMultiLabelClassifier",
     measures="micro F1 of every variant and its agreement with the Keras model (the same label set) on held-out "

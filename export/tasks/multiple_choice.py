@@ -106,7 +106,7 @@ def _savedmodel(model, tokenizer, labels, sequence_length, pairs):
     from keras_albert.preprocessor import AlbertPreprocessor
     if pairs:
         raise ValueError("text pairs are for classifiers; multiple choice takes a context, a question and choices")
-    preprocessor = AlbertPreprocessor(type(tokenizer)(tokenizer.raw_text_proto), sequence_length=sequence_length)
+    preprocessor = AlbertPreprocessor(type(tokenizer)(tokenizer.raw_text_proto), sequence_length, padding="longest")
 
     def choose(inputs):
         probabilities = tf.nn.softmax(model(inputs, training=False), axis=-1)
@@ -153,7 +153,7 @@ def _score(records, predictions):
 
 TASK = ExportTask(
     name="multiple_choice", command="choose", outputs=OUTPUTS,
-    signature=_signature, default_length=512, fixed_length=False,
+    signature=_signature, default_length=None, fixed_length=False,
     input_rows=None, variants=("float32", "dynamic_int8", "full_int8"), calibration=_calibration,
     runtime="keras_albert_export.tasks.multiple_choice:TFLiteMultipleChoice",
     measures="accuracy of every variant and its agreement with the Keras model (the same option) on held-out "

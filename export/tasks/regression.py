@@ -57,7 +57,7 @@ def _score(records, predictions):
 TASK = ExportTask(
     name="regression", task="classification", command="classify", problem_type="regression", outputs=OUTPUTS,
     signature=_signature,
-    default_length=128, fixed_length=False, variants=("float32", "dynamic_int8", "full_int8"),
+    default_length=None, fixed_length=False, variants=("float32", "dynamic_int8", "full_int8"),
     full_int8_float_head=True,  # the score from a float dense layer: int8 would give it in steps
     runtime="keras_albert_export.runtime:TFLiteRegressor",
     measures="Pearson's r (x 100) of every variant and its agreement with the Keras model (within 0.01) on "

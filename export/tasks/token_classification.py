@@ -121,7 +121,7 @@ def _score(records, predictions):
 
 TASK = ExportTask(
     name="token_classification", command="tag", outputs=OUTPUTS,
-    signature=_signature, default_length=128, fixed_length=False,
+    signature=_signature, default_length=None, fixed_length=False,
     variants=("float32", "dynamic_int8", "full_int8"),
     runtime="keras_albert_export.tasks.token_classification:TFLiteTokenClassifier",
     measures="size and latency; entity F1 of every variant on held-out tagged sentences and its agreement with "

@@ -130,7 +130,7 @@ def hf_config(model, labels=None):
          "pad_token_id": 0, "bos_token_id": 2, "eos_token_id": 3, "tie_word_embeddings": True}
     if task.labelled:
         size = task.size_of(model)
-        names = labels or [f"LABEL_{i}" for i in range(size)]
+        names = labels or getattr(model, "labels", None) or [f"LABEL_{i}" for i in range(size)]
         if len(names) != size:
             raise ValueError(f"{len(names)} labels given for a {type(model).__name__} with {size} outputs")
         d["id2label"] = {str(i): n for i, n in enumerate(names)}

@@ -26,7 +26,8 @@ class Pipeline:
     truncation = False      # over-long text is refused unless truncation=True
 
     def __init__(self, model, tokenizer, labels=None, **kwargs):
-        self.model, self.tokenizer, self.labels = self.runnable(model), tokenizer, labels
+        self.model, self.tokenizer = self.runnable(model), tokenizer
+        self.labels = labels or getattr(self.model, "labels", None)  # (a model from from_pretrained carries them)
         self.defaults = kwargs
         self.options(kwargs)  # bad arguments fail here, not at the first call
 

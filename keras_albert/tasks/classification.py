@@ -3,7 +3,7 @@ import keras
 
 from keras_albert.backbone import backbone_inputs
 from keras_albert.convert.table import output_entries
-from keras_albert.heads import AlbertTask
+from keras_albert.heads import AlbertTask, checked_labels
 from keras_albert.layers import _init
 from keras_albert.tasks.base import Recipe, Task
 
@@ -18,13 +18,15 @@ class AlbertClassifier(AlbertTask):
     None (the default) lets the use decide as transformers does (one output trains as regression and is shown
     through a sigmoid; several as single-label classes), or it is set to one of `PROBLEM_TYPES`."""
 
-    def __init__(self, backbone, num_classes, dropout=None, problem_type=None, name="albert_classifier", **kwargs):
+    def __init__(self, backbone, num_classes, dropout=None, problem_type=None, labels=None, name="albert_classifier",
+                 **kwargs):
         if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
             raise ValueError(f"num_classes must be a positive integer, got {num_classes!r}")
         if problem_type is not None and problem_type not in PROBLEM_TYPES:
             raise ValueError(f"problem_type must be one of {PROBLEM_TYPES}, got {problem_type!r}")
         c = backbone.config
         self.num_classes, self.problem_type = num_classes, problem_type
+        self.labels = checked_labels(labels, num_classes)  # the class names (transformers' id2label), or None
         self.dropout = c.classifier_dropout_prob if dropout is None else dropout
         inputs = backbone_inputs()
         pooled = backbone(inputs)["pooled_output"]
@@ -34,7 +36,8 @@ class AlbertClassifier(AlbertTask):
         super().__init__(backbone, inputs, logits, name=name, **kwargs)
 
     def head_config(self):
-        return {"num_classes": self.num_classes, "dropout": self.dropout, "problem_type": self.problem_type}
+        return {"num_classes": self.num_classes, "dropout": self.dropout, "problem_type": self.problem_type,
+                "labels": self.labels}
 
 
 def problem_type_of(model):

@@ -3,7 +3,7 @@ import keras
 
 from keras_albert.backbone import backbone_inputs
 from keras_albert.convert.table import output_entries
-from keras_albert.heads import AlbertTask
+from keras_albert.heads import AlbertTask, checked_labels
 from keras_albert.layers import _init
 from keras_albert.tasks.base import Recipe, Task
 
@@ -12,11 +12,12 @@ from keras_albert.tasks.base import Recipe, Task
 class AlbertTokenClassifier(AlbertTask):
     """Sequence output -> dropout -> dense: logits [b, s, num_labels] (transformers' AlbertForTokenClassification)."""
 
-    def __init__(self, backbone, num_labels, dropout=None, name="albert_token_classifier", **kwargs):
+    def __init__(self, backbone, num_labels, dropout=None, labels=None, name="albert_token_classifier", **kwargs):
         if isinstance(num_labels, bool) or not isinstance(num_labels, int) or num_labels < 1:
             raise ValueError(f"num_labels must be a positive integer, got {num_labels!r}")
         c = backbone.config
         self.num_labels = num_labels
+        self.labels = checked_labels(labels, num_labels)  # the tag names (transformers' id2label), or None
         self.dropout = c.classifier_dropout_prob if dropout is None else dropout
         inputs = backbone_inputs()
         x = backbone(inputs)["sequence_output"]
@@ -25,7 +26,7 @@ class AlbertTokenClassifier(AlbertTask):
         super().__init__(backbone, inputs, logits, name=name, **kwargs)
 
     def head_config(self):
-        return {"num_labels": self.num_labels, "dropout": self.dropout}
+        return {"num_labels": self.num_labels, "dropout": self.dropout, "labels": self.labels}
 
 
 def _read(path, skip_bad_rows=False):

@@ -104,10 +104,10 @@ def run(args):
     sentences += read_sentences(args.file) if args.file else []
     if not sentences:
         raise ValueError("no sentences: give them as arguments or with --file FILE (`-` for standard input)")
-    check_not_blank(sentences, "sentence")
     pairs = args.pair if args.pair is not None else [None] * len(sentences)
     if len(pairs) != len(sentences):
         raise ValueError(f"{len(sentences)} sentences but {len(pairs)} --pair texts: give one --pair per sentence")
+    check_not_blank([s + " " + (p or "") for s, p in zip(sentences, pairs)], "sentence")  # (one side may be empty)
     classifier, tokenizer, labels = load(args.model, args.threads, args.weight_cache)
     length = args.sequence_length or classifier.input_limit or 128  # the file's own cut: MediaPipe's answer
     for sentence, pair in zip(sentences, pairs):

@@ -25,8 +25,8 @@ def register(sub):
                         "auto: skip with a warning when the writer cannot be set up")
     p.add_argument("--buckets", default="", help="also write fixed-length signatures, e.g. 16,32,64,128")
     p.add_argument("--sequence-length", type=int, default=None,
-                   help="longest input in tokens (default 128, question answering 384; at most the model's "
-                        "position table)")
+                   help="longest input in tokens (default: the model's position table, where the pipelines cut "
+                        "too; question answering: a fixed window of 384)")
     p.add_argument("--data", default=None,
                    help="held-out data for the int8 gate, in the task's format: classification a .csv/.tsv/.jsonl "
                         "file labelled with the model's label names, or rotten_tomatoes / imdb (test split); question "
