@@ -32,6 +32,7 @@ HARD_CASES = [
     ("control_chars", "a\x01b\ufeffc\x7f"),
     ("unknown_run", "ŧŧŧ ŧ xŧŧy"),
     ("special_literals", "a [MASK] b [CLS][SEP] [cls] [MASK]"),
+    ("visible_space", "word\u2581 \u2581a a \u2581 b\u2581\u2581c \u2581"),
     ("latex_quotes", "``quoted'' and ''twice`` ＇＇fullwidth＇＇"),
     ("marks", "हिन्दी বাংলা \u09c7\u09be e\u0301 ΟΔΟΣ"),
     ("zero_width", "zero\u200bwidth\u200cnon\u200djoin\ufeffbom\u00adsoft"),

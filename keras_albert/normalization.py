@@ -33,8 +33,10 @@ def valid_text(text):
 def normalize(text):
     """ALBERT's preprocessing, as transformers' AlbertTokenizer applies it: collapse whitespace, `` and '' to ",
     NFKD, drop combining marks (Mn, Mc, Me), lowercase each character (no context rules: a final capital sigma
-    becomes σ, as in transformers and in a character map)."""
-    text = " ".join(valid_text(text).split()).replace("``", '"').replace("''", '"')
+    becomes σ, as in transformers and in a character map). SentencePiece's visible space ▁ (U+2581) typed in text
+    is a space, as the original vocabulary's nmt_nfkc map makes it: SentencePiece implementations disagree on a
+    literal ▁ (the Python binding takes it for whitespace, tensorflow-text's fast tokenizer for a piece)."""
+    text = " ".join(valid_text(text).replace("\u2581", " ").split()).replace("``", '"').replace("''", '"')
     text = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in text if unicodedata.category(ch)[0] != "M").replace("Σ", "σ").lower()
 

@@ -20,6 +20,8 @@ ODD_TEXTS = [
     "lone \ud800 high", "lone \udfff low", "argv caf\udcc3 \udcff\udcfe bytes", "\udce2\udc82a truncated", "x\ufffdy",
     # special-token literals typed by a user: text, like any other
     "a [MASK] b [CLS][SEP] [cls] [MASK]", "[CLS] a great film [SEP]",
+    # SentencePiece's visible space typed in text: a space on every path
+    "word\u2581", "\u2581", "\u2581a a \u2581 b\u2581\u2581c",
     # numbers and punctuation
     "It made $1,234,567.89 in 2024: rated 3.5/10, 1st of 10,000 (½ ² ① 4th)!", "Wow!!! Really?!... (no) [yes] <br />",
 ]

@@ -17,11 +17,12 @@ public final class AlbertNormalizer {
     private AlbertNormalizer() {}
 
     /**
-     * Python's {@code normalize}: lone surrogates to U+FFFD, collapse whitespace, {@code ``} and {@code ''} to
-     * {@code "}, NFKD, drop combining marks (Mn, Mc, Me), lowercase each code point (no final-sigma rule).
+     * Python's {@code normalize}: lone surrogates to U+FFFD, a typed U+2581 to a space, collapse whitespace,
+     * {@code ``} and {@code ''} to {@code "}, NFKD, drop combining marks (Mn, Mc, Me), lowercase each code point
+     * (no final-sigma rule).
      */
     public static String normalize(String text) {
-        String s = collapseWhitespace(validText(text)).replace("``", "\"").replace("''", "\"");
+        String s = collapseWhitespace(validText(text).replace(SPACE, " ")).replace("``", "\"").replace("''", "\"");
         s = Normalizer.normalize(s, Normalizer.Form.NFKD);
         StringBuilder out = new StringBuilder(s.length());
         for (int i = 0; i < s.length(); ) {
