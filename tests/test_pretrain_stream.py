@@ -168,6 +168,8 @@ def test_bad_corpora_get_one_line_with_file_and_line(tmp_path, capsys, corpus, s
     assert main(["pretrain-data", "--corpus", corpus, "--out", str(tmp_path / "out"), "--eval-fraction", "1.5"]) == 2
     assert capsys.readouterr().err == ("keras-albert pretrain-data: error: --eval-fraction 1.5 is out of range: it "
                                        "must be at least 0 and below 1\n")
+    assert main(["pretrain-data", "--corpus", corpus, "--out", str(tmp_path / "out"), "--vocab-size", "0"]) == 2
+    assert capsys.readouterr().err == "keras-albert pretrain-data: error: --vocab-size must be at least 1, got 0\n"
     # streaming: the first document comes before the bad line is read
     docs = iter_documents([str(bad)])
     assert next(docs).sentences == ["one sentence.", "two sentences."]

@@ -9,7 +9,7 @@ from keras_albert.datasets import BadRow, jsonl_rows, skip_or_raise, utf8_lines
 from keras_albert.readers import Records
 
 
-def read_conll(path, skip_bad_rows=False, tokens_field="tokens", tags_field="tags"):
+def read_conll(path, skip_bad_rows=None, tokens_field="tokens", tags_field="tags"):
     """The sentences of a CoNLL text file or a .jsonl file (by extension); `line` is where each starts."""
     path = os.fspath(path)
     if not os.path.isfile(path):

@@ -9,7 +9,7 @@ from keras_albert.readers import Records
 SEPARATOR = "|"
 
 
-def read_multi_label(path, text_column="text", labels_column="labels", separator=SEPARATOR, skip_bad_rows=False):
+def read_multi_label(path, text_column="text", labels_column="labels", separator=SEPARATOR, skip_bad_rows=None):
     """The labelled texts of a .jsonl/.csv/.tsv file; a .tsv is read without quoting, as GLUE writes it."""
     path = os.fspath(path)
     if not separator:

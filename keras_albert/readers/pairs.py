@@ -18,7 +18,7 @@ LABEL_COLUMNS = ("gold_label", "label", "is_duplicate", "score", "Quality")
 REGRESSION_COLUMNS = ("score",)
 
 
-def read_pairs(path, text_columns=None, label_column=None, regression=None, skip_bad_rows=False, quoting=None):
+def read_pairs(path, text_columns=None, label_column=None, regression=None, skip_bad_rows=None, quoting=None):
     """The labelled pairs of a .tsv/.csv/.jsonl file. `regression=None` means: when the label column is a
     regression column by name (`score`); `quoting=None` means: off for .tsv, on for .csv."""
     path = os.fspath(path)

@@ -11,7 +11,7 @@ from keras_albert.datasets import BadRow, jsonl_rows, skip_or_raise
 from keras_albert.readers import Records
 
 
-def read_race(path, skip_bad_rows=False):
+def read_race(path, skip_bad_rows=None):
     """The questions of a RACE-style .jsonl file: {"article", "question", "options": [...], "answer": "A"}."""
     path = os.fspath(path)
     if not os.path.isfile(path):

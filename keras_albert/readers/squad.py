@@ -16,7 +16,7 @@ class _Bad(ValueError):
     pass
 
 
-def read_squad(path, skip_bad_rows=False):
+def read_squad(path, skip_bad_rows=None):
     """All questions of a SQuAD file, in file order (see the module docstring)."""
     path = os.fspath(path)
     if not os.path.isfile(path):

@@ -51,7 +51,7 @@ def resolve_problem_type(problem_type, num_classes):
 
 
 def _pairs_reader(regression):
-    def read(path, skip_bad_rows=False):
+    def read(path, skip_bad_rows=None):
         from keras_albert.readers import read_pairs
         return read_pairs(path, regression=regression, skip_bad_rows=skip_bad_rows)
     return read
@@ -62,7 +62,7 @@ def _class_names(records):
     return label_names([r["label"] for r in records])
 
 
-def _read_multi_label(path, skip_bad_rows=False):
+def _read_multi_label(path, skip_bad_rows=None):
     from keras_albert.readers import read_multi_label
     return read_multi_label(path, skip_bad_rows=skip_bad_rows)
 

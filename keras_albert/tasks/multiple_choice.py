@@ -63,7 +63,7 @@ class AlbertMultipleChoice(AlbertTask):
         return {"dropout": self.dropout}
 
 
-def _read(path, skip_bad_rows=False):
+def _read(path, skip_bad_rows=None):
     from keras_albert.readers import read_race
     return read_race(path, skip_bad_rows=skip_bad_rows)
 

@@ -23,7 +23,7 @@ class AlbertQuestionAnswerer(AlbertTask):
         super().__init__(backbone, inputs, {"start_logits": start, "end_logits": end}, name=name, **kwargs)
 
 
-def _read(path, skip_bad_rows=False):
+def _read(path, skip_bad_rows=None):
     from keras_albert.readers import read_squad
     return read_squad(path, skip_bad_rows=skip_bad_rows)
 

@@ -29,7 +29,7 @@ class AlbertTokenClassifier(AlbertTask):
         return {"num_labels": self.num_labels, "dropout": self.dropout, "labels": self.labels}
 
 
-def _read(path, skip_bad_rows=False):
+def _read(path, skip_bad_rows=None):
     from keras_albert.readers import read_conll
     return read_conll(path, skip_bad_rows=skip_bad_rows)
 

@@ -39,6 +39,8 @@ def run(args):
                           eval_fraction=args.eval_fraction, num_shards=args.num_shards, seed=args.seed)
     if args.vocab_sample < 1:
         raise ValueError(f"--vocab-sample {args.vocab_sample} must be at least 1")
+    if args.vocab_size < 1:  # (as `pretrain` checks it: before the corpus is read, not SentencePiece's INTERNAL)
+        raise ValueError(f"--vocab-size must be at least 1, got {args.vocab_size}")
     check_output(args.out, args.overwrite, inputs=(*args.corpus, args.spiece))
     tokenizer = AlbertTokenizer.from_file(args.spiece) if args.spiece else None
     manifest = prepare_shards(args.corpus, args.out, tokenizer=tokenizer, vocab_size=args.vocab_size,
