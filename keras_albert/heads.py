@@ -23,6 +23,21 @@ class AlbertTask(ConfigModel):
     def head_config(self):
         return {}
 
+    # keras-hub's per-task compile: `model.compile()` (or compile(optimizer=...)) trains with the task's own loss
+    # and metrics, the ones transformers' heads compute; an explicit loss or metrics replace them.
+    def compile(self, optimizer="auto", loss="auto", metrics="auto", **kwargs):
+        optimizer = keras.optimizers.AdamW(learning_rate=5e-5) if optimizer == "auto" else optimizer
+        loss = self.default_loss() if isinstance(loss, str) and loss == "auto" else loss
+        metrics = self.default_metrics() if isinstance(metrics, str) and metrics == "auto" else metrics
+        super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
+
+    def default_loss(self):
+        """The loss `compile()` uses: the task's (None: the task has none to offer)."""
+        return None
+
+    def default_metrics(self):
+        return None
+
     def get_config(self):
         return {"backbone": keras.saving.serialize_keras_object(self.backbone), "name": self.name,
                 **self.head_config()}

@@ -134,3 +134,36 @@ def test_multiple_choice_checks_tensors_as_it_checks_arrays():
     with pytest.raises(ValueError, match=r"`token_ids` values must be in \[0, 500\)"):
         model(dict(three, token_ids=three["token_ids"] + 600))
     assert model(three).shape == (len(x["token_ids"]), 2)
+
+
+def test_compile_with_no_loss_trains_with_the_tasks_own(tmp_path):
+    """keras-hub's per-task compile: `compile()` picks the loss transformers' head computes (integer class ids,
+    -100 ignored for tags and MLM, the mean of the span boundaries' cross-entropies); the value equals that loss
+    given explicitly, and a fit moves it."""
+    import keras
+
+    from keras_albert import tasks
+    from keras_albert.tasks.question_answering import HalfSpanLoss
+    config = tiny_config()
+    x = random_inputs(config, batch=4, seq=8, pad=False)
+    sparse = keras.losses.SparseCategoricalCrossentropy
+    cases = {
+        "classification": (3, np.array([0, 2, 1, 0]), sparse(from_logits=True)),
+        "token_classification": (3, np.where(np.arange(8) % 3 == 0, -100, np.arange(8) % 3)[None].repeat(4, 0),
+                                 sparse(from_logits=True, ignore_class=-100)),
+        "question_answering": (None, {"start_logits": np.array([1, 2, 0, 3]), "end_logits": np.array([2, 4, 0, 3])},
+                               {"start_logits": HalfSpanLoss(from_logits=True),
+                                "end_logits": HalfSpanLoss(from_logits=True)}),
+        "masked_lm": (None, np.where(np.arange(8) == 3, 7, -100)[None].repeat(4, 0),
+                      sparse(from_logits=True, ignore_class=-100)),
+    }
+    for name, (size, y, explicit) in cases.items():
+        keras.utils.set_random_seed(1)
+        model = tasks.get(name).build(AlbertBackbone(config), size)
+        model.compile()
+        default = model.evaluate(x, y, verbose=0, return_dict=True)["loss"]
+        model.compile(optimizer="adam", loss=explicit)
+        assert default == pytest.approx(model.evaluate(x, y, verbose=0, return_dict=True)["loss"], rel=1e-6), name
+        model.compile(optimizer=keras.optimizers.Adam(1e-2))
+        history = model.fit(x, y, epochs=4, verbose=0).history["loss"]
+        assert np.isfinite(history).all() and history[-1] < history[0], (name, history)

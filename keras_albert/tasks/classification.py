@@ -39,6 +39,16 @@ class AlbertClassifier(AlbertTask):
         return {"num_classes": self.num_classes, "dropout": self.dropout, "problem_type": self.problem_type,
                 "labels": self.labels}
 
+    def default_loss(self):
+        """transformers' loss for the problem: integer class ids, multi-hot rows, or scores."""
+        return {PROBLEM_TYPES[0]: lambda: keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                PROBLEM_TYPES[1]: lambda: keras.losses.BinaryCrossentropy(from_logits=True),
+                PROBLEM_TYPES[2]: lambda: keras.losses.MeanSquaredError()}[problem_type_of(self)]()
+
+    def default_metrics(self):
+        return [keras.metrics.SparseCategoricalAccuracy(name="accuracy")] \
+            if problem_type_of(self) == PROBLEM_TYPES[0] else None
+
 
 def problem_type_of(model):
     """The problem a classifier solves: its own `problem_type`, else transformers' rule from its outputs."""

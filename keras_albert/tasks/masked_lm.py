@@ -46,6 +46,14 @@ class AlbertMaskedLM(AlbertTask):
     def head_config(self):
         return {"mask_positions": self.mask_positions}
 
+    def default_loss(self):
+        return mlm_loss()
+
+
+def mlm_loss():
+    """The masked piece's id at each position; -100 (transformers' ignore index: every unmasked one) left out."""
+    return keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=-100)
+
 
 def mlm_graph(backbone, mask_positions):
     inputs = backbone_inputs()

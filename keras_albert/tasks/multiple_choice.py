@@ -32,6 +32,11 @@ class UnfoldChoices(keras.layers.Layer):
         return (token_ids_shape[0], token_ids_shape[1])
 
 
+def choice_loss():
+    """The index of the right choice."""
+    return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+
+
 @keras.saving.register_keras_serializable(package="keras_albert")
 class AlbertMultipleChoice(AlbertTask):
     """Inputs [b, choices, s] -> pooled -> dropout -> dense(1): logits [b, choices] (AlbertForMultipleChoice)."""
@@ -62,6 +67,12 @@ class AlbertMultipleChoice(AlbertTask):
     def head_config(self):
         return {"dropout": self.dropout}
 
+    def default_loss(self):
+        return choice_loss()
+
+    def default_metrics(self):
+        return [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
+
 
 def _read(path, skip_bad_rows=None):
     from keras_albert.readers import read_race
@@ -79,7 +90,7 @@ def _write_heldout(path, records):
 
 
 RECIPE = Recipe("multiple_choice", reader=_read, features=_features, metric_task="multiple_choice",
-                loss=lambda model: keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                loss=lambda model: choice_loss(),
                 head_args=lambda labels: {}, heldout=(HELDOUT, _write_heldout))
 
 TASK = Task(

@@ -6,7 +6,7 @@ from keras_albert.convert.table import output_entries
 from keras_albert.heads import AlbertTask
 from keras_albert.layers import _init
 from keras_albert.tasks.base import Task
-from keras_albert.tasks.masked_lm import mlm_graph, mlm_entries
+from keras_albert.tasks.masked_lm import mlm_entries, mlm_graph, mlm_loss
 
 
 @keras.saving.register_keras_serializable(package="keras_albert")
@@ -24,6 +24,10 @@ class AlbertPretrainer(AlbertTask):
 
     def head_config(self):
         return {"mask_positions": self.mask_positions}
+
+    def default_loss(self):
+        """MLM as AlbertMaskedLM's, and the sentence order: 0 in order, 1 swapped (transformers' labels)."""
+        return {"mlm_logits": mlm_loss(), "sop_logits": keras.losses.SparseCategoricalCrossentropy(from_logits=True)}
 
 
 TASK = Task(

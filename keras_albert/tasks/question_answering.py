@@ -22,6 +22,9 @@ class AlbertQuestionAnswerer(AlbertTask):
         start, end = ops.unstack(logits, 2, axis=-1)
         super().__init__(backbone, inputs, {"start_logits": start, "end_logits": end}, name=name, **kwargs)
 
+    def default_loss(self):
+        return _loss(self)
+
 
 def _read(path, skip_bad_rows=None):
     from keras_albert.readers import read_squad

@@ -28,6 +28,15 @@ class AlbertTokenClassifier(AlbertTask):
     def head_config(self):
         return {"num_labels": self.num_labels, "dropout": self.dropout, "labels": self.labels}
 
+    def default_loss(self):
+        return tag_loss()
+
+
+def tag_loss():
+    """A tag id per position; -100 (transformers' ignore index: [CLS], [SEP], padding, a word's later pieces) is
+    left out."""
+    return keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=-100)
+
 
 def _read(path, skip_bad_rows=None):
     from keras_albert.readers import read_conll
@@ -46,7 +55,7 @@ def _features(*args):
 
 # the first piece of each word carries its tag; every other position is -100, left out of the loss
 RECIPE = Recipe("token_classification", reader=_read, features=_features, metric_task="token_classification",
-                loss=lambda model: keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=-100),
+                loss=lambda model: tag_loss(),
                 head_args=lambda labels: {"size": len(labels)}, labels=_labels)
 
 TASK = Task(
