@@ -29,8 +29,10 @@ def save_model_dir(out_dir, model, tokenizer=None, labels=None, overwrite=False)
     if os.path.exists(target) and not overwrite:
         raise FileExistsError(f"{target} already exists; pass overwrite=True (--overwrite) to replace it")
     if labels is not None and hasattr(model, "labels"):  # the names given are the model's own from now on
-        from keras_albert.heads import checked_labels
-        model.labels = checked_labels(labels, len(labels)) if len(labels) == len(model.labels or labels) else None
+        from keras_albert import tasks
+        names = [str(n) for n in labels]
+        if len(names) == tasks.of_model(model).size_of(model) and all(names):
+            model.labels = names
     labels = labels if labels is not None else getattr(model, "labels", None)
     model.save(target)
     model.config.to_json(os.path.join(out_dir, CONFIG))

@@ -287,5 +287,8 @@ def test_label_names_travel_with_the_model(tmp_path, spiece_path):
     assert load_pretrained(tmp_path / "m.keras", task="auto").labels == ["O", "B-PER", "I-PER"]
     tagged = pipeline("token-classification", model=model, tokenizer=tokenizer)("bob went home")
     assert {e["entity"] for e in tagged} <= {"B-PER", "I-PER"}
+    save_model_dir(tmp_path / "renamed", model, tokenizer, ["O", "B-ORG", "I-ORG"])  # (finetune on new tags)
+    import keras
+    assert keras.models.load_model(str(tmp_path / "renamed" / "model.keras")).labels == ["O", "B-ORG", "I-ORG"]
     with pytest.raises(ValueError, match="labels must be 3 non-empty strings"):
         keras_albert.AlbertTokenClassifier(model.backbone, 3, labels=["O", "B-PER"])
