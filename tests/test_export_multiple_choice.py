@@ -64,6 +64,20 @@ def test_tflite_gives_the_pipelines_scores(exported, tokenizer):
         runtimes["float32"]({"question": "q", "choices": []})
 
 
+def test_full_int8_keeps_the_attention_matmuls_float(exported):
+    """Rows padded to the longest choice: int8 attention matmuls calibrated on them left a learned model at chance
+    (BENCHMARKS.md, "int8 exports of the learned task models"); the dense layers stay int8."""
+    from ai_edge_litert import schema_py_generated as schema
+
+    from keras_albert_export.tflite import _operators, _parse, weight_types
+    _, _, out, _, _ = exported
+    data = (out / "model_full_int8.tflite").read_bytes()
+    matmul_inputs = [graph.tensors[i].type for graph, op, kind in _operators(None, _parse(data))
+                     if kind == "BATCH_MATMUL" for i in op.inputs]
+    assert matmul_inputs and set(matmul_inputs) == {schema.TensorType.FLOAT32}
+    assert weight_types(data) == {"int8"}
+
+
 def test_savedmodel_packs_choices_in_the_graph(exported, tokenizer):
     import tensorflow as tf
 
