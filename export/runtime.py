@@ -84,6 +84,10 @@ def read_with_files(model_path):
         content = f.read()
     if content[4:8] != b"TFL3":
         raise ValueError(f"{model_path} is not a TFLite model")
+    try:  # a truncated or damaged file: named here, not LiteRT's bare "not a valid Flatbuffer buffer" later
+        interpreter_class()(model_content=content)
+    except ValueError as e:
+        raise ValueError(f"{model_path}: {str(e).splitlines()[0] if str(e) else 'LiteRT cannot read it'}") from None
     files = associated_files(content)
     packed = frozenset(files)
     folder = os.path.dirname(os.path.abspath(model_path))
@@ -99,9 +103,8 @@ def window(model_content, model_path="the model", signature=SIGNATURE):
     a file LiteRT cannot read is one ValueError naming it."""
     try:
         runner = interpreter_class()(model_content=model_content).get_signature_runner(signature)
-    except ValueError as e:  # "The model is not a valid Flatbuffer buffer", a missing signature
-        raise ValueError(f"{model_path}: {str(e).splitlines()[0] if str(e) else 'not a TFLite model LiteRT reads'}") \
-            from None
+    except ValueError as e:  # no such signature
+        raise ValueError(f"{model_path}: {str(e).splitlines()[0] if str(e) else 'no ' + signature}") from None
     details = runner.get_input_details()
     if any(n not in details for n in INPUTS):
         raise ValueError(f"{model_path} is not a file `keras-albert export` writes: inputs {sorted(details)}")

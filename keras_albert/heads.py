@@ -26,9 +26,11 @@ class AlbertTask(ConfigModel):
     # keras-hub's per-task compile: `model.compile()` (or compile(optimizer=...)) trains with the task's own loss
     # and metrics, the ones transformers' heads compute; an explicit loss or metrics replace them.
     def compile(self, optimizer="auto", loss="auto", metrics="auto", **kwargs):
+        auto_loss, auto_metrics = (isinstance(x, str) and x == "auto" for x in (loss, metrics))
         optimizer = keras.optimizers.AdamW(learning_rate=5e-5) if optimizer == "auto" else optimizer
-        loss = self.default_loss() if isinstance(loss, str) and loss == "auto" else loss
-        metrics = self.default_metrics() if isinstance(metrics, str) and metrics == "auto" else metrics
+        loss = self.default_loss() if auto_loss else loss
+        # the task's metrics go with the task's loss: a loss of your own (one-hot labels) takes metrics of yours
+        metrics = (self.default_metrics() if auto_loss else None) if auto_metrics else metrics
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
 
     def default_loss(self):

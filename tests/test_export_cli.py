@@ -231,6 +231,12 @@ def test_classify_errors(exported, tmp_path, monkeypatch, capsys):
     assert main(["classify", str(tmp_path / "missing.tflite"), "x"]) == 2
     (tmp_path / "junk.tflite").write_bytes(b"not a model at all")
     assert main(["classify", str(tmp_path / "junk.tflite"), "x"]) == 2
+    (tmp_path / "cut.tflite").write_bytes(open(os.path.join(exported[0], "model_float32.tflite"), "rb").read()[:3000])
+    for command in ("classify", "info"):  # a truncated file: one line naming it, not LiteRT's bare words
+        capsys.readouterr()
+        assert main([command, str(tmp_path / "cut.tflite")] + (["x"] if command == "classify" else [])) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith(f"keras-albert {command}: error: {tmp_path / 'cut.tflite'}: ")
     for name in ("ai_edge_litert", "ai_edge_litert.interpreter", "tflite_runtime", "tflite_runtime.interpreter"):
         monkeypatch.setitem(sys.modules, name, None)  # neither runtime importable
     capsys.readouterr()
