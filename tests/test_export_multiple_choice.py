@@ -159,6 +159,9 @@ def test_cli_choose_gives_the_same_answer_from_the_model_and_the_tflite(exported
                                      "options": ITEMS[1]["choices"], "answer": "B"}) + "\n")  # a RACE line
     assert main(["choose", str(out / "model_float32.tflite"), "--file", str(questions), "--sequence-length", "64"]) == 0
     assert capsys.readouterr().out.splitlines() == outputs[str(out / "model_float32.tflite")]
+    assert main(["choose", str(out / "model_float32.tflite"), "-q", "q", "--choice", "a", "--choice", "b",
+                 "--sequence-length", "65"]) == 2  # the file cuts at 64: refused as the model directory refuses it
+    assert capsys.readouterr().err.strip().endswith("cuts its input at 64 tokens (its export's --sequence-length)")
     assert main(["choose", model_dir, "--question", "q", "--choice", "only one"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "give at least two choices" in err[0]

@@ -142,6 +142,9 @@ def test_cli_answer_names_the_input_that_fails(qa_dir, tmp_path, capsys):
     from keras_albert_cli.cli import main
     assert main(["answer", qa_dir, "-q", "  ", "-c", "Bob did it."]) == 2
     assert capsys.readouterr().err.strip() == "keras-albert answer: error: the question is empty"
+    assert main(["answer", qa_dir, "-q", "who?", "-c", "Bob did it.", "--top-k", "0"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("keras-albert answer: error: --top-k ") and "top_k" not in err
     (tmp_path / "ctx.txt").write_bytes(b"Bob \xff did it.\n")
     assert main(["answer", qa_dir, "-q", "who?", "--context-file", str(tmp_path / "ctx.txt")]) == 2
     assert capsys.readouterr().err.strip() == (f"keras-albert answer: error: {tmp_path / 'ctx.txt'}:1: byte 0xff at "

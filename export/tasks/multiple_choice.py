@@ -35,7 +35,11 @@ class TFLiteMultipleChoice:
             raise ValueError("multiple choice needs the model's tokenizer (spiece.model)")
         self.model = SignatureModel(model_path, model_content, num_threads, OUTPUTS)
         self.tokenizer = tokenizer
-        self.max_length = max_length or input_limit(self.model.model_content) or 128
+        limit = input_limit(self.model.model_content)
+        if max_length is not None and limit is not None and not 3 <= max_length <= limit:
+            raise ValueError(f"max_length must be an integer from 3 to the file's cut, {limit} tokens, got "
+                             f"{max_length}")  # (the graph would cut a longer row there anyway, as the pipeline)
+        self.max_length = max_length or limit or 128
 
     def probabilities(self, item):
         """The softmax over `item`'s choices, in their order."""

@@ -37,7 +37,13 @@ def run(args):
                    handle_impossible_answer=args.handle_impossible_answer)
     options.update({k: v for k, v in (("max_seq_len", args.max_seq_len), ("doc_stride", args.doc_stride))
                     if v is not None})
-    qa = _answerer(args.model, options)  # bad options fail before any answer
+    try:
+        qa = _answerer(args.model, options)  # bad options fail before any answer
+    except ValueError as e:  # the pipeline's words for them are its keyword names: say the flags
+        message = str(e)
+        for name in options:
+            message = message.replace(name, "--" + name.replace("_", "-"))
+        raise ValueError(message) from None
     for number, example in enumerate(examples, 1):
         try:
             result = qa(example["question"], example["context"])

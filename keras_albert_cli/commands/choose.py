@@ -46,7 +46,13 @@ def _chooser(model, sequence_length):
     """item -> [{"choice", "score"}] best first, from the Keras pipeline or, for a .tflite, the TFLite runtime."""
     options = {} if sequence_length is None else {"max_length": sequence_length}
     if str(model).endswith(".tflite"):
+        from keras_albert_export.runtime import read_with_files
         from keras_albert_export.tasks import load_runtime
+        from keras_albert_export.tflite import input_limit
+        limit = input_limit(read_with_files(model)[0])
+        if sequence_length is not None and limit is not None and sequence_length > limit:  # as for a model dir
+            raise ValueError(f"--sequence-length {sequence_length}: {model} cuts its input at {limit} tokens (its "
+                             "export's --sequence-length)")
         return load_runtime(model, "multiple_choice", **options)
     from keras_albert.pipelines import pipeline
     return pipeline("multiple-choice", model=model, **options)
