@@ -137,7 +137,9 @@ def test_a_head_the_checkpoint_lacks_starts_random_with_a_warning_and_no_pooler_
     from keras_albert.pipelines import pipeline  # a pipeline only predicts: a random head is refused, not warned
     with pytest.raises(ValueError, match="has no question-answering head: task 'question_answering' needs"):
         pipeline("question-answering", tmp_path / "base")
-    no_head = re.escape(str(tmp_path / "base")) + ".* has no token-classification head: .* or num_labels"
+    # no head, no size asked and none stated in config.json (transformers would guess 2): refused, not guessed
+    no_head = (re.escape(str(tmp_path / "base")) + ".* has no token-classification head and its config states no "
+               r"labels: .* or num_classes= \(num_labels=\)")
     with pytest.raises(ValueError, match=no_head):
         keras_albert.from_pretrained(tmp_path / "base", task="token_classification")
     tagger = keras_albert.from_pretrained(tmp_path / "base", task="token_classification", num_labels=7)
