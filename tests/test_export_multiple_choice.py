@@ -170,7 +170,8 @@ def test_cli_choose_gives_the_same_answer_from_the_model_and_the_tflite(exported
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "'choices' must be a non-empty list of non-empty strings" in err[0]
     for argv, message in ((["--context", "c", "--choice", "", "--choice", "b"], "non-empty strings"),
-                          (["--question", " ", "--choice", "a", "--choice", "b"], "has no 'context' or 'question' text")):
+                          (["--question", " ", "--choice", "a", "--choice", "b"],
+                           "has no 'context' or 'question' text")):
         assert main(["choose", model_dir, *argv]) == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and message in err[0]
