@@ -31,7 +31,7 @@ def register(sub):
 
 
 def run(args):
-    from keras_albert_cli.commands.classify import shown
+    from keras_albert_cli.text_args import shown
     examples = _examples(args)
     options = dict(top_k=args.top_k, max_answer_len=args.max_answer_len,
                    handle_impossible_answer=args.handle_impossible_answer)

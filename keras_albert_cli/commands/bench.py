@@ -4,7 +4,7 @@ packed once: the fast path for large models).
 
 The full comparisons against other implementations are scripts under bench/ (results in BENCHMARKS.md).
 """
-from keras_albert_cli.commands.classify import check_threads
+from keras_albert_cli.text_args import check_threads
 
 
 def _ints(text):

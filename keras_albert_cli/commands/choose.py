@@ -26,7 +26,7 @@ def register(sub):
 
 
 def run(args):
-    from keras_albert_cli.commands.classify import shown
+    from keras_albert_cli.text_args import shown
     if args.sequence_length is not None and args.sequence_length < 3:
         raise ValueError(f"--sequence-length must be at least 3, got {args.sequence_length}")
     items = _items(args)

@@ -10,27 +10,8 @@ A sentence-pair model (`finetune --task pair_classification`) takes each sentenc
 above 0.5 and their probabilities (comma-separated, `-` for none), a regression model's with its score.
 """
 import json
-import os
-import sys
-import unicodedata
 
-_ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
-_INVISIBLE = ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp")  # controls, format (bidi, zero-width), lone surrogates
-
-
-def shown(text):
-    """`text` safe to print on one terminal line: backslash escapes for everything invisible or controlling."""
-    out = []
-    for ch in text:
-        if ch in _ESCAPES:
-            out.append(_ESCAPES[ch])
-        elif unicodedata.category(ch) in _INVISIBLE:
-            code = ord(ch)
-            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
-        else:
-            out.append(ch)
-    return "".join(out)
-
+from keras_albert_cli.text_args import check_not_blank, check_threads, read_sentences, shown
 
 def register(sub):
     p = sub.add_parser("classify", help="classify sentences with an exported .tflite model")
@@ -62,37 +43,6 @@ def load(model_path, threads=2, weight_cache=False):
         raise ValueError(f"{model_path} is a {task.name} model: run it with `keras-albert {task.command}` "
                          "(classify runs classifiers: single-label, multi-label, regression)")
     return runtime(model_content=content, num_threads=threads, weight_cache=weight_cache), tokenizer, labels
-
-
-def read_sentences(path):
-    """One sentence per line of `path` (`-`: stdin); undecodable bytes are kept as on the command line
-    (lone surrogates, which the tokenizer replaces), blank lines skipped."""
-    if path == "-":
-        raw = sys.stdin.buffer.read()
-    elif not os.path.isfile(path):
-        raise FileNotFoundError(f"no sentence file at {path}")
-    else:
-        with open(path, "rb") as f:
-            raw = f.read()
-    return [line.rstrip("\r") for line in raw.decode("utf-8", "surrogateescape").split("\n") if line.strip()]
-
-
-MAX_THREADS = 1024  # (LiteRT's thread pool crashes far above any core count: 100,000 is a segfault)
-
-
-def check_threads(counts):
-    """Thread counts a runtime takes: 1 to MAX_THREADS (the counts, for chaining)."""
-    for n in counts:
-        if not 1 <= n <= MAX_THREADS:
-            raise ValueError(f"--threads must be from 1 to {MAX_THREADS}, got {n}")
-    return counts
-
-
-def check_not_blank(texts, what):
-    """A blank text given as an argument is a mistake (a file's blank lines are skipped): one line naming it."""
-    blank = next((i for i, t in enumerate(texts) if not t.strip()), None)
-    if blank is not None:
-        raise ValueError(f"{what} {blank + 1} is empty")
 
 
 def run(args):

@@ -91,7 +91,8 @@ def self_command():
 def run(args):
     from keras_albert_export import gate
     from keras_albert_cli.commands import Failed
-    from keras_albert_cli.commands.classify import load, shown
+    from keras_albert_cli.commands.classify import load
+    from keras_albert_cli.text_args import shown
     from keras_albert_export.pipeline import export_all
     from keras_albert.data import LABEL_NAMES, splits
     from keras_albert.staging import staged_output

@@ -25,7 +25,7 @@ def register(sub):
 
 
 def run(args):
-    from keras_albert_cli.commands.classify import check_not_blank, read_sentences, shown
+    from keras_albert_cli.text_args import check_not_blank, read_sentences, shown
     texts = [t for arg in args.texts for t in (read_sentences("-") if arg == "-" else [arg])]
     texts += read_sentences(args.file) if args.file else []
     if not texts:
