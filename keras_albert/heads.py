@@ -23,6 +23,35 @@ class AlbertTask(ConfigModel):
     def head_config(self):
         return {}
 
+    # A head that never reads the pooled [CLS] (tags, answers, fill-mask: transformers builds those without a
+    # pooler) trains without the backbone's pooler: listed as non-trainable for this model only, so the optimizer
+    # keeps no slots for it and does not warn "Gradients do not exist" every fit, and the backbone (which a
+    # classifier may share) is left as it is.
+    def _unread(self):
+        from keras_albert import tasks
+        return set() if tasks.of_model(self).pooler else {id(v) for v in self.backbone.pooler.variables}
+
+    def _split(self, trainable, non_trainable):
+        unread = self._unread()
+        return ([v for v in trainable if id(v) not in unread],
+                non_trainable + [v for v in trainable if id(v) in unread])
+
+    @property
+    def trainable_weights(self):
+        return self._split(super().trainable_weights, super().non_trainable_weights)[0]
+
+    @property
+    def non_trainable_weights(self):
+        return self._split(super().trainable_weights, super().non_trainable_weights)[1]
+
+    @property
+    def trainable_variables(self):
+        return self._split(super().trainable_variables, super().non_trainable_variables)[0]
+
+    @property
+    def non_trainable_variables(self):
+        return self._split(super().trainable_variables, super().non_trainable_variables)[1]
+
     # keras-hub's per-task compile: `model.compile()` (or compile(optimizer=...)) trains with the task's own loss
     # and metrics, the ones transformers' heads compute; an explicit loss or metrics replace them.
     def compile(self, optimizer="auto", loss="auto", metrics="auto", **kwargs):

@@ -42,3 +42,22 @@ def test_jax_training_refuses_ids_past_the_vocabulary(tmp_path):
     env = dict(os.environ, KERAS_BACKEND="jax", JAX_PLATFORMS="cpu")
     out = subprocess.run([sys.executable, "-c", script], env=env, check=True, capture_output=True, text=True).stdout
     assert out.splitlines() == ["`token_ids` values must be in [0, 500), got range [0, 700]", "finite True"]
+
+
+def test_jax_training_leaves_an_unread_pooler_alone(tmp_path):
+    """JAX's trainer passes variables by list (trainable, non-trainable) and differentiates every trainable one:
+    a tagger's unread pooler got a zero gradient and AdamW's weight decay shrank it on every step. It rides along
+    unchanged now, while the block the tagger reads trains."""
+    script = ("import warnings, numpy as np, keras, sys; sys.path.insert(0, %r); from conftest import "
+              "random_inputs, tiny_config; from keras_albert import AlbertBackbone, AlbertTokenClassifier\n"
+              "config = tiny_config(); b = AlbertBackbone(config); m = AlbertTokenClassifier(b, 3)\n"
+              "m.compile(optimizer=keras.optimizers.AdamW(1e-2, weight_decay=0.1)); x = random_inputs(config, batch=4, seq=8)\n"
+              "p, k = np.asarray(b.pooler.kernel), np.asarray(b.groups[0][0].weights[0])\n"
+              "with warnings.catch_warnings(record=True) as w:\n    warnings.simplefilter('always')\n"
+              "    m.fit(x, np.arange(32).reshape(4, 8) %% 3, verbose=0)\n"
+              "print('warned', any('Gradients do not exist' in str(i.message) for i in w))\n"
+              "print('pooler same', np.array_equal(p, np.asarray(b.pooler.kernel)))\n"
+              "print('block same', np.array_equal(k, np.asarray(b.groups[0][0].weights[0])))") % HERE
+    env = dict(os.environ, KERAS_BACKEND="jax", JAX_PLATFORMS="cpu")
+    out = subprocess.run([sys.executable, "-c", script], env=env, check=True, capture_output=True, text=True).stdout
+    assert out.splitlines() == ["warned False", "pooler same True", "block same False"]

@@ -167,3 +167,35 @@ def test_compile_with_no_loss_trains_with_the_tasks_own(tmp_path):
         model.compile(optimizer=keras.optimizers.Adam(1e-2))
         history = model.fit(x, y, epochs=4, verbose=0).history["loss"]
         assert np.isfinite(history).all() and history[-1] < history[0], (name, history)
+
+
+def test_heads_that_never_read_the_pooler_train_without_it():
+    """Tags, answers and fill-mask read no pooled [CLS] (transformers builds them without a pooler): their fit
+    leaves the pooler as it was and says nothing about its missing gradients (Keras warned on every fit), while
+    a classifier sharing the same backbone still trains it."""
+    import warnings
+
+    from keras_albert import tasks
+    config = tiny_config()
+    x = random_inputs(config, batch=4, seq=8, pad=False)
+    labels = {"token_classification": (3, np.arange(32).reshape(4, 8) % 3),
+              "question_answering": (None, {"start_logits": np.array([1, 2, 0, 3]),
+                                            "end_logits": np.array([2, 4, 0, 3])}),
+              "masked_lm": (None, np.where(np.arange(8) == 3, 7, -100)[None].repeat(4, 0))}
+    for name, (size, y) in labels.items():
+        backbone = AlbertBackbone(config)
+        model = tasks.get(name).build(backbone, size)
+        pooler = [np.asarray(v) for v in backbone.pooler.weights]
+        block = np.asarray(backbone.groups[0][0].weights[0])
+        model.compile(optimizer=keras.optimizers.Adam(1e-2))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model.fit(x, y, epochs=1, verbose=0)
+        assert not [w for w in caught if "Gradients do not exist" in str(w.message)], name
+        assert all(np.array_equal(a, np.asarray(v)) for a, v in zip(pooler, backbone.pooler.weights)), name
+        assert not np.array_equal(block, np.asarray(backbone.groups[0][0].weights[0])), name
+        assert len(model.trainable_weights) + len(model.non_trainable_weights) == len(model.weights), name
+        classifier = AlbertClassifier(backbone, num_classes=2)
+        classifier.compile(optimizer=keras.optimizers.Adam(1e-2))
+        classifier.fit(x, np.array([0, 1, 1, 0]), epochs=1, verbose=0)
+        assert not np.array_equal(pooler[0], np.asarray(backbone.pooler.weights[0])), name
