@@ -53,6 +53,11 @@ def test_verbose_is_a_global_flag():
     assert parser.parse_args(["--verbose", "classify", "m.tflite", "x"]).show_logs
     assert parser.parse_args(["classify", "m.tflite", "x", "--verbose"]).show_logs
     assert not parser.parse_args(["classify", "m.tflite", "x"]).show_logs
-    # finetune and pretrain keep their own --verbose (Keras' progress output); the global one goes first
+    # finetune and pretrain keep their own --verbose N (Keras' progress output); a bare one is the global flag
     args = parser.parse_args(["--verbose", "pretrain", "--corpus", "c.txt", "--out", "o", "--verbose", "2"])
     assert args.show_logs and args.verbose == 2
+    for command in (["pretrain", "--corpus", "c.txt"], ["finetune", "--model", "m", "--data", "d"]):
+        args = parser.parse_args(command + ["--out", "o", "--verbose"])
+        assert args.show_logs and args.verbose == 1, command
+        args = parser.parse_args(command + ["--out", "o", "--verbose", "0"])
+        assert not args.show_logs and args.verbose == 0, command

@@ -1,6 +1,8 @@
 """`keras-albert finetune [--task T] --model M --data D --out DIR`: fine-tune any task, report its test metric."""
 import os
 
+from keras_albert_cli.commands import add_training_verbose
+
 
 def register(sub):
     p = sub.add_parser("finetune", help="fine-tune ALBERT on a task (model.fit, resumable)")
@@ -39,7 +41,7 @@ def register(sub):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--deterministic", action="store_true",
                    help="deterministic TensorFlow ops: a rerun (or a resumed run) gives bit-identical weights")
-    p.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2))
+    add_training_verbose(p, "epoch")
     p.add_argument("--new-head", action="store_true",
                    help="a fine-tuned --model's own head is dropped and a new one drawn on its backbone (fine-tune a "
                         "classifier again on other labels)")

@@ -11,6 +11,8 @@ import json
 import os
 import shutil
 
+from keras_albert_cli.commands import add_training_verbose
+
 MODEL_FLAGS = {"hidden_size": 256, "num_hidden_layers": 4, "num_attention_heads": 4, "intermediate_size": 1024,
                "embedding_size": 128}
 
@@ -50,7 +52,7 @@ def register(sub):
                         "--shards on storage every worker reads), tpu; on JAX data_parallel")
     p.add_argument("--mixed-precision", choices=("mixed_bfloat16", "mixed_float16"))
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2), help="0 quiet, 1 progress bar, 2 a line per log")
+    add_training_verbose(p, "log")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out folder as a whole")
     p.set_defaults(run=run)
 
