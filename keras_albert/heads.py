@@ -62,6 +62,13 @@ class AlbertTask(ConfigModel):
         metrics = (self.default_metrics() if auto_loss else None) if auto_metrics else metrics
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
 
+    def compile_from_config(self, config):
+        """A saved compiled model loads compiled (optimizer state included), as Keras' own models do: Keras skips
+        it, with a warning, for a model whose compile() is its own. The config holds what compile() resolved."""
+        self.compile(**keras.saving.deserialize_keras_object(config))
+        if self.built:
+            self.optimizer.build(self.trainable_variables)
+
     def default_loss(self):
         """The loss `compile()` uses: the task's (None: the task has none to offer)."""
         return None

@@ -199,3 +199,45 @@ def test_heads_that_never_read_the_pooler_train_without_it():
         classifier.compile(optimizer=keras.optimizers.Adam(1e-2))
         classifier.fit(x, np.array([0, 1, 1, 0]), epochs=1, verbose=0)
         assert not np.array_equal(pooler[0], np.asarray(backbone.pooler.weights[0])), name
+
+
+def test_keras_load_model_finds_every_class_and_loads_compiled(tmp_path):
+    """`keras.saving.load_model` in a fresh process: with `import keras_albert` after keras (or once any of its
+    names is used) every head is found, and a compiled head comes back compiled with its optimizer's state and
+    the task's loss (Keras skipped compiling, with a warning, for a model whose compile() is its own)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from keras_albert import tasks
+    config = tiny_config()
+    x = random_inputs(config, batch=4, seq=8, pad=False)
+    np.savez(tmp_path / "x.npz", **x)
+    y = {"start_logits": np.array([1, 2, 0, 3]), "end_logits": np.array([2, 4, 0, 3])}
+    answerer = tasks.get("question_answering").build(AlbertBackbone(config))
+    answerer.compile()
+    answerer.fit(x, y, epochs=2, verbose=0)
+    answerer.save(tmp_path / "qa.keras")
+    loss = answerer.evaluate(x, y, verbose=0)
+    tasks.get("token_classification").build(AlbertBackbone(config), 3).save(tmp_path / "tags.keras")
+    script = ("import sys, warnings, numpy as np\n{imports}\nwarnings.simplefilter('always')\n"
+              "with warnings.catch_warnings(record=True) as w:\n"
+              "    m = keras.saving.load_model(sys.argv[1])\n"
+              "print(type(m).__name__, m.compiled, [str(i.message)[:80] for i in w if 'compile' in str(i.message)])\n"
+              "if m.compiled:\n    x = dict(np.load(sys.argv[2]))\n"
+              "    print(int(m.optimizer.iterations), m.evaluate(x, {{'start_logits': np.array([1, 2, 0, 3]), "
+              "'end_logits': np.array([2, 4, 0, 3])}}, verbose=0))\n")
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+
+    def load(imports, name):
+        return subprocess.run([sys.executable, "-c", script.format(imports=imports), str(tmp_path / name),
+                               str(tmp_path / "x.npz")], env=env, check=True, capture_output=True,
+                              text=True).stdout.splitlines()
+
+    first, second = load("import keras, keras_albert", "qa.keras")
+    assert first == "AlbertQuestionAnswerer True []"
+    steps, reloaded = second.split(" ", 1)
+    assert int(steps) == 2 and json.loads(reloaded) == pytest.approx(loss, rel=1e-5)
+    assert load("import keras_albert; keras_albert.AlbertBackbone; import keras", "tags.keras") == [
+        "AlbertTokenClassifier False []"]
