@@ -31,7 +31,8 @@ def check_output(out, overwrite=False, inputs=()):
     if os.path.exists(parent) and not os.path.isdir(parent):
         raise ValueError(f"{parent} is a file, not a folder")
     if os.path.isdir(out) and os.listdir(out) and not overwrite:
-        raise FileExistsError(f"{out} already exists and is not empty; pass --overwrite to replace it as a whole")
+        raise FileExistsError(f"{out} already exists and is not empty; pass --overwrite (in Python overwrite=True) "
+                              "to replace it as a whole")
     _check_writable(out, parent)
     return out
 

@@ -234,7 +234,7 @@ def test_save_hf_is_atomic_and_never_overwrites(tmp_path, tokenizer):
     model = random_model(None, config)
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "notes.txt").write_text("mine")
-    with pytest.raises(FileExistsError, match="already exists and is not empty"):
+    with pytest.raises(FileExistsError, match=r"is not empty; pass --overwrite \(in Python overwrite=True\)"):
         keras_albert.save_hf(model, tmp_path / "out", tokenizer=tokenizer)
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["notes.txt"]
 

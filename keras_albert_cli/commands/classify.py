@@ -22,7 +22,7 @@ def register(sub):
                    help="the second text of a sentence pair, once per sentence in order (pair classifiers)")
     p.add_argument("--json", action="store_true",
                    help="one JSON object per sentence: text, label, score, probabilities by label")
-    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--threads", type=int, default=2, help="CPU threads of the runtime (default: %(default)s)")
     p.add_argument("--sequence-length", type=int, default=None,
                    help="longest input in tokens (at least 3; default: where the file cuts, its export's length)")
     p.add_argument("--weight-cache", action="store_true",

@@ -38,8 +38,9 @@ def register(sub):
                    help="gate on only the first N held-out examples (sentences, questions; N >= 1)")
     p.add_argument("--max-metric-drop", "--max-accuracy-drop", dest="max_metric_drop", type=float, default=None,
                    help="fail (exit 1, the export moved to OUT.rejected) when an int8 variant loses more points of "
-                        "the task's main metric (accuracy, SQuAD F1, entity F1) than this against float (0-100, "
-                        "default 1.0); --max-accuracy-drop is the same option under its older name")
+                        "the task's main metric (accuracy, SQuAD F1, entity F1, multi-label micro F1, regression "
+                        "Pearson x100) than this against float (0-100, default 1.0); --max-accuracy-drop is the same "
+                        "option under its older name")
     p.add_argument("--no-gate", action="store_true",
                    help="do not fail on the int8 metric (still measured and reported when held-out data exists)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out folder as a whole")

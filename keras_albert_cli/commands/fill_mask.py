@@ -6,7 +6,7 @@ def register(sub):
     p = sub.add_parser("fill-mask", help="predict the [MASK] tokens of a sentence")
     p.add_argument("model", help="model directory, HF directory or hub id, or TF1 checkpoint directory")
     p.add_argument("text", nargs="+", help="one or more texts, each with at least one [MASK]")
-    p.add_argument("--top-k", type=int, default=5)
+    p.add_argument("--top-k", type=int, default=5, help="pieces per [MASK], best first (default: %(default)s)")
     p.add_argument("--json", action="store_true", help="print the raw list of predictions as JSON")
     p.set_defaults(run=run)
 

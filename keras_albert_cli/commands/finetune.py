@@ -22,23 +22,26 @@ def register(sub):
                         "answering, heldout.json: the test split); new or empty unless --overwrite")
     p.add_argument("--spiece", help="SentencePiece model (default: the model directory's spiece.model)")
     p.add_argument("--text-column", action="append", help="text column(s); twice for sentence pairs (default: text)")
-    p.add_argument("--label-column", default="label")
+    p.add_argument("--label-column", default="label", help="label column (default: %(default)s)")
     p.add_argument("--labels", metavar="A,B,...",
                    help="the class names, in id order (default: the training split's labels, sorted); any other "
                         "label in the data is then an error")
     p.add_argument("--skip-bad-rows", action="store_true", help="skip and count malformed rows instead of failing")
-    p.add_argument("--sequence-length", type=int, default=128)
-    p.add_argument("--epochs", type=int, default=3)
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--learning-rate", type=float, default=5e-5)
-    p.add_argument("--warmup-ratio", type=float, default=0.1)
-    p.add_argument("--optimizer", default="adamw", choices=("adamw", "lamb"))
+    p.add_argument("--sequence-length", type=int, default=128,
+                   help="longest input in tokens, longer text cut (default: %(default)s)")
+    p.add_argument("--epochs", type=int, default=3, help="passes over the training split (default: %(default)s)")
+    p.add_argument("--batch-size", type=int, default=32, help="global batch (default: %(default)s)")
+    p.add_argument("--learning-rate", type=float, default=5e-5, help="peak learning rate (default: %(default)s)")
+    p.add_argument("--warmup-ratio", type=float, default=0.1,
+                   help="share of the steps spent warming up, then linear decay (default: %(default)s)")
+    p.add_argument("--optimizer", default="adamw", choices=("adamw", "lamb"), help="(default: %(default)s)")
     p.add_argument("--strategy", default="default",
                    help="default | mirrored | multi_worker | tpu (TensorFlow), default | data_parallel (JAX)")
-    p.add_argument("--mixed-precision", choices=("mixed_bfloat16", "mixed_float16"))
+    p.add_argument("--mixed-precision", choices=("mixed_bfloat16", "mixed_float16"),
+                   help="compute in 16 bits, weights in float32 (default: float32 throughout)")
     p.add_argument("--early-stopping", type=int, metavar="PATIENCE", help="stop after PATIENCE epochs without gain")
     p.add_argument("--no-bucket", action="store_true", help="pad every batch to --sequence-length")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="the split, the new head and the order (default: %(default)s)")
     p.add_argument("--deterministic", action="store_true",
                    help="deterministic TensorFlow ops: a rerun (or a resumed run) gives bit-identical weights")
     add_training_verbose(p, "epoch")

@@ -27,10 +27,11 @@ def register(sub):
     p.add_argument("--spiece", help="an existing spiece.model (default: train one on the corpus)")
     p.add_argument("--init", help="continue pretraining a checkpoint (model directory, HF directory or hub id, "
                                   "TF1 checkpoint): its shape, weights and vocabulary; shape flags are ignored")
-    p.add_argument("--vocab-size", type=int, default=8000)
+    p.add_argument("--vocab-size", type=int, default=8000,
+                   help="pieces of the vocabulary trained on the corpus (default: %(default)s)")
     p.add_argument("--preset", help="model shape from a preset (default: a small ALBERT, see --hidden-size ...)")
     for name, value in MODEL_FLAGS.items():
-        p.add_argument("--" + name.replace("_", "-"), type=int, default=value)
+        p.add_argument("--" + name.replace("_", "-"), type=int, default=value, help="(default: %(default)s)")
     from keras_albert.config import PRETRAIN_RECIPES
     p.add_argument("--recipe", default="default", choices=tuple(PRETRAIN_RECIPES),
                    help="; ".join(f"{k}: {r.describe()}" for k, r in PRETRAIN_RECIPES.items())
@@ -40,7 +41,8 @@ def register(sub):
     p.add_argument("--ngram", type=int, choices=(1, 2, 3), help="n-gram masking, n up to this (from --recipe)")
     p.add_argument("--whole-word", action="store_true", help="mask whole words (SentencePiece boundaries)")
     p.add_argument("--dupe-factor", type=int, default=1, help="maskings per document")
-    p.add_argument("--eval-fraction", type=float, default=0.02)
+    p.add_argument("--eval-fraction", type=float, default=0.02,
+                   help="share of the documents held out to evaluate on (default: %(default)s)")
     p.add_argument("--steps", type=int, help="optimizer steps to train, exactly (from --recipe)")
     p.add_argument("--steps-per-log", type=int, default=200, help="evaluate and log every N steps (and at the end)")
     p.add_argument("--batch-size", type=int, help="global batch, over all devices and workers (from --recipe)")
@@ -50,8 +52,10 @@ def register(sub):
     p.add_argument("--strategy", default="default",
                    help="default, mirrored (all local GPUs), multi_worker (machines named by TF_CONFIG; needs "
                         "--shards on storage every worker reads), tpu; on JAX data_parallel")
-    p.add_argument("--mixed-precision", choices=("mixed_bfloat16", "mixed_float16"))
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--mixed-precision", choices=("mixed_bfloat16", "mixed_float16"),
+                   help="compute in 16 bits, weights in float32 (default: float32 throughout)")
+    p.add_argument("--seed", type=int, default=0,
+                   help="masking, the split and the initial weights (default: %(default)s)")
     add_training_verbose(p, "log")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out folder as a whole")
     p.set_defaults(run=run)
