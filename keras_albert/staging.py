@@ -10,6 +10,23 @@ import os
 import shutil
 import uuid
 
+_interrupted = False  # set by `note_interrupt`, the command line's SIGINT handler
+
+
+def note_interrupt(*_):
+    """A SIGINT handler: remember the Ctrl-C, then raise it as Python's own handler does. Python swallows a
+    KeyboardInterrupt raised inside a `__del__` or a garbage-collector callback (TensorFlow and JAX run both),
+    and the work would then go on to publish as if nothing had been pressed: the flag stops the publish."""
+    global _interrupted
+    _interrupted = True
+    raise KeyboardInterrupt
+
+
+def check_not_interrupted():
+    """A Ctrl-C seen at any moment, even one Python swallowed, as a KeyboardInterrupt now."""
+    if _interrupted:
+        raise KeyboardInterrupt
+
 
 def check_output(out, overwrite=False, inputs=()):
     """Refuse, before any work, an output that is a file or a non-empty folder (unless `overwrite`), or one that
@@ -69,6 +86,7 @@ def staged_output(out, overwrite=False, staging=None):
     os.makedirs(tmp, exist_ok=True)
     try:
         yield tmp
+        check_not_interrupted()
     except BaseException:
         if staging is None:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -78,6 +96,7 @@ def staged_output(out, overwrite=False, staging=None):
 
 def publish(tmp, out, overwrite=False):
     """Move the complete folder `tmp` into place as `out` (replacing an existing one only if `overwrite`)."""
+    check_not_interrupted()
     check_output(out, overwrite)  # again: something may have been written there meanwhile
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     if os.path.isdir(out):

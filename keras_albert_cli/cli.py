@@ -9,10 +9,12 @@ import importlib
 import logging
 import os
 import pkgutil
+import signal
 import sys
 import warnings
 
 import keras_albert_cli.commands as commands
+from keras_albert.staging import check_not_interrupted, note_interrupt
 from keras_albert_cli.commands import Failed
 
 VERBOSE_HELP = "also show TensorFlow's, absl's and LiteRT's own log lines and Python warnings"
@@ -76,12 +78,16 @@ def main(argv=None):
         if dest is None or options:
             parser.error(f"unrecognized arguments: {' '.join(options or extra)}")
         getattr(args, dest).extend(extra)
-    if not args.show_logs and argv is None:  # a real command line (in-process callers keep their streams)
-        quiet_native_logs()
+    if argv is None:  # a real command line (in-process callers keep their streams and their Ctrl-C)
+        signal.signal(signal.SIGINT, note_interrupt)
+        if not args.show_logs:
+            quiet_native_logs()
     try:
         with warnings.catch_warnings():
             show_library_warnings(args.command)
-            return args.run(args) or 0
+            rc = args.run(args) or 0
+        check_not_interrupted()  # (a Ctrl-C that Python swallowed mid-run: the run's result is not the answer)
+        return rc
     except Failed as e:
         print(f"keras-albert {args.command}: {e}", file=sys.stderr)
         return 1
@@ -89,6 +95,9 @@ def main(argv=None):
         message = e.args[0] if isinstance(e, KeyError) and e.args else e
         print(f"keras-albert {args.command}: error: {message}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `keras-albert classify ... | head`: the reader left, nothing more to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except OSError as e:  # a file the system refused (permissions, a full disk): its name and the reason
         if not e.filename:
             raise

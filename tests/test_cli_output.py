@@ -61,3 +61,37 @@ def test_verbose_is_a_global_flag():
         assert args.show_logs and args.verbose == 1, command
         args = parser.parse_args(command + ["--out", "o", "--verbose", "0"])
         assert not args.show_logs and args.verbose == 0, command
+
+
+def test_a_reader_that_leaves_gets_no_traceback():
+    """`keras-albert ... | head -1`: the pipe closes under the command; it stops quietly (128 + SIGPIPE)."""
+    import subprocess
+    p = subprocess.Popen(["keras-albert", "info", "albert-base-v2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p.stdout.close()
+    err = p.stderr.read().decode()
+    assert (p.wait(), err) == (141, "")
+
+
+def test_a_ctrl_c_python_swallowed_still_stops_the_publish(tmp_path):
+    """Python drops a KeyboardInterrupt raised inside a __del__ or gc callback (TensorFlow and JAX run both): the
+    command line's SIGINT handler remembers it, so the staged output is never published and the run ends as
+    interrupted instead of complete."""
+    import gc
+
+    from keras_albert import staging
+
+    class RunsWhenCollected:
+        def __del__(self):
+            staging.note_interrupt()  # as the handler runs when the signal lands in a finalizer
+
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            with staging.staged_output(tmp_path / "out") as tmp:
+                (tmp_path / "marker").write_text("work done")
+                RunsWhenCollected()
+                gc.collect()  # "Exception ignored in ... __del__": the work goes on
+                open(f"{tmp}/result.txt", "w").write("complete")
+        assert not (tmp_path / "out").exists()
+        assert [p.name for p in tmp_path.iterdir()] == ["marker"]  # the staging folder is gone too
+    finally:
+        staging._interrupted = False
