@@ -8,7 +8,8 @@ def describe_tflite(path):
     """-> lines of text about a .tflite written by `keras-albert export`; ValueError for another kind of file."""
     from keras_albert.model_dir import LABELS, SPIECE, parse_labels
     from keras_albert_export import tasks
-    from keras_albert_export.runtime import SIGNATURE, interpreter_class, read_with_files, tokenizer_of
+    from keras_albert_export.runtime import SIGNATURE, interpreter_class, read_with_files, tokenizer_of, \
+        where_is
     from keras_albert_export.tflite import input_limit, weight_types
 
     content, files, packed = read_with_files(path)
@@ -33,7 +34,7 @@ def describe_tflite(path):
              else f"vocabulary: none (not in the file and no {SPIECE} beside it: put the model's {SPIECE} there "
                   f"to run it)"]
     if LABELS in files:
-        names = parse_labels(files[LABELS].decode('utf-8', 'replace'))
+        names = parse_labels(files[LABELS].decode('utf-8', 'replace'), where_is(path, LABELS, packed))
         lines.append(f"labels: {', '.join(names)} ({where[LABELS]})")
     lines.append(f"run: keras-albert {task.command} {path} ...")
     return lines

@@ -57,8 +57,15 @@ def read_exported(model_path):
     content, files, packed = read_with_files(model_path)
     if SPIECE not in files:
         raise FileNotFoundError(f"{model_path} carries no vocabulary and there is no {SPIECE} beside it")
-    labels = parse_labels(files[LABELS].decode("utf-8", "replace")) if LABELS in files else None
+    labels = parse_labels(files[LABELS].decode("utf-8", "replace"), where_is(model_path, LABELS, packed)) \
+        if LABELS in files else None
     return content, tokenizer_of(model_path, files, packed), labels
+
+
+def where_is(model_path, name, packed):
+    """How an error names one of a .tflite's files: packed in it, or the file beside it."""
+    return (f"the {name} packed in {model_path}" if name in packed
+            else os.path.join(os.path.dirname(model_path) or ".", name))
 
 
 def tokenizer_of(model_path, files, packed):
@@ -68,9 +75,7 @@ def tokenizer_of(model_path, files, packed):
     try:
         return AlbertTokenizer(files[SPIECE])
     except RuntimeError:  # sentencepiece's own parse error
-        where = (f"the {SPIECE} packed in {model_path}" if SPIECE in packed
-                 else os.path.join(os.path.dirname(model_path) or ".", SPIECE))
-        raise ValueError(f"{where} is not a SentencePiece model") from None
+        raise ValueError(f"{where_is(model_path, SPIECE, packed)} is not a SentencePiece model") from None
 
 
 def read_with_files(model_path):

@@ -16,10 +16,14 @@ MODEL, CONFIG, SPIECE, LABELS = "model.keras", "config.json", "spiece.model", "l
 HELDOUT, HELDOUT_SQUAD = "heldout.jsonl", "heldout.json"
 
 
-def parse_labels(text):
+def parse_labels(text, where=LABELS):
     """labels.txt's class names: one per line (a name may hold spaces), blank lines ignored, as the Java core
-    reads them."""
-    return [line for line in text.splitlines() if line.strip()]
+    reads them. A name given twice is refused (`where` names the file): the classes' scores are keyed by name."""
+    names = [line for line in text.splitlines() if line.strip()]
+    twice = next((name for i, name in enumerate(names) if name in names[:i]), None)
+    if twice is not None:
+        raise ValueError(f"{where} names the class {twice!r} twice: each class needs a name of its own")
+    return names
 
 
 def save_model_dir(out_dir, model, tokenizer=None, labels=None, overwrite=False):
@@ -44,6 +48,16 @@ def save_model_dir(out_dir, model, tokenizer=None, labels=None, overwrite=False)
     return out_dir
 
 
+def _check_label_count(model, labels, labels_path):
+    """labels.txt naming another number of classes than the model's head has does not belong to it: refused at
+    load, so every command (export, info, the pipelines) says so before its work, naming the file."""
+    from keras_albert import tasks
+    task = tasks.of_model(model)
+    if labels and task.labelled and len(labels) != task.size_of(model):
+        raise ValueError(f"{labels_path} names {len(labels)} classes but the model has {task.size_of(model)}: "
+                         "it does not belong to this model")
+
+
 def load_model_dir(path, compile=False):
     """-> (model, tokenizer or None, labels or None) from a directory written by `save_model_dir`."""
     import keras
@@ -64,7 +78,8 @@ def load_model_dir(path, compile=False):
     labels = None
     if os.path.isfile(labels_path):
         with open(labels_path, encoding="utf-8") as f:
-            labels = parse_labels(f.read())
+            labels = parse_labels(f.read(), labels_path)
+        _check_label_count(model, labels, labels_path)
     return model, tokenizer, labels or getattr(model, "labels", None)
 
 

@@ -102,6 +102,23 @@ def test_every_number_is_checked_before_work(model_dir, tmp_path, capsys, flags,
     assert list(tmp_path.iterdir()) == []
 
 
+def test_labels_that_do_not_fit_the_model_are_refused_before_work(model_dir, tmp_path, capsys):
+    """A model directory's labels.txt naming another number of classes (or a name twice) is one line naming the
+    file, from every command, before anything is written (export printed its first step, then blamed 'labels')."""
+    from keras_albert_cli.cli import main
+    folder = tmp_path / "model"
+    shutil.copytree(model_dir, folder)
+    for text, problem in (("a\nb\nc\n", "names 3 classes but the model has 2: it does not belong to this model"),
+                          ("a\na\n", "names the class 'a' twice: each class needs a name of its own")):
+        (folder / "labels.txt").write_text(text, encoding="utf-8")
+        for command in (["export", str(folder), "--out", str(tmp_path / "out"), "--no-gate"], ["info", str(folder)]):
+            capsys.readouterr()
+            assert main(command) == 2
+            out, err = capsys.readouterr()
+            assert (out, err) == ("", f"keras-albert {command[0]}: error: {folder / 'labels.txt'} {problem}\n")
+        assert not (tmp_path / "out").exists()
+
+
 def test_gate_needs_the_models_own_data(model_dir, tmp_path, monkeypatch, capsys):
     import shutil
 
@@ -262,6 +279,13 @@ def test_files_beside_a_tflite_are_read_as_the_model_directory_reads_them(export
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["keras-albert classify: error: the labels name 3 classes but the model has 2 outputs: labels.txt "
                    "does not belong to this model"]
+    (folder / "labels.txt").write_text("good\ngood\n", encoding="utf-8")  # scores are keyed by name: one lost
+    for command in (["classify", str(folder / "m.tflite"), "a fine film"], ["info", str(folder / "m.tflite")]):
+        assert main(command) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert err == [f"keras-albert {command[0]}: error: {folder / 'labels.txt'} names the class 'good' twice: "
+                       "each class needs a name of its own"]
+    (folder / "labels.txt").write_text("very bad\nvery good\n", encoding="utf-8")
     (folder / "spiece.model").write_bytes(open(spiece_path, "rb").read()[:500])
     for command in (["classify", str(folder / "m.tflite"), "a fine film"], ["info", str(folder / "m.tflite")]):
         assert main(command) == 2
