@@ -29,13 +29,18 @@ def interpreter_class():
     return Interpreter
 
 
-def pack(tokenizer, text, max_length=128, text_pair=None):
+def pack(tokenizer, text, max_length=None, text_pair=None):
     """One sentence -> MediaPipe's BERT inputs: `[CLS] pieces [SEP]`, mask 1, segment ids 0, shape [1, n]; with
     `text_pair` (a pair classifier) `[CLS] text [SEP] text_pair [SEP]`, segment ids 1 on the second text, the
-    longer text cut first. The library's one packer (`keras_albert.packing.pack`), imported here only, since it
-    needs the library's tokenizer anyway."""
+    longer text cut first. `max_length`: where to cut, the file's own cut (`TFLiteClassifier.input_limit`); None
+    packs one text whole, which a `keras-albert export` file cuts where its export did (as MediaPipe, which
+    passes the whole text, gets it); a pair needs it, since a cut pair is cut from its longer text, not its end.
+    The library's one packer (`keras_albert.packing.pack`), imported here only, since it needs the library's
+    tokenizer anyway."""
     from keras_albert.packing import pack as pack_rows
-    [row] = pack_rows(tokenizer, text, text_pair, max_length=max_length, offsets=False)
+    if max_length is None and text_pair is not None:
+        raise ValueError("a sentence pair is cut from its longer text: give max_length (the file's input_limit)")
+    [row] = pack_rows(tokenizer, text, text_pair, max_length=max_length or 2**31 - 1, offsets=False)
     ids = np.asarray([row.ids], np.int32)
     return {"ids": ids, "mask": np.ones_like(ids), "segment_ids": np.asarray([row.segment_ids], np.int32)}
 

@@ -17,11 +17,12 @@ def _check_target(path, overwrite):
         raise FileExistsError(f"{path} already exists; pass overwrite=True (--overwrite) to replace it")
 
 
-def export_savedmodel(model, tokenizer, labels, path, sequence_length=128, overwrite=False, pairs=False):
+def export_savedmodel(model, tokenizer, labels, path, sequence_length=None, overwrite=False, pairs=False):
     """Write `path` with two signatures.
 
     `serving_default(<the task's string inputs>[batch])` normalizes, tokenizes, packs (`[CLS] A [SEP] (B [SEP])`),
-    truncates to `sequence_length` (capped by the model's position table) and runs the model (see each task's
+    truncates to `sequence_length` (capped by the model's position table; default: the task's window, else the
+    position table, where the pipelines cut, so a long text gets their answer) and runs the model (see each task's
     builder for its inputs and outputs; `pairs=True`: a classifier takes `text` and `text_pair`). Empty text packs
     to `[CLS] [SEP]`: a defined answer. User text is text (a literal [MASK] is not the mask token); invalid UTF-8
     becomes U+FFFD, as in the Python tokenizer.
@@ -37,9 +38,9 @@ def export_savedmodel(model, tokenizer, labels, path, sequence_length=128, overw
         raise ValueError(f"a {task.name} model has no raw-string SavedModel yet")
     if tokenizer is None:
         raise ValueError("the raw-text signature needs the model's SentencePiece vocabulary (spiece.model)")
-    length = min(sequence_length, model.config.max_position_embeddings)
-    if length < 3:
+    if sequence_length is not None and sequence_length < 3:
         raise ValueError(f"sequence_length must be at least 3, got {sequence_length}")
+    length = task.length(model.config.max_position_embeddings, sequence_length)
     endpoints = task.savedmodel(model, tokenizer, labels, length, pairs)
     _check_target(path, overwrite)
 
@@ -57,20 +58,25 @@ def export_savedmodel(model, tokenizer, labels, path, sequence_length=128, overw
     return path
 
 
-def is_pair_model(model_dir):
-    """Whether a model directory holds a sentence-pair classifier: its heldout.jsonl rows carry `text_pair`, or
-    its report.json names the pair_classification task."""
+def is_pair_model(model_dir, text_columns=None):
+    """Whether a model directory holds a sentence-pair classifier: the export's data names two text columns (a
+    converted MNLI or STS-B checkpoint gated on `--data` pairs), its heldout.jsonl rows carry `text_pair` (read as
+    the gate reads them: a byte-order mark dropped, blank lines skipped), or its report.json names the
+    pair_classification task."""
+    from keras_albert.datasets import utf8_lines
     from keras_albert.model_dir import HELDOUT
+    if text_columns and len(text_columns) == 2:
+        return True
     folder = model_dir if os.path.isdir(model_dir) else os.path.dirname(os.path.abspath(model_dir))
     heldout = os.path.join(folder, HELDOUT)
     if os.path.isfile(heldout):
-        with open(heldout, encoding="utf-8") as f:
-            first = f.readline().strip()
-        if first:
+        number, first = next(((n, line) for n, line in enumerate(utf8_lines(heldout), 1) if line.strip()),
+                             (0, None))
+        if first is not None:
             try:
                 return json.loads(first).get("text_pair") is not None
             except (ValueError, AttributeError):
-                raise ValueError(f"{heldout}, line 1: not a JSON object") from None
+                raise ValueError(f"{heldout}, line {number}: not a JSON object") from None
     report = os.path.join(folder, "report.json")
     if os.path.isfile(report):
         with open(report, encoding="utf-8") as f:

@@ -368,3 +368,12 @@ def test_a_long_text_gets_the_pipelines_answer_from_every_export(spiece_path, rt
     assert main(["classify", str(tmp_path / "out" / "model_float32.tflite"), "--json", long_text]) == 0
     got = json.loads(capsys.readouterr().out)["probabilities"]
     np.testing.assert_allclose([got["neg"], got["pos"]], [expected[0]["neg"], expected[0]["pos"]], atol=1e-4)
+    # The Python API with its defaults (docs/export.md) is the same path: it cut at 128 and flipped such texts
+    from keras_albert_export.runtime import TFLiteClassifier, pack
+    from keras_albert_export.savedmodel import export_savedmodel
+    export_savedmodel(model, tokenizer, ["neg", "pos"], str(tmp_path / "api"))
+    served = tf.saved_model.load(str(tmp_path / "api")).signatures["serving_default"](text=tf.constant([long_text]))
+    np.testing.assert_allclose(served["probabilities"].numpy()[0], [expected[0]["neg"], expected[0]["pos"]], atol=1e-4)
+    runtime = TFLiteClassifier(str(tmp_path / "out" / "model_float32.tflite"))
+    for packed in (pack(tokenizer, long_text), pack(tokenizer, long_text, runtime.input_limit)):
+        np.testing.assert_allclose(runtime(packed), [expected[0]["neg"], expected[0]["pos"]], atol=1e-4)

@@ -113,6 +113,14 @@ def test_a_pair_model_is_known_by_its_directory(tmp_path):
     assert not is_pair_model(str(tmp_path))  # the held-out rows say single sentences
     (tmp_path / "heldout.jsonl").write_text(json.dumps({"text": "a", "text_pair": "b", "label": "x"}) + "\n")
     assert is_pair_model(str(tmp_path))
-    (tmp_path / "heldout.jsonl").write_text("not json\n")
-    with pytest.raises(ValueError, match=r"heldout.jsonl, line 1: not a JSON object"):
+    pair = json.dumps({"text": "a", "text_pair": "b", "label": "x"}) + "\n"
+    for text in ("\n" + pair, "\ufeff" + pair):  # read as the gate reads it: blank lines skipped, a BOM dropped
+        (tmp_path / "heldout.jsonl").write_text(text, encoding="utf-8")
+        assert is_pair_model(str(tmp_path)), repr(text[:2])
+    (tmp_path / "heldout.jsonl").write_text("\nnot json\n")
+    with pytest.raises(ValueError, match=r"heldout.jsonl, line 2: not a JSON object"):
         is_pair_model(str(tmp_path))
+    empty = tmp_path / "converted"  # a converted checkpoint: no held-out split; the export's --data names pairs
+    empty.mkdir()
+    assert not is_pair_model(str(empty), ["premise"])
+    assert is_pair_model(str(empty), ["premise", "hypothesis"])
