@@ -116,6 +116,12 @@ def test_cli_convert_and_fill_mask(hf_dirs, tmp_path, capsys):
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err.strip() == ("keras-albert fill-mask: error: no [MASK] token in text 2: "
                                                            "'no mask'")
+    long = "a film " * 40 + "[MASK] ."  # 84 pieces with [CLS] and [SEP] ([MASK] is one) for a 64-position model
+    assert main(["fill-mask", str(out), SENTENCES[0], long]) == 2  # before the first answer, in the command's terms
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.strip() == (
+        "keras-albert fill-mask: error: text 2 is 84 tokens long, more than the model's 64 positions: shorten it "
+        "around its [MASK]")
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,7 @@ def register(sub):
 
 
 def run(args):
+    from keras_albert.packing import pack
     from keras_albert.pipelines import pipeline
     if args.top_k < 1:
         raise ValueError(f"--top-k must be at least 1, got {args.top_k}")
@@ -19,6 +20,13 @@ def run(args):
     if unmaskable:  # every text checked before the model loads, not after the first answers
         raise ValueError(f"no [MASK] token in text {unmaskable[0] + 1}: {args.text[unmaskable[0]]!r}")
     unmasker = pipeline("fill-mask", model=args.model)
+    limit = unmasker.model.config.max_position_embeddings
+    for number, text in enumerate(args.text, 1):  # (the pipeline's own message names its truncation= keyword)
+        [row] = pack(unmasker.tokenizer, text, max_length=2**31 - 1, special_tokens=True, offsets=False)
+        length = len(row)
+        if length > limit:
+            raise ValueError(f"text {number} is {length} tokens long, more than the model's {limit} positions: "
+                             "shorten it around its [MASK]")
     for text in args.text:
         result = unmasker(text, top_k=args.top_k)
         if args.json:
