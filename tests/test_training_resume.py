@@ -106,3 +106,17 @@ def test_a_rerun_with_other_inputs_is_refused(tmp_path, tokenizer):
         assert open(state, "rb").read() == saved
     result = finetune(model(), tokenizer, train, **args)
     assert result.steps == 4 and not os.path.exists(staging) and os.path.isfile(os.path.join(out, "model.keras"))
+
+
+def test_a_nan_score_is_never_the_best_epoch(tmp_path):
+    """Regression's Pearson is NaN while predictions are constant: such an epoch is never kept as the best, nor does
+    it make every later epoch count as 'no gain' (NaN compares False with everything) and stop the run early."""
+    from keras_albert.training.resume import ResumableTraining
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    model.optimizer.build(model.trainable_variables)
+    tracker = ResumableTraining(str(tmp_path), steps_per_epoch=1, monitor="val_pearson", patience=2)
+    tracker.set_model(model)
+    for epoch, score in enumerate([float("nan"), 0.2, float("nan"), 0.5]):
+        tracker.on_epoch_end(epoch, {"loss": 1.0, "val_pearson": score})
+    assert (tracker.state["best_epoch"], tracker.state["best"], tracker.state["stopped"]) == (3, 0.5, False)

@@ -160,7 +160,8 @@ class ResumableTraining(keras.callbacks.Callback):
         score = logs.get(self.monitor, None)
         if score is None:
             score = -logs.get("loss", 0.0)
-        if self.state["best"] is None or score > self.state["best"]:
+        # a NaN score (Pearson of constant predictions) is never the best: NaN > x is False for ever after
+        if not np.isnan(score) and (self.state["best"] is None or score > self.state["best"]):
             self.state.update(best=float(score), best_epoch=epoch, wait=0)
             _save_arrays(os.path.join(self.dir, BEST), [v.numpy() for v in self.model.weights])
         else:
