@@ -91,6 +91,7 @@ def finetune(model, tokenizer, train, validation=None, *, out_dir, task="classif
         import tensorflow as tf
         tf.config.experimental.enable_op_determinism()
     model, tokenizer = _resolve_model(model, tokenizer, head_task, dict(head_args), new_head)
+    _check_label_order(model, labels, new_head)
     if sequence_length > model.config.max_position_embeddings:
         raise ValueError(f"sequence_length {sequence_length} is longer than the model's position table "
                          f"({model.config.max_position_embeddings})")
@@ -424,6 +425,16 @@ def _resolve_model(model, tokenizer, task, head_args, new_head=False):
     if backbone is None:
         raise ValueError(f"cannot fine-tune a {type(model).__name__}: give an ALBERT backbone or task model")
     return task.build(backbone, size, **head_args), tokenizer
+
+
+def _check_label_order(model, labels, new_head):
+    """A head continued as it is keeps its classes' order: the data's labels in another order would map each name
+    onto another class's weights by position, silently flipping its predictions."""
+    have = getattr(model, "labels", None)
+    if have and labels is not None and not new_head and list(have) != list(labels):
+        raise ValueError(f"the {type(model).__name__}'s classes are {','.join(have)} in that order, the data's "
+                         f"{','.join(labels)}: pass labels in its order (`--labels {','.join(have)}`), or "
+                         "new_head=True (`--new-head`) to draw a new head")
 
 
 def _check_records(name, records):

@@ -3,6 +3,10 @@ import os
 
 from keras_albert_cli.commands import add_training_verbose
 
+# Every run splits its data the same way (README, docs/training.md): with --seed in the split, a second run (or one
+# continuing a model, or on a vocabulary, trained on the seed-0 split) would test on sentences another run trained on.
+SPLIT_SEED = 0
+
 
 def register(sub):
     p = sub.add_parser("finetune", help="fine-tune ALBERT on a task (model.fit, resumable)")
@@ -16,7 +20,8 @@ def register(sub):
                         "'|' (default: classification)")
     p.add_argument("--model", required=True, help="a model directory (keras-albert pretrain/convert output) or a preset")
     p.add_argument("--data", required=True,
-                   help="rotten_tomatoes, imdb, or a .csv/.tsv/.jsonl file (split 80/10/10 by a --seed permutation)")
+                   help="rotten_tomatoes, imdb, or a .csv/.tsv/.jsonl file (split 80/10/10 by one fixed seed-0 "
+                        "permutation, whatever --seed: a test sentence never trains any run)")
     p.add_argument("--out", required=True,
                    help="output model directory (model.keras, labels.txt, report, heldout.jsonl or, question "
                         "answering, heldout.json: the test split); new or empty unless --overwrite")
@@ -41,7 +46,8 @@ def register(sub):
                    help="compute in 16 bits, weights in float32 (default: float32 throughout)")
     p.add_argument("--early-stopping", type=int, metavar="PATIENCE", help="stop after PATIENCE epochs without gain")
     p.add_argument("--no-bucket", action="store_true", help="pad every batch to --sequence-length")
-    p.add_argument("--seed", type=int, default=0, help="the split, the new head and the order (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=0,
+                   help="the new head, dropout and the batch order; not the split (default: %(default)s)")
     p.add_argument("--deterministic", action="store_true",
                    help="deterministic TensorFlow ops: a rerun (or a resumed run) gives bit-identical weights")
     add_training_verbose(p, "epoch")
@@ -71,7 +77,7 @@ def run(args):
     if args.task != "classification":
         return _run_task(args, labels)
     splits, labels, skipped = load_splits(args.data, tuple(args.text_column or ["text"]), args.label_column,
-                                          args.skip_bad_rows, args.seed, labels)
+                                          args.skip_bad_rows, SPLIT_SEED, labels)
     if skipped:
         print(f"skipped {skipped} malformed row(s) of {args.data}")
     tokenizer = AlbertTokenizer.from_file(args.spiece) if args.spiece else None
@@ -102,7 +108,7 @@ def _run_task(args, labels):
     records = recipe.reader(args.data, skip_bad_rows=args.skip_bad_rows)
     if records.skipped:
         print(f"skipped {records.skipped} malformed row(s) of {args.data}")
-    parts = split_rows(list(records), [0] * len(records), seed=args.seed)
+    parts = split_rows(list(records), [0] * len(records), seed=SPLIT_SEED)
     splits = {name: texts for name, (texts, _) in parts.items()}
     if not splits["validation"] or not splits["test"]:
         raise ValueError(f"{args.data}: {len(records)} examples are too few for an 80/10/10 split")
