@@ -107,6 +107,10 @@ def delimited_rows(path, delimiter, quoting=True, columns=()):
         row_start, start = start, reader.line_num + 1  # a quoted field may span lines: name the first
         if not any(fields):
             continue
+        if len(fields) != len(header) and reader.line_num > row_start:  # not one bad row: many lines swallowed
+            raise ValueError(f"{path}:{row_start}: a quote (\") opens a field that runs to line {reader.line_num}, "
+                             f"taking every row between into one ({len(fields)} fields, the header has "
+                             f"{len(header)}); close or double the quote, or quote no field of this file")
         if len(fields) != len(header):
             yield row_start, BadRow(f"{len(fields)} fields, the header has {len(header)}")
         else:
