@@ -17,6 +17,7 @@ import sys
 import tempfile
 
 WRITER_REQUIREMENT = "mediapipe==0.10.21"  # the last release whose wheel ships the writer's compiled module
+_FAILED = {}  # environment -> why it could not be set up: tried once per process, not once per exported file
 
 
 def _populate(model_bytes, spiece_path, labels, names):
@@ -49,6 +50,8 @@ def writer_python(requirements=None):
     python = os.path.join(env, "bin", "python")
     if os.path.isfile(os.path.join(env, ".ready")):
         return python
+    if env in _FAILED:
+        raise RuntimeError(_FAILED[env])
     import fcntl
     os.makedirs(cache, exist_ok=True)
     with open(env + ".lock", "w") as lock:  # two processes exporting at once build the environment once
@@ -56,14 +59,33 @@ def writer_python(requirements=None):
         if os.path.isfile(os.path.join(env, ".ready")):
             return python
         try:
-            subprocess.run([sys.executable, "-m", "venv", "--clear", env], check=True, capture_output=True)
+            subprocess.run([sys.executable, "-m", "venv", "--clear", env], check=True, capture_output=True, text=True)
             subprocess.run([python, "-m", "pip", "install", "--disable-pip-version-check", "-q", *requirements],
                            check=True, capture_output=True, text=True)
-        except subprocess.CalledProcessError as e:
-            raise RuntimeError(f"could not set up the metadata writer ({requirement}) in {env}: "
-                               f"{(e.stderr or '').strip()[-500:]}") from None
+        except (subprocess.CalledProcessError, OSError) as e:
+            why = last_line(getattr(e, "stderr", None), e)
+            _FAILED[env] = f"could not set up the metadata writer ({requirement}) in {env}: {why}"
+            raise RuntimeError(_FAILED[env]) from None
         open(os.path.join(env, ".ready"), "w").close()
     return python
+
+
+def last_line(stderr, fallback):
+    """A failed subprocess's last non-empty line of stderr (pip's and a traceback's conclusion), else `fallback`:
+    a warning or an error is one line."""
+    lines = (stderr or "").strip().splitlines()
+    return lines[-1].strip()[-300:] if lines else str(fallback)
+
+
+def ensure_writer(writer):
+    """Set up the environment of `writer` (an export task's "module:function" metadata writer) now, before any
+    work: so `--metadata on` fails first, not after the conversions. A writer module naming REQUIREMENTS runs in
+    that environment; none: MediaPipe's writer, in this process when importable. RuntimeError (one line) if not."""
+    import importlib
+    requirements = getattr(importlib.import_module(writer.split(":")[0]), "REQUIREMENTS", None)
+    if requirements is None and _writer_importable():
+        return None
+    return writer_python(requirements)
 
 
 def tensor_names(model_bytes):
@@ -98,7 +120,8 @@ def add_metadata(model_bytes, spiece_path, labels):
         done = subprocess.run([writer_python(), os.path.abspath(__file__)], input=job, text=True,
                               capture_output=True)
         if done.returncode != 0:
-            raise RuntimeError(f"the metadata writer failed: {done.stderr.strip()[-800:]}")
+            raise RuntimeError(f"the metadata writer failed: "
+                               f"{last_line(done.stderr, f'exit status {done.returncode}')}")
         with open(target, "rb") as f:
             return f.read()
 

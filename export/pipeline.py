@@ -16,8 +16,8 @@ def check_options(variants, sequence_length, limit, max_drop, buckets=()):
         raise ValueError(f"--limit must be at least 1 sentence, got {limit}")
     if max_drop is not None:
         check_max_drop(max_drop)
-    if any(n < 3 for n in buckets):
-        raise ValueError(f"--buckets lengths must be at least 3, got {list(buckets)}")
+    if any(n < 3 for n in buckets) or len(set(buckets)) < len(buckets):
+        raise ValueError(f"--buckets lengths must be at least 3, each once, got {list(buckets)}")
 
 
 def calibration_texts(pairs=False):
@@ -46,7 +46,7 @@ def export_all(model_dir, out, *, variants=("float32", "dynamic_int8"), compat=N
     """
     from keras_albert_export import gate
     from keras_albert_export import tasks
-    from keras_albert_export.report import LENGTHS, build_report, write_report
+    from keras_albert_export.report import build_report, lengths_up_to, write_report
     from keras_albert_export.savedmodel import export_savedmodel, is_pair_model
     from keras_albert_export.tflite import check_builtin_only, convert, convert_variants
     from keras_albert.model_dir import LABELS, SPIECE, load_model_dir, vocabulary_path
@@ -66,6 +66,9 @@ def export_all(model_dir, out, *, variants=("float32", "dynamic_int8"), compat=N
     if unoffered:
         raise ValueError(f"{model_dir} holds a {task.name} model, exported as {', '.join(task.variants)}, "
                          f"not {', '.join(unoffered)}")
+    if buckets and task.fixed_length:  # its runtimes pad every input to the window: a shorter signature runs nowhere
+        raise ValueError(f"--buckets: {model_dir} holds a {task.name} model, exported at one fixed window; "
+                         "length buckets are for dynamic-length exports")
     gated = task.gate is not None and max_drop is not None and any("int8" in v for v in variants)
     if gated:
         gate.check_heldout(task, model_dir, data)
@@ -74,6 +77,9 @@ def export_all(model_dir, out, *, variants=("float32", "dynamic_int8"), compat=N
     if (sequence_length or 0) > table or any(n > table for n in buckets):
         raise ValueError(f"--sequence-length/--buckets longer than {model_dir}'s position table ({table} tokens)")
     sequence_length = task.length(table, sequence_length)
+    if any(n > sequence_length for n in buckets):
+        raise ValueError(f"--buckets {max(buckets)}: longer than the export's sequence length ({sequence_length} "
+                         "tokens)")
     labels = labels or (task.labels(model) if task.labels else None)
     test = source = None
     if task.gate is not None and (gated or data is not None or gate.has_heldout(task, model_dir)):
@@ -83,12 +89,16 @@ def export_all(model_dir, out, *, variants=("float32", "dynamic_int8"), compat=N
     if task.metadata is None:
         log(f"a {task.name} export: no on-device metadata for this task (spiece.model and labels.txt travel beside "
             "the .tflite)")
+    elif metadata != "off":
+        metadata = _metadata_writer_ready(task, sequence_length, metadata, log)
+
+    pairs = is_pair_model(model_dir, text_columns)  # a pair classifier's SavedModel takes text_pair too
 
     with staged_output(out, overwrite) as tmp:
         if task.savedmodel is not None:  # the task's raw-string signature (a pair classifier: two strings)
             log(f"SavedModel -> {os.path.join(out, 'saved_model')}")
             export_savedmodel(model, tokenizer, labels, os.path.join(tmp, "saved_model"), sequence_length,
-                              overwrite=True, pairs=is_pair_model(model_dir))
+                              overwrite=True, pairs=pairs)
         tokenizer.save(os.path.join(tmp, SPIECE))
         if labels:
             with open(os.path.join(tmp, LABELS), "w", encoding="utf-8") as f:
@@ -96,7 +106,7 @@ def export_all(model_dir, out, *, variants=("float32", "dynamic_int8"), compat=N
         files = {}
         for variant in variants:
             log(f"TFLite {variant} -> {os.path.join(out, f'model_{variant}.tflite')}")
-        calibration = calibration_texts(pairs=is_pair_model(model_dir)) if "full_int8" in variants else None
+        calibration = calibration_texts(pairs=pairs) if "full_int8" in variants else None
         converted = convert_variants(model, variants, compat=compat, tokenizer=tokenizer,
                                      calibration_texts=calibration, sequence_length=sequence_length)
         for variant, data_bytes in converted.items():
@@ -117,9 +127,7 @@ def export_all(model_dir, out, *, variants=("float32", "dynamic_int8"), compat=N
                 f.write(convert(model, "dynamic_int8", compat=compat, buckets=buckets, sequence_length=sequence_length))
         log("measuring latency" + (f" and {task.gate.metrics[0]} on {len(test)} held-out {task.gate.unit}"
                                    if test else ""))
-        # never a length beyond the cut: it would time `sequence_length` tokens under a longer length's name
-        lengths = [sequence_length] if task.fixed_length else \
-            [n for n in LENGTHS if n < sequence_length] + [min(sequence_length, max(LENGTHS))]
+        lengths = [sequence_length] if task.fixed_length else lengths_up_to(sequence_length)
         report = build_report(model, tokenizer, files, test, gate=task.gate, labels=labels,
                               max_length=sequence_length, bucket_file=bucket_file, source=source, lengths=lengths)
         failed = gate.failures(report, max_drop) if max_drop is not None else {}
@@ -130,6 +138,24 @@ def export_all(model_dir, out, *, variants=("float32", "dynamic_int8"), compat=N
             raise gate.reject(tmp, out, gate.failure_message(report))
     log(f"export complete: {out}")
     return report
+
+
+def _metadata_writer_ready(task, sequence_length, mode, log):
+    """Set up the metadata writer before any work, once: `--metadata on` fails here, `auto` warns once and exports
+    without (not once per variant, after the conversions); -> the mode left. A fixed window other than the one
+    the writer's runtime runs (the Task Library's 384) gets a warning: its metadata would not run there."""
+    from keras_albert_export.metadata import ensure_writer
+    if task.fixed_length and task.default_length and sequence_length != task.default_length:
+        log(f"warning: a {task.name} file's metadata is for a runtime that runs a {task.default_length}-token window "
+            f"only (the TFLite Task Library): this {sequence_length}-token export will not run there")
+    try:
+        ensure_writer(task.metadata)
+    except RuntimeError as e:
+        if mode == "on":
+            raise ValueError(str(e)) from None
+        log(f"warning: written without on-device metadata ({e})")
+        return "off"
+    return mode
 
 
 def _with_metadata(data_bytes, spiece, labels, mode, add_metadata, log):

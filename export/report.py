@@ -10,6 +10,13 @@ import os
 LENGTHS, THREADS = (16, 32, 64, 128), (1, 2)
 
 
+def lengths_up_to(limit, longest=None):
+    """LENGTHS below `limit`, then `limit` itself (at most `longest`): never a length a file would cut (it would
+    time `limit` tokens under another length's name), and each once."""
+    last = min(limit, longest or limit)
+    return [n for n in LENGTHS if n < last] + [last]
+
+
 def _segments(texts):
     """texts (str or (first, second) pairs) -> the preprocessor's arguments."""
     texts = list(texts)
@@ -83,6 +90,15 @@ def latencies(path, lengths=LENGTHS, threads=THREADS, runs=20, signature=None, w
     return table
 
 
+def bucket_lengths(path):
+    """The lengths a bucket file has fixed signatures for (`length_N`), shortest first: the only ones it runs."""
+    from keras_albert_export.runtime import interpreter_class
+    from keras_albert_export.tflite import bucket_signature
+    prefix = bucket_signature("")
+    keys = interpreter_class()(model_path=path).get_signature_list()
+    return sorted(int(k[len(prefix):]) for k in keys if k.startswith(prefix) and k[len(prefix):].isdigit())
+
+
 def build_report(model, tokenizer, files, records=None, *, gate=None, labels=None, lengths=LENGTHS,
                  threads=THREADS, max_length=128, runs=20, bucket_file=None, source=None):
     """files: {variant: path}; records: the held-out records of the task's `Gate` (default: classification's,
@@ -117,7 +133,8 @@ def build_report(model, tokenizer, files, records=None, *, gate=None, labels=Non
         r["latency_ms"] = latencies(path, lengths, threads, runs)
     if bucket_file:
         report["buckets"] = {"file": os.path.basename(bucket_file),
-                             "latency_ms": latencies(bucket_file, lengths, threads, runs, bucket_signature)}
+                             "latency_ms": latencies(bucket_file, bucket_lengths(bucket_file), threads, runs,
+                                                     bucket_signature)}
     return report
 
 
@@ -164,14 +181,14 @@ def to_markdown(report):
     rows = [(k, r["latency_ms"]) for k, r in v.items()]
     if "buckets" in report:
         rows.append((f"fixed-length buckets ({report['buckets']['file']})", report["buckets"]["latency_ms"]))
-    if rows:
+    if rows:  # the bucket file is timed at its own lengths only: "n/a" at the others
         threads = list(rows[0][1])
-        lengths = list(rows[0][1][threads[0]])
+        lengths = sorted({n for _, table in rows for n in table[threads[0]]}, key=int)
         on = f" on {report['cpu']}" if report.get("cpu") else ""  # (a report written before it was recorded)
         lines += ["", f"Latency (ms, median, batch 1, ai_edge_litert){on}:", "",
                   "| variant | threads | " + " | ".join(f"seq {n}" for n in lengths) + " |",
                   "|---|---|" + "---|" * len(lengths)]
-        lines += [f"| {k} | {t} | " + " | ".join(f"{table[t][n]:.2f}" for n in lengths) + " |"
+        lines += [f"| {k} | {t} | " + " | ".join(_num(table[t].get(n)) for n in lengths) + " |"
                   for k, table in rows for t in threads]
     return "\n".join(lines) + "\n"
 

@@ -136,6 +136,8 @@ def _check(model, variants, compat, tokenizer, calibration_texts, buckets, seque
         raise ValueError("full_int8 needs a tokenizer and calibration sentences (real text)")
     if "full_int8" in variants and buckets:
         raise ValueError("length buckets are offered for float32 and dynamic_int8, not full_int8")
+    if buckets and task.fixed_length:
+        raise ValueError(f"length buckets are for dynamic-length exports, not a {task.name} model's fixed window")
     table = model.config.max_position_embeddings
     if sequence_length is not None and not 3 <= int(sequence_length):
         raise ValueError(f"sequence_length must be at least 3, got {sequence_length}")

@@ -82,3 +82,18 @@ def test_bench_refuses_before_its_table(tmp_path, capsys, tflite_bytes):
         assert captured.out == "" and len(captured.err.strip().splitlines()) == 1 and message in captured.err
     assert main(["bench", str(qa), "--lengths", "32", "--threads", "1", "--runs", "1"]) == 0
     assert capsys.readouterr().out.strip().splitlines()[-1].startswith("weight-cache\t1\t")
+
+
+def test_bench_default_lengths_follow_the_file(tmp_path, capsys, tflite_bytes):
+    """Without --lengths, bench times what the file runs: a fixed window at that window, a file cut at 64 tokens
+    at 16/32/64 (the default 16,32,64,128 was checked as if typed: both refused)."""
+    from keras_albert import AlbertQuestionAnswerer
+    from keras_albert_export.tflite import convert
+    qa = tmp_path / "qa.tflite"
+    qa.write_bytes(convert(AlbertQuestionAnswerer(AlbertBackbone(tiny_config())), "float32", sequence_length=32))
+    cut = tmp_path / "m.tflite"
+    cut.write_bytes(tflite_bytes)
+    for path, header in ((qa, ["seq 32 (ms)"]), (cut, ["seq 16 (ms)", "seq 32 (ms)", "seq 64 (ms)"])):
+        assert main(["bench", str(path), "--threads", "1", "--runs", "1"]) == 0
+        captured = capsys.readouterr()
+        assert captured.err == "" and captured.out.splitlines()[1].split("\t") == ["runtime", "threads", *header]

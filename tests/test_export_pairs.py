@@ -124,3 +124,24 @@ def test_a_pair_model_is_known_by_its_directory(tmp_path):
     empty.mkdir()
     assert not is_pair_model(str(empty), ["premise"])
     assert is_pair_model(str(empty), ["premise", "hypothesis"])
+
+
+def test_a_converted_pair_model_gated_on_pair_data_serves_pairs(pair_export, rt_texts, tmp_path):
+    """A converted MNLI checkpoint has no held-out split: the export's --data with two text columns is what says
+    it takes pairs (its SavedModel took `text` alone while the gate scored pairs)."""
+    import shutil
+
+    import tensorflow as tf
+
+    from keras_albert_export.pipeline import export_all
+    _, model_dir, _, _ = pair_export
+    converted = tmp_path / "converted"
+    shutil.copytree(model_dir, converted, ignore=shutil.ignore_patterns("heldout.jsonl"))
+    csv = tmp_path / "pairs.csv"
+    csv.write_text("premise,hypothesis,label\n" + "".join(
+        f'"{a.replace(chr(34), "")}","{b.replace(chr(34), "")}",{LABELS[i % 3]}\n'
+        for i, (a, b) in enumerate(_pairs(rt_texts, 6)[:-1])))
+    export_all(str(converted), str(tmp_path / "out"), variants=("float32",), max_drop=None, sequence_length=48,
+               data=str(csv), text_columns=["premise", "hypothesis"], metadata="off", log=lambda *_: None)
+    serve = tf.saved_model.load(str(tmp_path / "out" / "saved_model")).signatures["serving_default"]
+    assert sorted(serve.structured_input_signature[1]) == ["text", "text_pair"]

@@ -20,7 +20,9 @@ def _ints(text):
 def register(sub):
     p = sub.add_parser("bench", help="time an exported .tflite at several sequence lengths and thread counts")
     p.add_argument("model", help="a .tflite written by `keras-albert export`")
-    p.add_argument("--lengths", default="16,32,64,128", help="comma-separated token counts (default: %(default)s)")
+    p.add_argument("--lengths", default=None,
+                   help="comma-separated token counts (default: 16,32,64,128 up to where the file cuts its input; a "
+                        "fixed-window file: its window)")
     p.add_argument("--threads", default="1,2", help="comma-separated thread counts (default: %(default)s)")
     p.add_argument("--runs", type=int, default=20,
                    help="timed runs per cell; the median is shown (default: %(default)s)")
@@ -29,16 +31,19 @@ def register(sub):
 
 def run(args):
     from keras_albert_export.cpu import cpu_kind
-    from keras_albert_export.report import latencies
+    from keras_albert_export.report import latencies, lengths_up_to
     from keras_albert_export.tflite import input_limit
 
     from keras_albert_export.runtime import read_with_files, window
 
-    lengths, threads = _ints(args.lengths), check_threads(_ints(args.threads))
+    lengths = None if args.lengths is None else _ints(args.lengths)
+    threads = check_threads(_ints(args.threads))
     if args.runs < 1:
         raise ValueError(f"--runs must be at least 1, got {args.runs}")
     content, _, _ = read_with_files(args.model)
     fixed, limit = window(content, args.model), input_limit(content)
+    if lengths is None:  # no --lengths: the ones the file runs (its window; the default ones up to its cut)
+        lengths = [fixed] if fixed else lengths_up_to(limit or 128, 128)
     if fixed and lengths != [fixed]:  # a question-answering file: one window length is all it runs
         raise ValueError(f"{args.model} runs a fixed window of {fixed} tokens: time it with --lengths {fixed}")
     if limit is not None and max(lengths) > limit:  # it would time `limit` tokens under another length's name
