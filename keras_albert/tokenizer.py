@@ -179,7 +179,7 @@ def train_vocab(texts, vocab_size=8000, output_path=None, seed_sentencepiece_siz
         except RuntimeError as e:
             raise ValueError(f"SentencePiece training failed: {e}") from None
         with open(prefix + ".model", "rb") as f:
-            tokenizer = AlbertTokenizer(raw_text_model(f.read()))
+            tokenizer = AlbertTokenizer(raw_text_model(_without_paths(f.read())))
     if tokenizer.vocab_size < vocab_size:
         import warnings
 
@@ -189,3 +189,13 @@ def train_vocab(texts, vocab_size=8000, output_path=None, seed_sentencepiece_siz
     if output_path is not None:
         tokenizer.save(output_path)
     return tokenizer
+
+
+def _without_paths(model_proto):
+    """The model without the trainer's file names (its random temporary folder): the same texts and options give
+    the same bytes, which `pretrain` fingerprints to resume a killed run."""
+    from keras_albert.normalization import _parse
+    proto = _parse(model_proto)
+    proto.trainer_spec.ClearField("model_prefix")
+    proto.trainer_spec.ClearField("input")
+    return proto.SerializeToString()

@@ -56,6 +56,26 @@ def test_pretrain_refuses_before_any_work(corpus, tmp_path, capsys):
     assert sorted(os.listdir(tmp_path)) == ["pre"]
 
 
+def test_shape_and_length_flags_are_refused_before_the_vocabulary_is_trained(corpus, tmp_path, capsys, monkeypatch):
+    """--sequence-length 4 was numpy's "low >= high" after the vocabulary; a preset's position table was exceeded
+    at the first step, after the shards, leaving them staged; a bad head count came after the vocabulary."""
+    import keras_albert.tokenizer
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("the vocabulary was trained before the flags were checked")
+    monkeypatch.setattr(keras_albert.tokenizer, "train_vocab", no_work)
+    for flags, says in (
+            (["--sequence-length", "4"], "--sequence-length 4 is out of range: it must be at least 8"),
+            (["--preset", "albert-base-v2", "--sequence-length", "1024"],
+             "--sequence-length 1024 is longer than --preset albert-base-v2's position table (512)"),
+            (["--hidden-size", "30", "--num-attention-heads", "4"],
+             "--hidden-size 30 is not divisible by --num-attention-heads 4")):
+        assert main(["pretrain", "--corpus", corpus, "--out", str(tmp_path / "x"), "--steps", "1", *TINY, *flags]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and says in err[0], err
+        assert not os.listdir(tmp_path)  # no staging folder left
+
+
 def test_a_corpus_without_training_examples_is_one_line(tmp_path, capsys, rt_texts):
     """Documents of one sentence make no sentence-order pair: one line saying so, and no output folder (it was
     a StopIteration traceback)."""

@@ -174,3 +174,17 @@ def test_corpus_errors(tmp_path):
     latin1.write_bytes("first line.\n\nun caf\u00e9 cr\u00e8me.\n".encode("latin-1"))
     with pytest.raises(ValueError, match=r"latin1\.txt:3: byte 0xe9 at column 7 is not UTF-8"):
         read_corpus([str(latin1)])
+
+
+@pytest.mark.parametrize("source", ["rotten_tomatoes", "imdb"])
+def test_a_builtin_corpus_is_its_training_split_only(source):
+    """`--corpus rotten_tomatoes` pretrained on all 8,530 sentences, the 853 seed-0 test ones included."""
+    from keras_albert import data
+    from keras_albert.pretraining_data import read_corpus, split_sentences
+    from keras_albert.pretraining_stream import iter_documents
+    parts = data.splits(source)
+    held_out = {tuple(split_sentences(t)) for name in ("validation", "test") for t in parts[name][0]}
+    held_out -= {tuple(split_sentences(t)) for t in parts["train"][0]}  # a review also in the train split
+    for documents in (read_corpus([source]), [d.sentences for d in iter_documents([source])]):
+        assert len(documents) == len(parts["train"][0])
+        assert not held_out.intersection(map(tuple, documents))

@@ -22,7 +22,8 @@ def register(sub):
     p.add_argument("--shards", help="train from a `keras-albert pretrain-data` folder instead of --corpus "
                                     "(streamed from disk; its spiece.model is the vocabulary)")
     p.add_argument("--corpus", nargs="+",
-                   help="text files (one sentence per line, blank line between documents), or imdb / rotten_tomatoes")
+                   help="text files (one sentence per line, blank line between documents), or imdb / rotten_tomatoes "
+                        "(their seed-0 training split only: no validation or test sentence is pretrained on)")
     p.add_argument("--out", required=True, help="output directory (shards/, model.keras, spiece.model, report)")
     p.add_argument("--spiece", help="an existing spiece.model (default: train one on the corpus)")
     p.add_argument("--init", help="continue pretraining a checkpoint (model directory, HF directory or hub id, "
@@ -76,7 +77,6 @@ def resolve_recipe(args):
 def run(args):
     import dataclasses
 
-    from keras_albert import AlbertConfig, get_preset
     from keras_albert.pretraining_data import read_corpus
     from keras_albert.staging import check_output, staged_output, staging_path
     from keras_albert.tokenizer import AlbertTokenizer, train_vocab
@@ -89,10 +89,11 @@ def run(args):
     if args.strategy in ("multi_worker", "tpu"):
         from keras_albert.training import get_strategy
         dist = get_strategy(args.strategy)  # before TensorFlow runs anything
-    for flag in ("steps", "steps_per_log", "batch_size", "sequence_length", "max_predictions", "vocab_size",
-                 "dupe_factor"):
+    for flag in ("steps", "steps_per_log", "batch_size", "max_predictions", "vocab_size", "dupe_factor"):
         if getattr(args, flag) < 1:
             raise ValueError(f"--{flag.replace('_', '-')} must be at least 1, got {getattr(args, flag)}")
+    if args.sequence_length < 8:  # as pretrain-data: [CLS] A [SEP] B [SEP] leaves too little room for a pair
+        raise ValueError(f"--sequence-length {args.sequence_length} is out of range: it must be at least 8")
     if not 0 <= args.warmup_ratio <= 1:
         raise ValueError(f"--warmup-ratio must be between 0 and 1, got {args.warmup_ratio}")
     if not 0 < args.learning_rate < float("inf"):
@@ -101,6 +102,7 @@ def run(args):
         raise ValueError(f"--eval-fraction must be between 0 and 1, got {args.eval_fraction}")
     if bool(args.corpus) == bool(args.shards):
         raise ValueError("give --corpus FILES or --shards FOLDER (made by keras-albert pretrain-data), not both")
+    shape = None if args.init else _model_shape(args)  # --init's shape is checked once it is loaded
     check_output(args.out, args.overwrite, inputs=(*(args.corpus or ()), args.shards, args.init, args.spiece))
     documents = read_corpus(args.corpus) if args.corpus else None
     split = _held_out(documents, args) if documents else None  # (training, evaluation) documents
@@ -122,13 +124,7 @@ def run(args):
     if args.shards:
         from keras_albert.pretraining_data import load_shards
         load_shards(args.shards, tokenizer, args.sequence_length)  # a wrong folder is refused before any work
-    if start is not None:
-        config = start.config
-    elif args.preset:
-        config = dataclasses.replace(get_preset(args.preset), vocab_size=tokenizer.vocab_size)
-    else:
-        config = AlbertConfig(vocab_size=tokenizer.vocab_size, max_position_embeddings=max(args.sequence_length, 128),
-                              **{k: getattr(args, k) for k in MODEL_FLAGS})
+    config = start.config if start is not None else dataclasses.replace(shape, vocab_size=tokenizer.vocab_size)
     from keras_albert.training.strategies import is_chief, task_id
     if not is_chief(dist):  # a multi-worker worker: trains beside the chief, publishes nothing
         tmp = staging_path(args.out, f"partial-worker-{task_id(dist)}")
@@ -166,6 +162,26 @@ def _shards_and_training(args, split, tokenizer, config, start, out):
     with open(os.path.join(out, "pretrain_history.json"), "w") as f:
         json.dump(history, f, indent=2)
     return history
+
+
+def _model_shape(args):
+    """The model's config (its vocabulary size still a placeholder) from --preset or the shape flags, refused in
+    the flags' terms before the vocabulary and shards are made: a sequence longer than the position table."""
+    from keras_albert import AlbertConfig, get_preset
+    if args.preset:
+        shape = get_preset(args.preset)
+        if args.sequence_length > shape.max_position_embeddings:
+            raise ValueError(f"--sequence-length {args.sequence_length} is longer than --preset {args.preset}'s "
+                             f"position table ({shape.max_position_embeddings})")
+        return shape
+    for flag in MODEL_FLAGS:
+        if getattr(args, flag) < 1:
+            raise ValueError(f"--{flag.replace('_', '-')} must be at least 1, got {getattr(args, flag)}")
+    if args.hidden_size % args.num_attention_heads:
+        raise ValueError(f"--hidden-size {args.hidden_size} is not divisible by --num-attention-heads "
+                         f"{args.num_attention_heads}")
+    return AlbertConfig(max_position_embeddings=max(args.sequence_length, 128),
+                        **{k: getattr(args, k) for k in MODEL_FLAGS})
 
 
 def _held_out(documents, args):

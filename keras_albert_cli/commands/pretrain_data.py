@@ -5,7 +5,8 @@ import shlex
 def register(sub):
     p = sub.add_parser("pretrain-data", help="write pretraining shards (MLM + SOP) from a corpus of any size")
     p.add_argument("--corpus", nargs="+", required=True,
-                   help="text files (one sentence per line, blank line between documents), or imdb / rotten_tomatoes")
+                   help="text files (one sentence per line, blank line between documents), or imdb / rotten_tomatoes "
+                        "(their seed-0 training split only: no validation or test sentence is pretrained on)")
     p.add_argument("--out", required=True, help="shard folder (train-*.tfrecord, eval-*.tfrecord, spiece.model, "
                                                 "manifest.json) for `keras-albert pretrain --shards`")
     p.add_argument("--spiece", help="an existing spiece.model (default: train one on a sample of the corpus)")
