@@ -118,10 +118,16 @@ def delimited_rows(path, delimiter, quoting=True, columns=()):
 
 
 def jsonl_rows(path):
-    """(line, JSON object or BadRow) of a JSON-lines file; blank lines are skipped."""
+    """(line, JSON object or BadRow) of a JSON-lines file; blank lines are skipped. A file that is one JSON array
+    (a `.json` as most tools write it) is the file's error, not a bad first line to skip."""
+    seen = False
     for line, text in enumerate(utf8_lines(path), 1):
         if not text.strip():
             continue
+        if not seen and text.lstrip().startswith("["):
+            raise ValueError(f"{path}: one JSON array; the data format is JSON lines, one object per line "
+                             "(`jq -c '.[]'` writes it)")
+        seen = True
         try:
             row = json.loads(text)
         except json.JSONDecodeError as e:
@@ -177,6 +183,9 @@ def load_splits(source, text_columns=("text",), label_column="label", skip_bad_r
     from keras_albert import data
     names = None if labels is None else parse_labels(labels)
     if source in data.SOURCES:
+        if tuple(text_columns) != ("text",) or label_column != "label":
+            raise ValueError(f"{source} is a built-in set with its own text and labels: --text-column and "
+                             "--label-column are for a .csv/.tsv/.jsonl file")
         if names is not None and names != list(data.LABEL_NAMES):
             raise ValueError(f"{source} has the labels {','.join(data.LABEL_NAMES)}, not {','.join(names)}")
         return data.splits(source, seed=seed), list(data.LABEL_NAMES), 0
@@ -217,6 +226,13 @@ def _training_labels(source, table, rows):
             raise ValueError(f"{source}: labels {a!r} (line {table.lines[first[a]]}) and {b!r} (line "
                              f"{table.lines[first[b]]}) are the same number written two ways; write one")
         numbers[value] = n
+    cased = {}
+    for n in names:  # "Positive" beside "positive": the same class typed two ways, as 1.0 beside 1
+        if n.casefold() in cased:
+            a, b = cased[n.casefold()], n
+            raise ValueError(f"{source}: labels {a!r} (line {table.lines[first[a]]}) and {b!r} (line "
+                             f"{table.lines[first[b]]}) differ only in case; write one (or name both with --labels)")
+        cased[n.casefold()] = n
     counts = collections.Counter(table.labels)
     for n in names:
         if counts[n] == 1 and len(table.labels) > len(names):

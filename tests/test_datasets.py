@@ -165,6 +165,21 @@ def test_labels_come_from_the_training_split(tmp_path):
         datasets.load_splits(_labelled_file(tmp_path, numbers))
     with pytest.raises(ValueError, match="the training split has only the label 'pos'; a classifier needs at least"):
         datasets.load_splits(_labelled_file(tmp_path, ["pos"] * 30))
+    cased = [("Pos" if i % 9 == 0 else "pos") if i % 2 else "neg" for i in range(60)]  # a class typed two ways
+    with pytest.raises(ValueError, match=r"labels 'Pos' \(line \d+\) and 'pos' \(line \d+\) differ only in case"):
+        datasets.load_splits(_labelled_file(tmp_path, cased))
+    assert datasets.load_splits(_labelled_file(tmp_path, cased), labels="neg,pos,Pos")[1] == ["neg", "pos", "Pos"]
+
+
+def test_files_and_sets_read_as_they_are(tmp_path):
+    """A .json holding one JSON array is the file's error (it was 'line 1: invalid JSON, pass --skip-bad-rows',
+    advice that skips every line); a built-in set refuses column names it does not have (they were ignored)."""
+    array = _write(tmp_path / "a.json", '[{"text": "a", "label": "x"},\n {"text": "b", "label": "y"}]\n')
+    for skip in (None, True):
+        with pytest.raises(ValueError, match=r"a.json: one JSON array; the data format is JSON lines"):
+            datasets.read_table(array, skip_bad_rows=skip)
+    with pytest.raises(ValueError, match="rotten_tomatoes is a built-in set with its own text and labels"):
+        datasets.load_splits("rotten_tomatoes", ("sentence",))
 
 
 def test_explicit_labels(tmp_path):

@@ -281,6 +281,8 @@ def test_cli_refuses_bad_input_in_one_line_before_any_work(tmp_path, tokenizer, 
     base = str(tmp_path / "base")
     save_model_dir(base, AlbertBackbone(tiny_config(vocab_size=tokenizer.vocab_size)), tokenizer)
     (tmp_path / "afile").write_text("mine")
+    tiny = tmp_path / "tiny.csv"
+    tiny.write_text("text,label\n" + "".join(r + "\n" for r in rows[:3] + rows[50:53]))
     argv = ["finetune", "--model", base, "--epochs", "1", "--batch-size", "16", "--sequence-length", "32",
             "--verbose", "0", "--data"]
     cases = [
@@ -294,12 +296,13 @@ def test_cli_refuses_bad_input_in_one_line_before_any_work(tmp_path, tokenizer, 
         ([str(csv), "--out", str(tmp_path / "o"), "--epochs", "0"],
          "epochs (--epochs) must be an integer of at least 1"),
         ([str(csv), "--out", str(tmp_path / "afile")], "afile is a file, not a folder"),
+        ([str(tiny), "--out", str(tmp_path / "o")], f"{tiny}: 6 examples are too few for an 80/10/10 split"),
     ]
     for extra, why in cases:
         assert main(argv + extra) == 2, extra
         err = capsys.readouterr().err
         assert why in err and err.count("\n") == 1, err       # one line, no traceback
-        assert sorted(os.listdir(tmp_path)) == ["afile", "base", "d.csv", "typo.csv"]  # nothing written, no backup
+        assert sorted(os.listdir(tmp_path)) == ["afile", "base", "d.csv", "tiny.csv", "typo.csv"]  # nothing written
     assert (tmp_path / "afile").read_text() == "mine"
 
 

@@ -78,6 +78,9 @@ def run(args):
         return _run_task(args, labels)
     splits, labels, skipped = load_splits(args.data, tuple(args.text_column or ["text"]), args.label_column,
                                           args.skip_bad_rows, SPLIT_SEED, labels)
+    if not splits["validation"][0] or not splits["test"][0]:
+        raise ValueError(f"{args.data}: {sum(len(t) for t, _ in splits.values())} examples are too few for an "
+                         "80/10/10 split")
     if skipped:
         print(f"skipped {skipped} malformed row(s) of {args.data}")
     tokenizer = AlbertTokenizer.from_file(args.spiece) if args.spiece else None
