@@ -43,11 +43,14 @@ def tensor_names(model_bytes):
 
 
 def _run(job):
-    """Run this file in the tflite-support environment with a JSON job on stdin; its JSON answer."""
+    """Run this file in the tflite-support environment with a JSON job on stdin; its JSON answer (one line of
+    its stderr when it fails)."""
+    from keras_albert_export.metadata import last_line
     done = subprocess.run([task_library_python(), os.path.abspath(__file__)], input=json.dumps(job), text=True,
                           capture_output=True)
     if done.returncode != 0:
-        raise RuntimeError(f"tflite-support ({job['job']}) failed: {done.stderr.strip()[-800:]}")
+        raise RuntimeError(f"tflite-support ({job['job']}) failed: "
+                           f"{last_line(done.stderr, f'exit status {done.returncode}')}")
     return json.loads(done.stdout)
 
 
