@@ -53,6 +53,13 @@ def quiet_native_logs():
         logging.getLogger(name).setLevel(logging.ERROR)
 
 
+def quiet_swallowed_interrupt(unraisable, shows=sys.unraisablehook):
+    """Python prints "Exception ignored in ..." with a traceback for a Ctrl-C it swallowed in a finalizer; the
+    command ends with its one "interrupted" line instead (staging.note_interrupt remembered it)."""
+    if not issubclass(unraisable.exc_type, KeyboardInterrupt):
+        shows(unraisable)
+
+
 def show_library_warnings(command):
     """The library's own warnings (keras_albert.notices) as one line each, `keras-albert CMD: warning: ...`, even
     where every other Python warning is silenced; the rest as Python shows them."""
@@ -80,6 +87,7 @@ def main(argv=None):
         getattr(args, dest).extend(extra)
     if argv is None:  # a real command line (in-process callers keep their streams and their Ctrl-C)
         signal.signal(signal.SIGINT, note_interrupt)
+        sys.unraisablehook = quiet_swallowed_interrupt
         if not args.show_logs:
             quiet_native_logs()
     try:

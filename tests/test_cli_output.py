@@ -84,6 +84,9 @@ def test_a_ctrl_c_python_swallowed_still_stops_the_publish(tmp_path):
         def __del__(self):
             staging.note_interrupt()  # as the handler runs when the signal lands in a finalizer
 
+    import types
+
+    from keras_albert_cli.cli import quiet_swallowed_interrupt
     try:
         with pytest.raises(KeyboardInterrupt):
             with staging.staged_output(tmp_path / "out") as tmp:
@@ -93,5 +96,10 @@ def test_a_ctrl_c_python_swallowed_still_stops_the_publish(tmp_path):
                 open(f"{tmp}/result.txt", "w").write("complete")
         assert not (tmp_path / "out").exists()
         assert [p.name for p in tmp_path.iterdir()] == ["marker"]  # the staging folder is gone too
+        shown = []  # and Python's "Exception ignored in ..." traceback for it is not printed on a command line
+        for error in (KeyboardInterrupt(), ValueError("x")):
+            unraisable = types.SimpleNamespace(exc_type=type(error), exc_value=error)
+            quiet_swallowed_interrupt(unraisable, shows=shown.append)
+        assert [u.exc_type for u in shown] == [ValueError]
     finally:
         staging._interrupted = False
