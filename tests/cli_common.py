@@ -48,3 +48,15 @@ def backup_step(backup):
         return _load_arrays(os.path.join(backup, STATE))[1]["step"]
     except (OSError, ValueError, KeyError, EOFError):
         return -1
+
+
+# A pretraining run small enough for a test: the shape, vocabulary and batch of `keras-albert pretrain`.
+PRETRAIN_TINY = ["--vocab-size", "400", "--hidden-size", "32", "--num-hidden-layers", "2", "--num-attention-heads",
+                 "2", "--intermediate-size", "64", "--embedding-size", "16", "--sequence-length", "32",
+                 "--max-predictions", "4", "--batch-size", "8"]
+
+
+def write_corpus(path, sentences):
+    """The original ALBERT corpus format: documents of six sentences, one per line, a blank line between."""
+    path.write_text("".join("\n".join(sentences[i:i + 6]) + "\n\n" for i in range(0, len(sentences), 6)))
+    return str(path)

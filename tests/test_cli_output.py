@@ -65,10 +65,10 @@ def test_verbose_is_a_global_flag():
 
 def test_a_reader_that_leaves_gets_no_traceback():
     """`keras-albert ... | head -1`: the pipe closes under the command; it stops quietly (128 + SIGPIPE)."""
-    import subprocess
-    p = subprocess.Popen(["keras-albert", "info", "albert-base-v2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    from cli_common import cli
+    p = cli("info", "albert-base-v2")
     p.stdout.close()
-    err = p.stderr.read().decode()
+    err = p.stderr.read()
     assert (p.wait(), err) == (141, "")
 
 

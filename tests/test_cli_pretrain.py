@@ -4,19 +4,16 @@ import os
 
 import pytest
 
+from cli_common import PRETRAIN_TINY, write_corpus
+
 from keras_albert_cli.cli import main
 
-TINY = ["--vocab-size", "400", "--hidden-size", "32", "--num-hidden-layers", "2", "--num-attention-heads", "2",
-        "--intermediate-size", "64", "--embedding-size", "16", "--sequence-length", "32", "--max-predictions", "4",
-        "--batch-size", "8", "--verbose", "0"]
+TINY = PRETRAIN_TINY + ["--verbose", "0"]
 
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory, rt_texts):
-    path = tmp_path_factory.mktemp("pre") / "corpus.txt"
-    sents = rt_texts[0][:300]
-    path.write_text("".join("\n".join(sents[i:i + 6]) + "\n\n" for i in range(0, 300, 6)))
-    return str(path)
+    return write_corpus(tmp_path_factory.mktemp("pre") / "corpus.txt", rt_texts[0][:300])
 
 
 def test_pretrain_trains_exactly_steps_not_a_whole_log_interval(corpus, tmp_path, capsys, train_step_traces):

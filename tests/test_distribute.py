@@ -51,10 +51,11 @@ def test_multi_worker_two_processes_identical_weights(tmp_path, spiece_path):
 
 
 def _shards(tmp_path, tokenizer, rt_texts):
+    from cli_common import write_corpus
+
     from keras_albert.pretraining_stream import ExampleOptions, prepare_shards
-    corpus, sents = tmp_path / "corpus.txt", rt_texts[0][:240]
-    corpus.write_text("".join("\n".join(sents[i:i + 6]) + "\n\n" for i in range(0, 240, 6)))
-    prepare_shards([str(corpus)], str(tmp_path / "shards"), tokenizer=tokenizer, progress=False,
+    corpus = write_corpus(tmp_path / "corpus.txt", rt_texts[0][:240])
+    prepare_shards([corpus], str(tmp_path / "shards"), tokenizer=tokenizer, progress=False,
                    opts=ExampleOptions(sequence_length=32, max_predictions=4, eval_fraction=0.1, num_shards=2))
     return tmp_path / "shards"
 

@@ -6,22 +6,17 @@ import signal
 import time
 
 import pytest
-from cli_common import backup_step, cli, run_cli
+from cli_common import PRETRAIN_TINY, backup_step, cli, run_cli, write_corpus
 
 from keras_albert.staging import staging_path
 from keras_albert.tokenizer import train_vocab
 
-TINY = ["--vocab-size", "400", "--hidden-size", "32", "--num-hidden-layers", "2", "--num-attention-heads", "2",
-        "--intermediate-size", "64", "--embedding-size", "16", "--sequence-length", "32", "--max-predictions", "4",
-        "--batch-size", "8", "--verbose", "1", "--eval-fraction", "0.1"]
+TINY = PRETRAIN_TINY + ["--verbose", "1", "--eval-fraction", "0.1"]
 
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory, rt_texts):
-    path = tmp_path_factory.mktemp("resume") / "corpus.txt"
-    sents = rt_texts[0][:300]
-    path.write_text("".join("\n".join(sents[i:i + 6]) + "\n\n" for i in range(0, 300, 6)))
-    return str(path)
+    return write_corpus(tmp_path_factory.mktemp("resume") / "corpus.txt", rt_texts[0][:300])
 
 
 def test_train_vocab_gives_the_same_bytes_for_the_same_texts(rt_texts):

@@ -357,11 +357,10 @@ def test_output_is_staged_and_published_whole(tmp_path, tokenizer, rt_texts):
 
 
 def test_cli_pretrain_then_finetune(tmp_path, rt_texts, capsys):
-    corpus = tmp_path / "corpus.txt"
-    sents = rt_texts[0][:600]
-    corpus.write_text("".join("\n".join(sents[i:i + 6]) + "\n\n" for i in range(0, 600, 6)))
+    from cli_common import write_corpus
+    corpus = write_corpus(tmp_path / "corpus.txt", rt_texts[0][:600])
     out = str(tmp_path / "pre")
-    rc = main(["pretrain", "--corpus", str(corpus), "--out", out, "--vocab-size", "400", "--hidden-size", "32",
+    rc = main(["pretrain", "--corpus", corpus, "--out", out, "--vocab-size", "400", "--hidden-size", "32",
                "--num-hidden-layers", "2", "--num-attention-heads", "2", "--intermediate-size", "64",
                "--embedding-size", "16", "--sequence-length", "64", "--max-predictions", "8", "--ngram", "3",
                "--whole-word", "--steps", "6", "--steps-per-log", "3", "--batch-size", "8", "--verbose", "0"])

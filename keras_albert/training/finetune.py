@@ -428,10 +428,11 @@ def _resolve_model(model, tokenizer, task, head_args, new_head=False):
 
 
 def _check_label_order(model, labels, new_head):
-    """A head continued as it is keeps its classes' order: the data's labels in another order would map each name
-    onto another class's weights by position, silently flipping its predictions."""
+    """A head continued as it is keeps its classes' order: the same names in another order would map each name onto
+    another class's weights by position, silently flipping its predictions. (Other names are other classes: the
+    head is re-used by position and takes the data's names, as transformers does.)"""
     have = getattr(model, "labels", None)
-    if have and labels is not None and not new_head and list(have) != list(labels):
+    if have and labels is not None and not new_head and sorted(have) == sorted(labels) and list(have) != list(labels):
         raise ValueError(f"the {type(model).__name__}'s classes are {','.join(have)} in that order, the data's "
                          f"{','.join(labels)}: pass labels in its order (`--labels {','.join(have)}`), or "
                          "new_head=True (`--new-head`) to draw a new head")
