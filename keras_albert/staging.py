@@ -68,6 +68,35 @@ def _check_writable(out, parent):
                          f"({e.strerror or e})") from None
 
 
+class Held:
+    """A run's hold on its fixed staging folder (`hold`): released by `release()` or when the process dies."""
+
+    def __init__(self, path, f):
+        self.path, self.file = path, f
+
+    def release(self):
+        if not self.file.closed:
+            with contextlib.suppress(OSError):
+                os.remove(self.path)
+            self.file.close()
+
+
+def hold(staging, out):
+    """Lock the fixed staging folder of a resumable run (`.NAME.partial`): a second run on the same output at the
+    same time (two terminals, a double start) is refused in one line instead of both writing one folder. The
+    kernel drops the lock when the process dies, kill -9 included, so a killed run never blocks its resume."""
+    import fcntl
+    path = staging.rstrip(os.sep) + ".lock"
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    f = open(path, "w")
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        f.close()
+        raise ValueError(f"another run is writing {out} right now (it holds {path}); wait for it to end") from None
+    return Held(path, f)
+
+
 def staging_path(out, tag=None):
     """A hidden sibling of `out` on the same file system (so the final rename is atomic)."""
     parent, name = os.path.split(os.path.abspath(os.fspath(out)))
@@ -83,15 +112,20 @@ def staged_output(out, overwrite=False, staging=None):
     """
     check_output(out, overwrite)
     tmp = staging or staging_path(out)
+    held = hold(tmp, out) if staging else None  # (a random staging folder is this run's alone)
     os.makedirs(tmp, exist_ok=True)
     try:
-        yield tmp
-        check_not_interrupted()
-    except BaseException:
-        if staging is None:
-            shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    publish(tmp, out, overwrite)
+        try:
+            yield tmp
+            check_not_interrupted()
+        except BaseException:
+            if staging is None:
+                shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        publish(tmp, out, overwrite)
+    finally:
+        if held:
+            held.release()
 
 
 def publish(tmp, out, overwrite=False):

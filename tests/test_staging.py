@@ -93,3 +93,18 @@ def test_ctrl_c_and_refused_files_are_one_line(monkeypatch, capsys, tmp_path):
         monkeypatch.setattr(info, "run", run)  # (what `info` registers as its run)
         assert main(["info", "x"]) == code
         assert capsys.readouterr().err.strip().splitlines() == [line]
+
+
+def test_a_second_run_on_the_same_output_at_once_is_refused(tmp_path):
+    """Two runs started at once with the same --out shared one staging folder (the second died on a file the
+    first had removed). The second is refused in one line; the hold ends with its run, so the next one starts."""
+    from keras_albert.staging import hold, staged_output, staging_path
+    out = tmp_path / "out"
+    first = hold(staging_path(out, "partial"), str(out))
+    with pytest.raises(ValueError, match=rf"another run is writing {out} right now"):
+        with staged_output(out, staging=staging_path(out, "partial")):
+            pass
+    first.release()
+    with staged_output(out, staging=staging_path(out, "partial")) as tmp:
+        open(os.path.join(tmp, "done"), "w").close()
+    assert sorted(os.listdir(tmp_path)) == ["out"]  # no lock file left beside it

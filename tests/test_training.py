@@ -334,6 +334,20 @@ class _Interrupt(keras.callbacks.Callback):
             raise KeyboardInterrupt
 
 
+def test_two_runs_on_one_output_at_once(tmp_path, tokenizer):
+    """A second fine-tuning run on an output another run is writing is refused in one line (both wrote one staging
+    folder, and the second died on a file the first had removed)."""
+    from keras_albert.staging import hold
+    out = tmp_path / "out"
+    first = hold(staging_path(out, "partial"), str(out))
+    try:
+        with pytest.raises(ValueError, match=rf"another run is writing {out} right now"):
+            finetune(_model(tokenizer), tokenizer, (["good", "bad"], [1, 0]), out_dir=str(out), sequence_length=32)
+    finally:
+        first.release()
+    assert not out.exists()
+
+
 def test_output_is_staged_and_published_whole(tmp_path, tokenizer, rt_texts):
     out = tmp_path / "out"
     out.mkdir()

@@ -61,6 +61,7 @@ def finetune(model, tokenizer, train, validation=None, *, out_dir, task="classif
     """
     from keras_albert import datasets, tasks
     from keras_albert.model_dir import HELDOUT, save_model_dir
+    from keras_albert import staging as staging_lib
     from keras_albert.staging import check_output, publish, staging_path
 
     head_task, recipe = (tasks.get("classification"), None) if task == "classification" else tasks.recipe(task)
@@ -104,47 +105,51 @@ def finetune(model, tokenizer, train, validation=None, *, out_dir, task="classif
     chief = is_chief(dist)
     staging = staging_path(out_dir, "partial" if chief else f"partial-worker-{task_id(dist)}")
     backup_dir = os.path.join(staging, "backup")
-    fingerprint = run_fingerprint(model, tokenizer, train, validation, labels, hyper)
-    check_fingerprint(backup_dir, fingerprint)
-    _clear_except(staging, "backup")  # what a killed run wrote after its training: rewritten below
+    held = staging_lib.hold(staging, out_dir)  # one run at a time on one output
     try:
-        if text_path:
-            data = _text_data(tokenizer, train, validation, labels, **hyper)
-        else:
-            data = _feature_data(recipe, tokenizer, train, validation, labels, **hyper)
-        result, best_epoch, matrix = _train(model, data, dist, backup_dir, fingerprint, list(callbacks),
-                                            **hyper, verbose=verbose, backup_every=backup_every,
-                                            jit_compile=jit_compile)
+        fingerprint = run_fingerprint(model, tokenizer, train, validation, labels, hyper)
+        check_fingerprint(backup_dir, fingerprint)
+        _clear_except(staging, "backup")  # what a killed run wrote after its training: rewritten below
+        try:
+            if text_path:
+                data = _text_data(tokenizer, train, validation, labels, **hyper)
+            else:
+                data = _feature_data(recipe, tokenizer, train, validation, labels, **hyper)
+            result, best_epoch, matrix = _train(model, data, dist, backup_dir, fingerprint, list(callbacks),
+                                                **hyper, verbose=verbose, backup_every=backup_every,
+                                                jit_compile=jit_compile)
+            if chief:
+                if heldout is not None and text_path:
+                    result.test = _evaluate(result.model, dist, tokenizer, *heldout, len(labels), sequence_length,
+                                            batch_size)
+                    datasets.write_heldout(os.path.join(staging, HELDOUT), *heldout, labels)
+                elif heldout is not None:
+                    test = recipe.features(tokenizer, heldout, labels, sequence_length)
+                    predicted = test.predict(result.model, batch_size, local=strategy == "multi_worker")
+                    result.test = _scores(recipe.metric_task, test.gold, predicted)
+                    name, write = recipe.heldout or (HELDOUT, _write_records)
+                    write(os.path.join(staging, name), heldout)
+                if write_report:
+                    metric_task = "classification" if recipe is None else recipe.metric_task
+                    extra = {"task": task, "main_metric": MAIN_METRIC[metric_task], "steps": result.steps,
+                             "best_epoch": best_epoch, "validation": result.metrics, **(report_extra or {})}
+                    if result.test is not None:
+                        extra["test"] = result.test
+                    result.report = report_lib.write_report(staging, result.history, matrix, labels or [], extra,
+                                                            metric=MAIN_METRIC[metric_task])
+                save_model_dir(staging, result.model, tokenizer, labels, overwrite=True)
+            shutil.rmtree(backup_dir)
+        except BaseException:
+            if not os.path.isfile(os.path.join(backup_dir, STATE)):  # nothing to resume from: leave nothing behind
+                shutil.rmtree(staging, ignore_errors=True)
+            raise
         if chief:
-            if heldout is not None and text_path:
-                result.test = _evaluate(result.model, dist, tokenizer, *heldout, len(labels), sequence_length,
-                                        batch_size)
-                datasets.write_heldout(os.path.join(staging, HELDOUT), *heldout, labels)
-            elif heldout is not None:
-                test = recipe.features(tokenizer, heldout, labels, sequence_length)
-                predicted = test.predict(result.model, batch_size, local=strategy == "multi_worker")
-                result.test = _scores(recipe.metric_task, test.gold, predicted)
-                name, write = recipe.heldout or (HELDOUT, _write_records)
-                write(os.path.join(staging, name), heldout)
-            if write_report:
-                metric_task = "classification" if recipe is None else recipe.metric_task
-                extra = {"task": task, "main_metric": MAIN_METRIC[metric_task], "steps": result.steps,
-                         "best_epoch": best_epoch, "validation": result.metrics, **(report_extra or {})}
-                if result.test is not None:
-                    extra["test"] = result.test
-                result.report = report_lib.write_report(staging, result.history, matrix, labels or [], extra,
-                                                        metric=MAIN_METRIC[metric_task])
-            save_model_dir(staging, result.model, tokenizer, labels, overwrite=True)
-        shutil.rmtree(backup_dir)
-    except BaseException:
-        if not os.path.isfile(os.path.join(backup_dir, STATE)):  # nothing to resume from: leave nothing behind
+            publish(staging, out_dir, overwrite)
+        else:
             shutil.rmtree(staging, ignore_errors=True)
-        raise
-    if chief:
-        publish(staging, out_dir, overwrite)
-    else:
-        shutil.rmtree(staging, ignore_errors=True)
-    return result
+        return result
+    finally:
+        held.release()
 
 
 def check_hyperparameters(*, sequence_length, epochs, batch_size, learning_rate, warmup_ratio=0.1, optimizer="adamw",
