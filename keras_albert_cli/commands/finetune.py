@@ -78,9 +78,7 @@ def run(args):
         return _run_task(args, labels)
     splits, labels, skipped = load_splits(args.data, tuple(args.text_column or ["text"]), args.label_column,
                                           args.skip_bad_rows, SPLIT_SEED, labels)
-    if not splits["validation"][0] or not splits["test"][0]:
-        raise ValueError(f"{args.data}: {sum(len(t) for t, _ in splits.values())} examples are too few for an "
-                         "80/10/10 split")
+    _check_split_sizes(args.data, {name: texts for name, (texts, _) in splits.items()})
     if skipped:
         print(f"skipped {skipped} malformed row(s) of {args.data}")
     tokenizer = AlbertTokenizer.from_file(args.spiece) if args.spiece else None
@@ -99,6 +97,12 @@ def run(args):
     _print_baseline(baseline)
 
 
+def _check_split_sizes(data, splits):
+    """{split: examples}: one line, before the model loads, when the data is too small for every split to get one."""
+    if not splits["validation"] or not splits["test"]:
+        raise ValueError(f"{data}: {sum(map(len, splits.values()))} examples are too few for an 80/10/10 split")
+
+
 def _run_task(args, labels):
     """Every task but single-text classification: the task's reader, split 80/10/10, the task's main metric."""
     from keras_albert import tasks
@@ -113,8 +117,7 @@ def _run_task(args, labels):
         print(f"skipped {records.skipped} malformed row(s) of {args.data}")
     parts = split_rows(list(records), [0] * len(records), seed=SPLIT_SEED)
     splits = {name: texts for name, (texts, _) in parts.items()}
-    if not splits["validation"] or not splits["test"]:
-        raise ValueError(f"{args.data}: {len(records)} examples are too few for an 80/10/10 split")
+    _check_split_sizes(args.data, splits)
     tokenizer = AlbertTokenizer.from_file(args.spiece) if args.spiece else None
     baseline = _baseline(recipe.metric_task, *(_texts_and_labels(splits[name]) for name in ("train", "test")))
     result = finetune(args.model, tokenizer, splits["train"], splits["validation"], out_dir=args.out,
